@@ -1,0 +1,278 @@
+"""The Django admin, in Chinese by default, for administrators who configure the tracker.
+
+Incidents and actions are created through the same services as everywhere else, so the admin
+computes deadlines and writes the timeline exactly as the API and the web interface do.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    Action,
+    CalendarDay,
+    CalendarYear,
+    Department,
+    Incident,
+    Obligation,
+    ObligationPolicy,
+    Person,
+    TimelineEvent,
+)
+from .services.actions import action_errors, record_action
+from .services.incidents import incident_errors, log_incident
+from .services.obligations import NON_FIELD
+from .services.schedule import recompute_provisional_deadlines
+
+
+def add_service_errors(form, errors) -> None:
+    for field, messages in errors.items():
+        target = field if field in form.fields else None
+        for message in messages:
+            form.add_error(None if field == NON_FIELD else target, message)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class TrackerAdmin(admin.ModelAdmin):
+    # Links typed without a scheme are government https sites (Django 6's default, opted into now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+class ReadOnlyAdmin(TrackerAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Department)
+class DepartmentAdmin(TrackerAdmin):
+    list_display = ["name", "code", "parent", "is_government", "principal_leader", "responsible_leader"]
+    list_filter = ["is_government"]
+    search_fields = ["name", "code"]
+    autocomplete_fields = [
+        "parent",
+        "principal_leader",
+        "responsible_leader",
+        "supervising_office",
+        "publicity_department",
+    ]
+
+
+@admin.register(Person)
+class PersonAdmin(UserAdmin):
+    list_display = ["username", "display_name", "department", "phone", "email", "role_names", "is_active"]
+    list_filter = ["groups", "department", "is_active"]
+    search_fields = ["username", "display_name", "phone", "email"]
+    autocomplete_fields = ["department"]
+    fieldsets = (*UserAdmin.fieldsets, (_("Work"), {"fields": ["display_name", "department", "phone"]}))
+    add_fieldsets = (
+        *UserAdmin.add_fieldsets,
+        (_("Work"), {"fields": ["display_name", "department", "phone", "email", "groups"]}),
+    )
+
+    @admin.display(description=_("roles"))
+    def role_names(self, person):
+        return "、".join(person.roles)
+
+
+class ObligationInline(ReadOnlyInline):
+    model = Obligation
+    fields = ["kind", "clock_started_at", "due_at", "provisional", "state", "met_at", "met_by", "waived_reason"]
+    readonly_fields = fields
+    fk_name = "incident"
+
+
+class ActionInline(ReadOnlyInline):
+    model = Action
+    fields = ["kind", "channel", "published_at", "evidence_url", "evidence_file", "summary", "recorded_by"]
+    readonly_fields = fields
+
+
+class TimelineInline(ReadOnlyInline):
+    model = TimelineEvent
+    fields = ["at", "kind", "actor", "detail"]
+    readonly_fields = fields
+    show_change_link = False
+
+
+class IncidentAddForm(forms.ModelForm):
+    class Meta:
+        model = Incident
+        fields = [
+            "title",
+            "summary",
+            "severity",
+            "department",
+            "discovered_at",
+            "occurred_at",
+            "source_platform",
+            "source_url",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        errors = incident_errors(
+            title=data.get("title"),
+            severity=data.get("severity"),
+            department=data.get("department"),
+            discovered_at=data.get("discovered_at"),
+            occurred_at=data.get("occurred_at"),
+            now=timezone.now(),
+        )
+        add_service_errors(self, {f: m for f, m in errors.items() if f not in self.errors})
+        return data
+
+
+@admin.register(Incident)
+class IncidentAdmin(TrackerAdmin):
+    list_display = ["title", "severity", "department", "state", "discovered_at", "logged_at"]
+    list_filter = ["state", "severity", "department"]
+    search_fields = ["title", "summary"]
+    date_hierarchy = "discovered_at"
+    autocomplete_fields = ["department"]
+    inlines = [ObligationInline, ActionInline, TimelineInline]
+    locked_after_logging = [
+        "severity",
+        "department",
+        "discovered_at",
+        "occurred_at",
+        "logged_at",
+        "logged_by",
+        "state",
+        "closed_at",
+        "close_reason",
+    ]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = IncidentAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.locked_after_logging if obj else []
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        incident = log_incident(actor=request.user, now=timezone.now(), **form.cleaned_data)
+        obj.pk = incident.pk
+        obj._state.adding = False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ActionAddForm(forms.ModelForm):
+    class Meta:
+        model = Action
+        fields = ["incident", "kind", "channel", "published_at", "evidence_url", "evidence_file", "summary"]
+
+    def clean(self):
+        data = super().clean()
+        incident = data.get("incident")
+        if incident is None:
+            return data
+        errors = action_errors(
+            incident,
+            kind=data.get("kind"),
+            published_at=data.get("published_at"),
+            evidence_url=data.get("evidence_url", ""),
+            evidence_file=data.get("evidence_file"),
+            summary=data.get("summary", ""),
+            now=timezone.now(),
+        )
+        add_service_errors(self, {f: m for f, m in errors.items() if f not in self.errors})
+        return data
+
+
+@admin.register(Action)
+class ActionAdmin(TrackerAdmin):
+    list_display = ["incident", "kind", "channel", "published_at", "recorded_by", "recorded_at"]
+    list_filter = ["kind", "channel"]
+    search_fields = ["incident__title", "summary"]
+    autocomplete_fields = ["incident"]
+    form = ActionAddForm
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*ActionAddForm.Meta.fields, "recorded_by", "recorded_at"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        data = dict(form.cleaned_data)
+        action = record_action(data.pop("incident"), actor=request.user, now=timezone.now(), **data)
+        obj.pk = action.pk
+        obj._state.adding = False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Obligation)
+class ObligationAdmin(ReadOnlyAdmin):
+    list_display = ["incident", "kind", "due_at", "provisional", "state", "met_at", "waived_reason"]
+    list_filter = ["state", "kind", "provisional"]
+    search_fields = ["incident__title"]
+
+
+@admin.register(ObligationPolicy)
+class ObligationPolicyAdmin(TrackerAdmin):
+    list_display = ["government", "severity", "kind", "clock", "offset", "offset_working_days"]
+    list_filter = ["government", "severity", "kind"]
+    autocomplete_fields = ["government"]
+
+
+class CalendarDayFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        for day_form in self.forms:
+            day = day_form.cleaned_data.get("date")
+            if day and self.instance.year and day.year != self.instance.year:
+                day_form.add_error("date", _("Every date must be in %(year)s.") % {"year": self.instance.year})
+
+
+class CalendarDayInline(admin.TabularInline):
+    model = CalendarDay
+    formset = CalendarDayFormSet
+    extra = 3
+    fields = ["date", "kind", "name"]
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(TrackerAdmin):
+    list_display = ["year", "source", "loaded_at", "note"]
+    inlines = [CalendarDayInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        recompute_provisional_deadlines(timezone.now(), request.user)
+
+
+@admin.register(TimelineEvent)
+class TimelineEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "incident", "kind", "actor", "detail"]
+    list_filter = ["kind"]
+    search_fields = ["incident__title"]

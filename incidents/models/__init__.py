@@ -1,0 +1,34 @@
+from .calendar import CalendarDay, CalendarYear
+from .incident import (
+    PUBLIC_ACTION_KINDS,
+    SATISFIED_BY,
+    Action,
+    ActionKind,
+    Clock,
+    Incident,
+    Obligation,
+    ObligationKind,
+    Severity,
+    TimelineEvent,
+)
+from .organisation import Department, Person, Role
+from .policy import ObligationPolicy
+
+__all__ = [
+    "PUBLIC_ACTION_KINDS",
+    "SATISFIED_BY",
+    "Action",
+    "ActionKind",
+    "CalendarDay",
+    "CalendarYear",
+    "Clock",
+    "Department",
+    "Incident",
+    "Obligation",
+    "ObligationKind",
+    "ObligationPolicy",
+    "Person",
+    "Role",
+    "Severity",
+    "TimelineEvent",
+]

@@ -1,0 +1,272 @@
+"""Incidents (舆情事件), their obligations (one deadline each), the actions that meet them, and the timeline."""
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .organisation import Department
+
+
+class Severity(models.TextChoices):
+    ESPECIALLY_MAJOR = "especially_major", _("Especially major (I)")
+    MAJOR = "major", _("Major (II)")
+    RELATIVELY_MAJOR = "relatively_major", _("Relatively major (III)")
+    GENERAL = "general", _("General (IV)")
+
+
+class ObligationKind(models.TextChoices):
+    INTERNAL_REPORT = "internal_report", _("Internal report")
+    FIRST_STATEMENT = "first_statement", _("First authoritative statement")
+    PRESS_CONFERENCE = "press_conference", _("Press conference")
+    RESPONSE = "response", _("Response")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+    VERIFICATION_REPORT = "verification_report", _("Verification report")
+
+
+class Clock(models.TextChoices):
+    """Where an obligation's clock starts."""
+
+    EVENT = "event", _("Event (earliest of occurrence and discovery)")
+    DISCOVERY = "discovery", _("Discovery")
+    LATEST_PUBLIC_RESPONSE = "latest_public_response", _("Latest public response")
+
+
+class ActionKind(models.TextChoices):
+    STATEMENT = "statement", _("Statement")
+    PRESS_CONFERENCE = "press_conference", _("Press conference")
+    BRIEFING = "briefing", _("Briefing")
+    INTERVIEW = "interview", _("Media interview")
+    INTERNAL_REPORT = "internal_report", _("Internal report")
+    VERIFICATION_REPORT = "verification_report", _("Verification report")
+
+
+PUBLIC_ACTION_KINDS = frozenset(
+    {ActionKind.STATEMENT, ActionKind.PRESS_CONFERENCE, ActionKind.BRIEFING, ActionKind.INTERVIEW}
+)
+
+# Which obligations each kind of action satisfies (RULES.md, "Obligations").
+SATISFIED_BY = {
+    ObligationKind.INTERNAL_REPORT: frozenset({ActionKind.INTERNAL_REPORT}),
+    ObligationKind.FIRST_STATEMENT: PUBLIC_ACTION_KINDS,
+    ObligationKind.PRESS_CONFERENCE: frozenset({ActionKind.PRESS_CONFERENCE, ActionKind.BRIEFING}),
+    ObligationKind.RESPONSE: PUBLIC_ACTION_KINDS,
+    ObligationKind.FOLLOW_UP: PUBLIC_ACTION_KINDS,
+    ObligationKind.VERIFICATION_REPORT: frozenset({ActionKind.VERIFICATION_REPORT}),
+}
+
+
+class Incident(models.Model):
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"), blank=True)
+    severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices)
+    source_platform = models.CharField(_("source platform"), max_length=50, blank=True)
+    source_url = models.URLField(_("source URL"), max_length=500, blank=True)
+    occurred_at = models.DateTimeField(_("event occurred at"), null=True, blank=True)
+    discovered_at = models.DateTimeField(_("discovered at"))
+    logged_at = models.DateTimeField(_("logged at"))
+    department = models.ForeignKey(
+        Department, verbose_name=_("responsible department"), on_delete=models.PROTECT, related_name="incidents"
+    )
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("logged by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    close_reason = models.TextField(_("reason for closing"), blank=True)
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["-discovered_at", "-id"]
+        indexes = [models.Index(fields=["department", "state", "discovered_at"])]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def clock_started_at(self):
+        """The event clock's start: the regulation counts from the event, when it is known to be earlier."""
+        if self.occurred_at is not None and self.occurred_at < self.discovered_at:
+            return self.occurred_at
+        return self.discovered_at
+
+    def clock_start(self, clock: str):
+        """When an obligation on ``clock`` starts counting (the response clock is given by the action)."""
+        return self.discovered_at if clock == Clock.DISCOVERY else self.clock_started_at
+
+
+class Obligation(models.Model):
+    """One deadline with its own clock, state and (in notifications) escalation history.
+
+    The offset is copied from the policy when the obligation is made, so a later policy change
+    never rewrites a deadline already computed; a provisional working-day deadline is recomputed
+    from the same offset when the year's official calendar is loaded.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        OVERDUE = "overdue", _("Overdue")
+        MET = "met", _("Met")
+        MET_LATE = "met_late", _("Met late")
+        WAIVED = "waived", _("Waived")
+
+    OPEN_STATES = (State.PENDING, State.OVERDUE)
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), on_delete=models.PROTECT, related_name="obligations"
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=ObligationKind.choices)
+    clock = models.CharField(_("clock"), max_length=30, choices=Clock.choices)
+    clock_started_at = models.DateTimeField(_("clock started at"))
+    offset = models.DurationField(_("offset"), null=True, blank=True)
+    offset_working_days = models.PositiveSmallIntegerField(_("offset in working days"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due at"))
+    provisional = models.BooleanField(
+        _("provisional"),
+        default=False,
+        help_text=_("Computed before the year's official working calendar was loaded."),
+    )
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    met_at = models.DateTimeField(_("met at"), null=True, blank=True)
+    met_by = models.ForeignKey(
+        "Action", verbose_name=_("met by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    waived_at = models.DateTimeField(_("waived at"), null=True, blank=True)
+    waived_reason = models.TextField(_("reason for waiving"), blank=True)
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("waiver approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    next_step_at = models.DateTimeField(_("next escalation step at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("obligation")
+        verbose_name_plural = _("obligations")
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "kind"],
+                condition=Q(state__in=["pending", "overdue"]),
+                name="one_open_obligation_per_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(offset__isnull=True) ^ Q(offset_working_days__isnull=True),
+                name="obligation_offset_is_duration_xor_working_days",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state__in=["met", "met_late"]) | Q(met_at__isnull=False),
+                name="met_obligation_has_met_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="waived") | ~Q(waived_reason=""),
+                name="waived_obligation_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                condition=Q(state="pending"),
+                name="pending_obligation_due",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.incident} · {self.get_kind_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
+
+
+def evidence_path(action, filename):
+    return f"evidence/{action.incident_id}/{filename}"
+
+
+class Action(models.Model):
+    """A response (回应) or internal report, with its evidence. Actions are never deleted."""
+
+    incident = models.ForeignKey(Incident, verbose_name=_("incident"), on_delete=models.PROTECT, related_name="actions")
+    kind = models.CharField(_("kind"), max_length=30, choices=ActionKind.choices)
+    channel = models.CharField(_("channel"), max_length=30, blank=True, help_text=_("e.g. website, weibo, wechat"))
+    published_at = models.DateTimeField(_("published at"))
+    evidence_url = models.URLField(_("evidence URL"), max_length=500, blank=True)
+    evidence_file = models.FileField(_("evidence file"), upload_to=evidence_path, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    class Meta:
+        verbose_name = _("action")
+        verbose_name_plural = _("actions")
+        ordering = ["published_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.published_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind in PUBLIC_ACTION_KINDS
+
+
+class TimelineEvent(models.Model):
+    """An append-only record of everything that happened to an incident: who, when, what, before/after."""
+
+    class Kind(models.TextChoices):
+        LOGGED = "logged", _("Logged")
+        ACTION_RECORDED = "action_recorded", _("Action recorded")
+        OBLIGATION_ADDED = "obligation_added", _("Obligation added")
+        OBLIGATION_MET = "obligation_met", _("Obligation met")
+        OBLIGATION_OVERDUE = "obligation_overdue", _("Obligation overdue")
+        DEADLINE_RECOMPUTED = "deadline_recomputed", _("Deadline recomputed")
+        REGRADED = "regraded", _("Regraded")
+        WAIVED = "waived", _("Waived")
+        CLOSED = "closed", _("Closed")
+        ESCALATED = "escalated", _("Escalated")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), on_delete=models.PROTECT, related_name="timeline"
+    )
+    at = models.DateTimeField(_("at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    obligation = models.ForeignKey(
+        Obligation, verbose_name=_("obligation"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    detail = models.JSONField(_("detail"), default=dict, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("Timeline events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Timeline events are append-only.")

@@ -1,0 +1,127 @@
+"""The organisation: departments as a tree of administrative levels, and the people in them."""
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    """Roles are Django groups of these names (created by a data migration)."""
+
+    DUTY_OFFICER = "duty_officer", _("Duty officer")
+    LEADER = "leader", _("Leader")
+    AUDITOR = "auditor", _("Auditor")
+    ADMIN = "admin", _("Administrator")
+    INTEGRATION = "integration", _("Integration")
+
+
+class Department(models.Model):
+    """A department, or a government (``is_government``) at the root of one administrative level.
+
+    A government's ``supervising_office`` is its own office (办公厅/室), and its ``publicity_department``
+    the 宣传部门 that coordinates responses with it.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(_("code"), max_length=50, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    is_government = models.BooleanField(_("is a government"), default=False)
+    principal_leader = models.ForeignKey(
+        "Person",
+        verbose_name=_("principal leader (主要负责人)"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    responsible_leader = models.ForeignKey(
+        "Person",
+        verbose_name=_("responsible leader (分管领导)"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    supervising_office = models.ForeignKey(
+        "self",
+        verbose_name=_("supervising office"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    publicity_department = models.ForeignKey(
+        "self",
+        verbose_name=_("publicity department"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.pk and self.parent_id and self.pk in {d.pk for d in self.parent.lineage()}:
+            raise ValidationError(
+                {"parent": _("A department cannot be placed under itself or its own sub-department.")}
+            )
+
+    def lineage(self):
+        """This department and its ancestors, nearest first (trees are a few levels deep)."""
+        department = self
+        while department is not None:
+            yield department
+            department = department.parent
+
+    def governments(self):
+        """The governments this department answers to, nearest first (itself if it is one)."""
+        return [d for d in self.lineage() if d.is_government]
+
+    def nearest_government(self):
+        governments = self.governments()
+        return governments[0] if governments else None
+
+
+class Person(AbstractUser):
+    """A person who uses the tracker: a Django user with a department, a phone and roles (groups)."""
+
+    display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="people",
+    )
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        ordering = ["username"]
+
+    def __str__(self):
+        return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def roles(self) -> list[str]:
+        return sorted(group.name for group in self.groups.all() if group.name in Role.values)
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles

@@ -1,0 +1,68 @@
+"""The rules as data: which obligations each severity gets, on which clock, due how long after."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .incident import Clock, ObligationKind, Severity
+from .organisation import Department
+
+
+class ObligationPolicy(models.Model):
+    """One obligation a severity brings, nationally (no government) or overridden by a government.
+
+    For an incident, each obligation kind takes the row of the nearest government up the department
+    tree that has one for that severity, else the national row.
+    """
+
+    government = models.ForeignKey(
+        Department,
+        verbose_name=_("government"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        limit_choices_to={"is_government": True},
+        help_text=_("Empty for the national default."),
+        related_name="obligation_policies",
+    )
+    severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices)
+    kind = models.CharField(_("obligation"), max_length=30, choices=ObligationKind.choices)
+    clock = models.CharField(_("clock"), max_length=30, choices=Clock.choices)
+    offset = models.DurationField(_("offset"), null=True, blank=True, help_text=_("e.g. 5:00:00 for five hours"))
+    offset_working_days = models.PositiveSmallIntegerField(_("offset in working days"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("obligation policy")
+        verbose_name_plural = _("obligation policies")
+        ordering = ["government_id", "severity", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["severity", "kind"], condition=Q(government__isnull=True), name="one_national_policy"
+            ),
+            models.UniqueConstraint(
+                fields=["government", "severity", "kind"],
+                condition=Q(government__isnull=False),
+                name="one_policy_per_government",
+            ),
+            models.CheckConstraint(
+                condition=Q(offset__isnull=True) ^ Q(offset_working_days__isnull=True),
+                name="policy_offset_is_duration_xor_working_days",
+            ),
+        ]
+
+    def __str__(self):
+        scope = self.government.name if self.government_id else _("National")
+        return f"{scope} · {self.get_severity_display()} · {self.get_kind_display()}"
+
+    def clean(self):
+        if (self.offset is None) == (self.offset_working_days is None):
+            raise ValidationError(_("Give either a duration or a number of working days, not both."))
+        if self.offset is not None and self.offset.total_seconds() <= 0:
+            raise ValidationError({"offset": _("The offset must be positive.")})
+        if self.offset_working_days == 0:
+            raise ValidationError({"offset_working_days": _("The offset must be positive.")})
+        if (self.kind == ObligationKind.FOLLOW_UP) != (self.clock == Clock.LATEST_PUBLIC_RESPONSE):
+            raise ValidationError(
+                {"clock": _("The follow-up, and only the follow-up, runs from the latest public response.")}
+            )

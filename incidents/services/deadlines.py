@@ -1,0 +1,64 @@
+"""From policy to deadline: which obligations an incident gets, and when each falls due."""
+
+from datetime import datetime
+
+from django.db.models import Q
+
+from incidents.models import Clock, Obligation, ObligationKind, ObligationPolicy, TimelineEvent
+
+from .calendar import WorkingCalendar
+from .obligations import mark_overdue
+from .timeline import obligation_event
+
+
+def policies_for(department, severity) -> dict[str, ObligationPolicy]:
+    """Each obligation kind's policy for ``severity``: the nearest government's override, else national."""
+    governments = department.governments()
+    rows = ObligationPolicy.objects.filter(
+        Q(government__isnull=True) | Q(government__in=governments), severity=severity
+    )
+    rank = {government.pk: position for position, government in enumerate(governments)}
+    chosen: dict[str, ObligationPolicy] = {}
+    for policy in sorted(rows, key=lambda p: rank.get(p.government_id, len(rank))):
+        chosen.setdefault(policy.kind, policy)
+    return chosen
+
+
+def compute_due(clock_started_at: datetime, offset, offset_working_days, calendar: WorkingCalendar):
+    """The deadline for an offset that is a duration (24×7 clock) or a number of working days."""
+    if offset is not None:
+        return clock_started_at + offset, False
+    return calendar.add_working_days(clock_started_at, offset_working_days)
+
+
+def open_obligation(incident, policy, clock_started_at, now, calendar, actor=None) -> Obligation:
+    """Create one obligation from ``policy``; a deadline already past is overdue at once."""
+    due_at, provisional = compute_due(clock_started_at, policy.offset, policy.offset_working_days, calendar)
+    obligation = Obligation.objects.create(
+        incident=incident,
+        kind=policy.kind,
+        clock=policy.clock,
+        clock_started_at=clock_started_at,
+        offset=policy.offset,
+        offset_working_days=policy.offset_working_days,
+        due_at=due_at,
+        provisional=provisional,
+        created_at=now,
+    )
+    obligation_event(obligation, TimelineEvent.Kind.OBLIGATION_ADDED, now, actor, provisional=provisional)
+    if due_at <= now:
+        mark_overdue([obligation], now)
+    return obligation
+
+
+def open_obligations(incident, policies, now, calendar, actor=None, kinds=None) -> list[Obligation]:
+    """Open the obligations that run from the incident's own clocks (the follow-up waits for a response)."""
+    return [
+        open_obligation(incident, policy, incident.clock_start(policy.clock), now, calendar, actor)
+        for kind, policy in policies.items()
+        if policy.clock != Clock.LATEST_PUBLIC_RESPONSE and (kinds is None or kind in kinds)
+    ]
+
+
+def follow_up_policy(incident) -> ObligationPolicy | None:
+    return policies_for(incident.department, incident.severity).get(ObligationKind.FOLLOW_UP)

@@ -1,0 +1,153 @@
+"""The life of an incident: logging, regrading and closing."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from incidents.models import Incident, Obligation, ObligationKind, Severity, TimelineEvent
+
+from .actions import latest_public_action, restart_follow_up
+from .calendar import WorkingCalendar
+from .deadlines import open_obligations, policies_for
+from .obligations import NON_FIELD, apply_action, waive_open
+from .timeline import record_event
+from .validation import Errors, check_choice, check_incident_times, check_required
+
+REGRADED = "regraded"
+CLOSED = "closed"
+
+
+def incident_errors(*, title, severity, department, discovered_at, occurred_at, now) -> Errors:
+    errors = Errors()
+    check_required(errors, "title", title)
+    check_choice(errors, "severity", severity, Severity)
+    check_required(errors, "department", department)
+    check_required(errors, "discovered_at", discovered_at)
+    check_incident_times(errors, discovered_at, occurred_at, now)
+    return errors
+
+
+def log_incident(
+    *,
+    title,
+    severity,
+    department,
+    discovered_at,
+    now,
+    actor=None,
+    occurred_at=None,
+    summary="",
+    source_platform="",
+    source_url="",
+) -> Incident:
+    """Log an incident with the obligations of its severity; deadlines already past are overdue at once.
+
+    Logging late never buys time: the clocks start at discovery and at the event, not at logging, and
+    the logging delay is kept on the timeline as a finding of its own.
+    """
+    incident_errors(
+        title=title,
+        severity=severity,
+        department=department,
+        discovered_at=discovered_at,
+        occurred_at=occurred_at,
+        now=now,
+    ).raise_if_any()
+    with transaction.atomic():
+        incident = Incident.objects.create(
+            title=title.strip(),
+            summary=summary,
+            severity=severity,
+            department=department,
+            discovered_at=discovered_at,
+            occurred_at=occurred_at,
+            logged_at=now,
+            logged_by=actor,
+            source_platform=source_platform,
+            source_url=source_url,
+        )
+        record_event(
+            incident,
+            TimelineEvent.Kind.LOGGED,
+            now,
+            actor,
+            severity=severity,
+            clock_started_at=incident.clock_started_at,
+            logging_delay_seconds=int((now - discovered_at).total_seconds()),
+        )
+        open_obligations(incident, policies_for(department, severity), now, WorkingCalendar(), actor)
+    return incident
+
+
+def regrade(incident, *, severity, reason, actor, now) -> Incident:
+    """Change the severity: obligations are recomputed from the same clock starts.
+
+    Obligations the new severity also has keep their deadlines; new ones appear (and are met at once by
+    actions already recorded that satisfy them); open ones no longer required are waived as "regraded";
+    met ones stay met.
+    """
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        errors = Errors()
+        if incident.state == Incident.State.CLOSED:
+            errors.add(NON_FIELD, _("The incident is closed and cannot be regraded."))
+        check_choice(errors, "severity", severity, Severity)
+        if severity == incident.severity:
+            errors.add("severity", _("The incident already has this severity."))
+        check_required(errors, "reason", reason)
+        errors.raise_if_any()
+
+        before = incident.severity
+        incident.severity = severity
+        incident.save(update_fields=["severity"])
+        record_event(incident, TimelineEvent.Kind.REGRADED, now, actor, before=before, after=severity, reason=reason)
+
+        policies = policies_for(incident.department, severity)
+        obligations = list(incident.obligations.select_for_update())
+        for obligation in obligations:
+            if obligation.is_open and obligation.kind not in policies:
+                waive_open(obligation, REGRADED, actor, now)
+        kept = {o.kind for o in obligations if o.state != Obligation.State.WAIVED}
+        calendar = WorkingCalendar()
+        added = open_obligations(incident, policies, now, calendar, actor, kinds=set(policies) - kept)
+        for action in incident.actions.order_by("published_at", "pk"):
+            apply_action(added, action, now, actor)
+        follow_up_running = any(o.kind == ObligationKind.FOLLOW_UP and o.is_open for o in obligations)
+        latest = latest_public_action(incident)
+        if ObligationKind.FOLLOW_UP in policies and not follow_up_running and latest is not None:
+            restart_follow_up(incident, latest, now, calendar, actor)
+    return incident
+
+
+def close(incident, *, reason, actor, now) -> Incident:
+    """Close an incident whose obligations are all settled; the follow-up clock stops with it.
+
+    Closing never hides a breach: an open obligation other than a follow-up not yet due must first be
+    met (late, if so) or waived by a leader.
+    """
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        errors = Errors()
+        check_required(errors, "reason", reason)
+        if incident.state == Incident.State.CLOSED:
+            errors.add(NON_FIELD, _("The incident is already closed."))
+        still_open = list(incident.obligations.select_for_update().filter(state__in=Obligation.OPEN_STATES))
+        waiting_follow_ups = [
+            o for o in still_open if o.kind == ObligationKind.FOLLOW_UP and o.state == Obligation.State.PENDING
+        ]
+        unsettled = [o for o in still_open if o not in waiting_follow_ups]
+        if unsettled:
+            names = "、".join(str(o.get_kind_display()) for o in unsettled)
+            errors.add(
+                NON_FIELD,
+                _("These obligations are still open; meet or waive them before closing: %(names)s") % {"names": names},
+            )
+        errors.raise_if_any()
+
+        for obligation in waiting_follow_ups:
+            waive_open(obligation, CLOSED, actor, now)
+        incident.state = Incident.State.CLOSED
+        incident.closed_at = now
+        incident.close_reason = reason.strip()
+        incident.save(update_fields=["state", "closed_at", "close_reason"])
+        record_event(incident, TimelineEvent.Kind.CLOSED, now, actor, reason=incident.close_reason)
+    return incident

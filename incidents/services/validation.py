@@ -1,0 +1,42 @@
+"""Input rules shared by every way in (admin, API, web forms), so each gives the same clear errors."""
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+# API.md: any past time is accepted, a time more than five minutes in the future is not.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+class Errors(dict):
+    """Field → messages, raised together as one ``ValidationError`` so a form shows them all at once."""
+
+    def add(self, field: str, message: str) -> None:
+        self.setdefault(field, []).append(message)
+
+    def raise_if_any(self) -> None:
+        if self:
+            raise ValidationError(dict(self))
+
+
+def check_not_future(errors: Errors, field: str, value, now) -> None:
+    if value is not None and value > now + FUTURE_TOLERANCE:
+        errors.add(field, _("This time is in the future; times may be at most 5 minutes ahead of now."))
+
+
+def check_incident_times(errors: Errors, discovered_at, occurred_at, now) -> None:
+    check_not_future(errors, "discovered_at", discovered_at, now)
+    check_not_future(errors, "occurred_at", occurred_at, now)
+    if occurred_at is not None and discovered_at is not None and occurred_at > discovered_at + FUTURE_TOLERANCE:
+        errors.add("occurred_at", _("The event cannot have occurred after the opinion about it was discovered."))
+
+
+def check_choice(errors: Errors, field: str, value, choices) -> None:
+    if value not in choices.values:
+        errors.add(field, _("“%(value)s” is not a valid choice.") % {"value": value})
+
+
+def check_required(errors: Errors, field: str, value) -> None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        errors.add(field, _("This field is required."))

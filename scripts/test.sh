@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The whole suite: lint, then pytest on SQLite and on PostgreSQL.
+# Starts PostgreSQL and Redis where their binaries exist but they are not running; under CI=true a
+# missing service fails the run instead of being skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+PG_URL=${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
+export SECRET_KEY=${SECRET_KEY:-tests-only-not-a-secret}
+export DEBUG=0
+
+fail_or_skip() {
+  if [ "${CI:-}" = "true" ]; then
+    echo "ERROR: $1 (CI=true: a missing service fails the run)" >&2
+    exit 1
+  fi
+  echo "WARNING: $1; skipping what needs it" >&2
+}
+
+postgres_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
+redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
+
+if ! postgres_up && command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+  for _ in $(seq 30); do postgres_up && break; sleep 1; done
+fi
+if ! redis_up && command -v redis-server >/dev/null; then
+  redis-server --daemonize yes --port 6379 --save "" --appendonly no || true
+  for _ in $(seq 30); do redis_up && break; sleep 1; done
+fi
+redis_up || fail_or_skip "Redis is not running on 127.0.0.1:6379"
+
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+DEBUG=1 "$PY" manage.py makemigrations --check --dry-run >/dev/null
+
+echo "== tests on SQLite =="
+"$PY" -m pytest "$@"
+
+if postgres_up; then
+  echo "== tests on PostgreSQL =="
+  DATABASE_URL="$PG_URL" "$PY" -m pytest "$@"
+else
+  fail_or_skip "PostgreSQL is not running on 127.0.0.1:5432"
+fi
