@@ -47,9 +47,16 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+# Links typed without a scheme are taken as https (Django 6's default, opted into now).
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
+
+
+def https_formfield(db_field, **kwargs):
+    return db_field.formfield(**HTTPS_URLS.get(type(db_field), {}), **kwargs)
+
+
 class TrackerAdmin(admin.ModelAdmin):
-    # Links typed without a scheme are government https sites (Django 6's default, opted into now).
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides = HTTPS_URLS
 
 
 class ReadOnlyAdmin(TrackerAdmin):
@@ -127,6 +134,7 @@ class IncidentAddForm(forms.ModelForm):
             "source_platform",
             "source_url",
         ]
+        formfield_callback = https_formfield
 
     def clean(self):
         data = super().clean()
@@ -189,6 +197,7 @@ class ActionAddForm(forms.ModelForm):
     class Meta:
         model = Action
         fields = ["incident", "kind", "channel", "published_at", "evidence_url", "evidence_file", "summary"]
+        formfield_callback = https_formfield
 
     def clean(self):
         data = super().clean()

@@ -115,8 +115,10 @@ def test_the_pass_marks_obligations_overdue_as_their_deadlines_pass(log):
     assert incident.timeline.filter(kind=TimelineEvent.Kind.OBLIGATION_OVERDUE).count() == 1
 
 
-@pytest.mark.parametrize(("published_after", "state"), [(5 * H - timedelta(minutes=1), "met"), (5 * H, "met"),
-                                                        (5 * H + timedelta(minutes=1), "met_late")])
+@pytest.mark.parametrize(
+    ("published_after", "state"),
+    [(5 * H - timedelta(minutes=1), "met"), (5 * H, "met"), (5 * H + timedelta(minutes=1), "met_late")],
+)
 def test_a_statement_meets_the_first_statement_on_time_or_late(log, org, published_after, state):
     incident = log(discovered_at=DISCOVERED)
     published = DISCOVERED + published_after
@@ -176,9 +178,7 @@ def test_a_briefing_meets_the_press_conference_and_the_first_statement(log, org)
 def test_internal_reports_meet_only_their_own_obligations(log, org):
     incident = log(discovered_at=DISCOVERED)
 
-    record_action(
-        incident, kind="internal_report", published_at=DISCOVERED + H, summary="已报告", now=DISCOVERED + H
-    )
+    record_action(incident, kind="internal_report", published_at=DISCOVERED + H, summary="已报告", now=DISCOVERED + H)
     record_action(
         incident, kind="verification_report", published_at=DISCOVERED + 30 * H, summary="核实", now=DISCOVERED + 30 * H
     )
@@ -199,8 +199,11 @@ def statement(incident, at, now=None):
 
 
 def follow_ups(incident):
-    return list(incident.obligations.filter(kind="follow_up").order_by("clock_started_at").values_list(
-        "clock_started_at", "due_at", "state"))
+    return list(
+        incident.obligations.filter(kind="follow_up")
+        .order_by("clock_started_at")
+        .values_list("clock_started_at", "due_at", "state")
+    )
 
 
 def test_each_public_response_starts_the_next_follow_up_for_grave_incidents(log):

@@ -22,7 +22,11 @@ def states(incident):
 def test_regrading_down_keeps_met_obligations_and_waives_the_dropped_ones(log, org):
     incident = log(severity="major", discovered_at=DISCOVERED)
     record_action(
-        incident, kind="statement", published_at=DISCOVERED + 3 * H, evidence_url="https://gov.cn/a", now=DISCOVERED + 3 * H
+        incident,
+        kind="statement",
+        published_at=DISCOVERED + 3 * H,
+        evidence_url="https://gov.cn/a",
+        now=DISCOVERED + 3 * H,
     )
 
     regrade(incident, severity="general", reason="经核实影响有限", actor=org.leader, now=DISCOVERED + 4 * H)
@@ -59,7 +63,11 @@ def test_regrading_up_adds_obligations_from_the_same_clock_start(log, org):
 def test_regrading_back_up_restarts_the_follow_up_from_the_latest_response(log, org):
     incident = log(severity="major", discovered_at=DISCOVERED)
     record_action(
-        incident, kind="statement", published_at=DISCOVERED + 3 * H, evidence_url="https://gov.cn/a", now=DISCOVERED + 3 * H
+        incident,
+        kind="statement",
+        published_at=DISCOVERED + 3 * H,
+        evidence_url="https://gov.cn/a",
+        now=DISCOVERED + 3 * H,
     )
     regrade(incident, severity="general", reason="降级", actor=org.leader, now=DISCOVERED + 4 * H)
 
@@ -73,7 +81,11 @@ def test_closing_waives_the_waiting_follow_up_and_records_why(log, org):
     incident = log(severity="major", discovered_at=DISCOVERED)
     for kind, at in [("internal_report", H), ("press_conference", 4 * H), ("verification_report", 30 * H)]:
         record_action(
-            incident, kind=kind, published_at=DISCOVERED + at, summary="材料", evidence_url="https://gov.cn/x",
+            incident,
+            kind=kind,
+            published_at=DISCOVERED + at,
+            summary="材料",
+            evidence_url="https://gov.cn/x",
             now=DISCOVERED + at,
         )
 
@@ -103,7 +115,11 @@ def test_waiving_records_the_approver_and_the_reason(log, org):
     waive(obligation, reason="与另一事件合并", approver=org.leader, now=DISCOVERED + H)
 
     obligation.refresh_from_db()
-    assert (obligation.state, obligation.waived_reason, obligation.waived_by) == ("waived", "与另一事件合并", org.leader)
+    assert (obligation.state, obligation.waived_reason, obligation.waived_by) == (
+        "waived",
+        "与另一事件合并",
+        org.leader,
+    )
     event = incident.timeline.get(kind="waived")
     assert (event.actor, event.detail["reason"]) == (org.leader, "与另一事件合并")
 

@@ -1,0 +1,91 @@
+"""The admin: in Chinese by default, every model usable, incidents logged through the same services."""
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents.models import Incident
+
+from .factories import PersonFactory
+
+
+@pytest.fixture
+def admin_client(client, org):
+    client.force_login(PersonFactory(is_staff=True, is_superuser=True, department=org.office))
+    return client
+
+
+def registered_models():
+    return [model for model in admin.site._registry if model._meta.app_label in {"incidents", "notifications"}]
+
+
+@pytest.mark.parametrize("model", registered_models(), ids=lambda m: m.__name__)
+def test_every_model_has_a_working_list_and_form(admin_client, log, model):
+    log(discovered_at=timezone.now())
+    opts = model._meta
+
+    assert admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")).status_code == 200
+    first = model.objects.first()
+    if first is not None:
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[first.pk])
+        assert admin_client.get(url).status_code == 200
+
+
+def test_the_admin_speaks_chinese_by_default_and_english_on_request(admin_client):
+    url = reverse("admin:incidents_incident_changelist")
+
+    assert "舆情事件" in admin_client.get(url).content.decode()
+    assert "incident" in admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def add_incident(admin_client, org, **fields):
+    now = timezone.localtime()
+    data = {
+        "title": "网传公交停运",
+        "severity": "major",
+        "department": org.department.pk,
+        "discovered_at_0": now.strftime("%Y-%m-%d"),
+        "discovered_at_1": now.strftime("%H:%M:%S"),
+        **fields,
+    }
+    return admin_client.post(reverse("admin:incidents_incident_add"), data)
+
+
+def test_an_incident_added_in_the_admin_gets_its_obligations_and_timeline(admin_client, org):
+    response = add_incident(admin_client, org)
+
+    assert response.status_code == 302
+    incident = Incident.objects.get()
+    assert incident.obligations.count() == 4
+    assert incident.timeline.filter(kind="logged").exists()
+
+
+def test_bad_input_in_the_admin_shows_field_errors_and_keeps_what_was_typed(admin_client, org):
+    response = add_incident(admin_client, org, discovered_at_0="2099-01-01", discovered_at_1="10:00:00")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "该时间晚于当前时间" in page
+    assert "网传公交停运" in page
+    assert not Incident.objects.exists()
+
+
+def test_a_statement_without_evidence_is_refused_in_the_admin(admin_client, org):
+    add_incident(admin_client, org)
+    incident = Incident.objects.get()
+    now = timezone.localtime()
+
+    response = admin_client.post(
+        reverse("admin:incidents_action_add"),
+        {
+            "incident": incident.pk,
+            "kind": "statement",
+            "published_at_0": now.strftime("%Y-%m-%d"),
+            "published_at_1": now.strftime("%H:%M:%S"),
+        },
+    )
+
+    assert response.status_code == 200
+    assert "公开回应须提供佐证" in response.content.decode()
+    assert not incident.actions.exists()
