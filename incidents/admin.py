@@ -5,9 +5,12 @@ computes deadlines and writes the timeline exactly as the API and the web interf
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,19 +23,44 @@ from .models import (
     Obligation,
     ObligationPolicy,
     Person,
+    Severity,
     TimelineEvent,
 )
 from .services.actions import action_errors, record_action
-from .services.incidents import incident_errors, log_incident
-from .services.obligations import NON_FIELD
+from .services.incidents import close, edit_details, incident_errors, log_incident, regrade
+from .services.obligations import waive
 from .services.schedule import recompute_provisional_deadlines
 
 
 def add_service_errors(form, errors) -> None:
-    for field, messages in errors.items():
-        target = field if field in form.fields else None
-        for message in messages:
-            form.add_error(None if field == NON_FIELD else target, message)
+    """Show a service's field errors on the form (on the form as a whole for fields it does not have)."""
+    for field, field_messages in errors.items():
+        for message in field_messages:
+            form.add_error(field if field in form.fields else None, message)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RegradeForm(ReasonForm):
+    severity = forms.ChoiceField(label=_("new severity"), choices=Severity.choices)
+    field_order = ["severity", "reason"]
+
+
+def service_form_view(request, *, title, subject, back_url, form_class, apply):
+    """A small admin page that runs one service (regrade, close, waive) and shows its errors on the form."""
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            apply(**form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error.message_dict)
+        else:
+            messages.success(request, _("Done: %(title)s") % {"title": title})
+            return redirect(back_url)
+    context = {**admin.site.each_context(request), "title": title, "subject": subject, "back_url": back_url}
+    return render(request, "admin/incidents/service_form.html", {**context, "form": form})
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -183,11 +211,42 @@ class IncidentAdmin(TrackerAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            changes = {field: form.cleaned_data[field] for field in form.changed_data}
+            if changes:
+                edit_details(Incident.objects.get(pk=obj.pk), changes=changes, actor=request.user, now=timezone.now())
             return
         incident = log_incident(actor=request.user, now=timezone.now(), **form.cleaned_data)
         obj.pk = incident.pk
         obj._state.adding = False
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/regrade/", self.admin_site.admin_view(self.regrade_view), name="incidents_incident_regrade"),
+            path("<int:pk>/close/", self.admin_site.admin_view(self.close_view), name="incidents_incident_close"),
+            *super().get_urls(),
+        ]
+
+    def regrade_view(self, request, pk):
+        incident = get_object_or_404(Incident, pk=pk)
+        return service_form_view(
+            request,
+            title=_("Regrade"),
+            subject=incident,
+            back_url=reverse("admin:incidents_incident_change", args=[pk]),
+            form_class=RegradeForm,
+            apply=lambda **data: regrade(incident, actor=request.user, now=timezone.now(), **data),
+        )
+
+    def close_view(self, request, pk):
+        incident = get_object_or_404(Incident, pk=pk)
+        return service_form_view(
+            request,
+            title=_("Close"),
+            subject=incident,
+            back_url=reverse("admin:incidents_incident_change", args=[pk]),
+            form_class=ReasonForm,
+            apply=lambda **data: close(incident, actor=request.user, now=timezone.now(), **data),
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -228,9 +287,10 @@ class ActionAdmin(TrackerAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [*ActionAddForm.Meta.fields, "recorded_by", "recorded_at"] if obj else []
 
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request)
+
     def save_model(self, request, obj, form, change):
-        if change:
-            return
         data = dict(form.cleaned_data)
         action = record_action(data.pop("incident"), actor=request.user, now=timezone.now(), **data)
         obj.pk = action.pk
@@ -246,6 +306,21 @@ class ObligationAdmin(ReadOnlyAdmin):
     list_filter = ["state", "kind", "provisional"]
     search_fields = ["incident__title"]
 
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.waive_view)
+        return [path("<int:pk>/waive/", view, name="incidents_obligation_waive"), *super().get_urls()]
+
+    def waive_view(self, request, pk):
+        obligation = get_object_or_404(Obligation.objects.select_related("incident"), pk=pk)
+        return service_form_view(
+            request,
+            title=_("Waive"),
+            subject=obligation,
+            back_url=reverse("admin:incidents_obligation_change", args=[pk]),
+            form_class=ReasonForm,
+            apply=lambda **data: waive(obligation, approver=request.user, now=timezone.now(), **data),
+        )
+
 
 @admin.register(ObligationPolicy)
 class ObligationPolicyAdmin(TrackerAdmin):
@@ -257,10 +332,12 @@ class ObligationPolicyAdmin(TrackerAdmin):
 class CalendarDayFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
-        for day_form in self.forms:
-            day = day_form.cleaned_data.get("date")
-            if day and self.instance.year and day.year != self.instance.year:
+        kept = [f for f in self.forms if f.cleaned_data.get("date") and not f.cleaned_data.get("DELETE")]
+        for day_form in kept:
+            if self.instance.year and day_form.cleaned_data["date"].year != self.instance.year:
                 day_form.add_error("date", _("Every date must be in %(year)s.") % {"year": self.instance.year})
+        if not any(f.cleaned_data.get("kind") == CalendarDay.Kind.HOLIDAY for f in kept):
+            raise ValidationError(_("A year's official schedule lists its holidays."))
 
 
 class CalendarDayInline(admin.TabularInline):
@@ -274,6 +351,13 @@ class CalendarDayInline(admin.TabularInline):
 class CalendarYearAdmin(TrackerAdmin):
     list_display = ["year", "source", "loaded_at", "note"]
     inlines = [CalendarDayInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["year"] if obj else []
+
+    def has_delete_permission(self, request, obj=None):
+        # Deadlines were computed on this schedule: correct it, never remove it.
+        return False
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

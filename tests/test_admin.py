@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.models import Incident
+from incidents.models import CalendarYear, Incident
 
 from .factories import PersonFactory
 
@@ -89,3 +89,54 @@ def test_a_statement_without_evidence_is_refused_in_the_admin(admin_client, org)
     assert response.status_code == 200
     assert "公开回应须提供佐证" in response.content.decode()
     assert not incident.actions.exists()
+
+
+def test_regrade_close_and_waive_from_the_admin(admin_client, org, log):
+    incident = log(severity="general", discovered_at=timezone.now())
+    base = f"/admin/incidents/incident/{incident.pk}"
+
+    page = admin_client.post(f"{base}/regrade/", {"severity": "general", "reason": "复核"})
+    assert "事件已是该级别" in page.content.decode()
+
+    assert admin_client.post(f"{base}/regrade/", {"severity": "major", "reason": "事态升级"}).status_code == 302
+    assert incident.timeline.filter(kind="regraded").exists()
+
+    page = admin_client.post(f"{base}/close/", {"reason": "平息"})
+    assert "尚未完成" in page.content.decode()
+
+    for obligation in incident.obligations.filter(state__in=["pending", "overdue"]):
+        url = f"/admin/incidents/obligation/{obligation.pk}/waive/"
+        assert admin_client.post(url, {"reason": "与另一事件合并"}).status_code == 302
+    assert admin_client.post(f"{base}/close/", {"reason": "平息"}).status_code == 302
+    incident.refresh_from_db()
+    assert incident.state == "closed"
+
+
+def test_editing_details_in_the_admin_keeps_the_old_text_on_the_timeline(admin_client, org, log):
+    incident = log(discovered_at=timezone.now(), title="旧标题")
+    url = reverse("admin:incidents_incident_change", args=[incident.pk])
+
+    response = admin_client.post(
+        url, {"title": "新标题", "summary": "", "source_platform": "", "source_url": ""} | inline_management_data()
+    )
+
+    assert response.status_code == 302
+    event = incident.timeline.get(kind="edited")
+    assert (event.detail["before"], event.detail["after"]) == ({"title": "旧标题"}, {"title": "新标题"})
+
+
+def inline_management_data():
+    data = {}
+    for prefix in ["obligations", "actions", "timeline"]:
+        data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
+    return data
+
+
+def test_a_calendar_year_without_holidays_is_refused(admin_client):
+    response = admin_client.post(
+        reverse("admin:incidents_calendaryear_add"),
+        {"year": "2027", "source": "admin", "note": "", "days-TOTAL_FORMS": "0", "days-INITIAL_FORMS": "0"},
+    )
+
+    assert response.status_code == 200
+    assert not CalendarYear.objects.filter(year=2027).exists()

@@ -107,3 +107,21 @@ def test_regrading_to_the_same_severity_is_refused(incident, org):
 def test_regrading_needs_a_reason_and_a_known_severity(incident, org):
     errors = rejected(lambda: regrade(incident, severity="huge", reason="", actor=org.leader, now=NOW))
     assert set(errors) == {"severity", "reason"}
+
+
+def test_a_time_before_1990_is_taken_for_a_typing_error(log):
+    errors = rejected(lambda: log(discovered_at=beijing(1850, 1, 1), now=NOW))
+    assert errors["discovered_at"] == ["该时间早于1990年，请检查年份。"]
+
+
+def test_an_action_without_publication_time_is_refused(incident):
+    errors = rejected(
+        lambda: record_action(incident, kind="statement", published_at=None, evidence_url="https://a.cn", now=NOW)
+    )
+    assert errors["published_at"] == ["此字段为必填项。"]
+
+
+def test_a_waiver_needs_a_named_approver(incident):
+    first_statement = obligations_by_kind(incident)["first_statement"]
+    errors = rejected(lambda: waive(first_statement, reason="合并", approver=None, now=NOW))
+    assert "non_field_errors" in errors

@@ -109,4 +109,15 @@ def test_working_day_deadlines_end_at_midnight_after_a_working_day(start, days):
     last_day = local.date() - timedelta(days=1)
     assert local.time() == time(0, 0)
     assert calendar.is_working_day(last_day)
-    assert provisional == (local.year > 2026 or last_day.year > 2026)
+    assert provisional == (last_day.year > 2026)
+
+
+def test_a_deadline_moved_into_the_past_by_a_loaded_calendar_becomes_overdue(log, org):
+    incident = log(severity="general", discovered_at=beijing(2026, 12, 31, 10))
+
+    # Suppose 2027 is loaded with 4 and 5 January as working days and 2 January worked as well.
+    load_year(2027, holidays=[date(2027, 1, 1)], workdays=[date(2027, 1, 2)], now=beijing(2027, 1, 5, 12))
+
+    verification = obligations_by_kind(incident)["verification_report"]
+    assert (verification.due_at, verification.state) == (beijing(2027, 1, 5), "overdue")
+    assert incident.timeline.filter(obligation=verification, kind="obligation_overdue").exists()

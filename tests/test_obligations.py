@@ -258,3 +258,25 @@ def test_timeline_events_cannot_be_changed_or_deleted(log):
         event.save()
     with pytest.raises(ValueError, match="append-only"):
         event.delete()
+
+
+def test_a_back_filled_response_meets_the_follow_up_it_falls_in(log):
+    incident = log(discovered_at=DISCOVERED)
+    statement(incident, DISCOVERED + 3 * H)
+    statement(incident, DISCOVERED + 30 * H)
+
+    statement(incident, DISCOVERED + 20 * H, now=DISCOVERED + 31 * H)
+
+    assert follow_ups(incident) == [
+        (DISCOVERED + 3 * H, DISCOVERED + 27 * H, "met"),
+        (DISCOVERED + 30 * H, DISCOVERED + 54 * H, "pending"),
+    ]
+
+
+def test_the_same_statement_on_a_second_platform_does_not_meet_its_own_follow_up(log):
+    incident = log(discovered_at=DISCOVERED)
+    statement(incident, DISCOVERED + 3 * H)
+
+    statement(incident, DISCOVERED + 3 * H)
+
+    assert follow_ups(incident) == [(DISCOVERED + 3 * H, DISCOVERED + 27 * H, "pending")]

@@ -131,3 +131,46 @@ def test_a_met_obligation_cannot_be_waived(log, org):
     with pytest.raises(ValidationError):
         waive(obligations_by_kind(incident)["internal_report"], reason="x", approver=org.leader, now=DISCOVERED + H)
     assert obligations_by_kind(incident)["internal_report"].state == "met"
+
+
+def test_regrading_never_brings_back_an_obligation_a_leader_waived(log, org):
+    incident = log(severity="major", discovered_at=DISCOVERED)
+    press_conference = obligations_by_kind(incident)["press_conference"]
+    waive(press_conference, reason="合并至另一事件", approver=org.leader, now=DISCOVERED)
+
+    regrade(incident, severity="especially_major", reason="升级", actor=org.leader, now=DISCOVERED + H)
+
+    assert list(incident.obligations.filter(kind="press_conference").values_list("state", flat=True)) == ["waived"]
+
+
+def test_obligations_added_by_regrading_and_met_already_are_never_overdue(log, org):
+    incident = log(severity="general", discovered_at=DISCOVERED)
+    record_action(
+        incident,
+        kind="statement",
+        published_at=DISCOVERED + 3 * H,
+        evidence_url="https://gov.cn/a",
+        now=DISCOVERED + 3 * H,
+    )
+
+    regrade(incident, severity="major", reason="升级", actor=org.leader, now=DISCOVERED + 6 * H)
+
+    first_statement = obligations_by_kind(incident)["first_statement"]
+    assert first_statement.state == "met"
+    assert not incident.timeline.filter(obligation=first_statement, kind="obligation_overdue").exists()
+
+
+def test_regrading_moves_an_open_deadline_the_new_severity_sets_differently(log, org):
+    from incidents.models import ObligationPolicy
+
+    ObligationPolicy.objects.create(
+        government=org.government, severity="especially_major", kind="internal_report", clock="discovery", offset=H
+    )
+    incident = log(severity="major", discovered_at=DISCOVERED)
+
+    regrade(incident, severity="especially_major", reason="升级", actor=org.leader, now=DISCOVERED + 90 * H / 60)
+
+    internal_report = obligations_by_kind(incident)["internal_report"]
+    assert (internal_report.due_at, internal_report.state) == (DISCOVERED + H, "overdue")
+    assert incident.timeline.filter(obligation=internal_report, kind="deadline_recomputed").exists()
+    assert incident.timeline.filter(obligation=internal_report, kind="obligation_overdue").exists()

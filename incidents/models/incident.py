@@ -102,7 +102,9 @@ class Incident(models.Model):
         return self.discovered_at
 
     def clock_start(self, clock: str):
-        """When an obligation on ``clock`` starts counting (the response clock is given by the action)."""
+        """When an obligation on the incident's own ``clock`` starts counting."""
+        if clock == Clock.LATEST_PUBLIC_RESPONSE:
+            raise ValueError("The follow-up clock starts at a public response, not at the incident.")
         return self.discovered_at if clock == Clock.DISCOVERY else self.clock_started_at
 
 
@@ -226,11 +228,20 @@ class Action(models.Model):
         return self.kind in PUBLIC_ACTION_KINDS
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValueError("Timeline events are append-only.")
+
+    def delete(self):
+        raise ValueError("Timeline events are append-only.")
+
+
 class TimelineEvent(models.Model):
     """An append-only record of everything that happened to an incident: who, when, what, before/after."""
 
     class Kind(models.TextChoices):
         LOGGED = "logged", _("Logged")
+        EDITED = "edited", _("Details edited")
         ACTION_RECORDED = "action_recorded", _("Action recorded")
         OBLIGATION_ADDED = "obligation_added", _("Obligation added")
         OBLIGATION_MET = "obligation_met", _("Obligation met")
@@ -254,6 +265,8 @@ class TimelineEvent(models.Model):
         Obligation, verbose_name=_("obligation"), null=True, on_delete=models.PROTECT, related_name="+"
     )
     detail = models.JSONField(_("detail"), default=dict, encoder=DjangoJSONEncoder)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("timeline event")

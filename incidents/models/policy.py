@@ -1,5 +1,7 @@
 """The rules as data: which obligations each severity gets, on which clock, due how long after."""
 
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -7,6 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 from .incident import Clock, ObligationKind, Severity
 from .organisation import Department
+
+# A deadline is hours or days away; anything beyond a year is a typing error.
+MAX_OFFSET = timedelta(days=366)
+MAX_WORKING_DAYS = 250
 
 
 class ObligationPolicy(models.Model):
@@ -58,10 +64,10 @@ class ObligationPolicy(models.Model):
     def clean(self):
         if (self.offset is None) == (self.offset_working_days is None):
             raise ValidationError(_("Give either a duration or a number of working days, not both."))
-        if self.offset is not None and self.offset.total_seconds() <= 0:
-            raise ValidationError({"offset": _("The offset must be positive.")})
-        if self.offset_working_days == 0:
-            raise ValidationError({"offset_working_days": _("The offset must be positive.")})
+        if self.offset is not None and not timedelta(0) < self.offset <= MAX_OFFSET:
+            raise ValidationError({"offset": _("The offset must be more than zero and at most 366 days.")})
+        if self.offset_working_days is not None and not 0 < self.offset_working_days <= MAX_WORKING_DAYS:
+            raise ValidationError({"offset_working_days": _("The offset must be between 1 and 250 working days.")})
         if (self.kind == ObligationKind.FOLLOW_UP) != (self.clock == Clock.LATEST_PUBLIC_RESPONSE):
             raise ValidationError(
                 {"clock": _("The follow-up, and only the follow-up, runs from the latest public response.")}

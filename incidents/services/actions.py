@@ -1,5 +1,6 @@
 """Recording a response or report, and what it meets: obligations and the follow-up clock."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -9,16 +10,16 @@ from incidents.models import (
     Action,
     ActionKind,
     Incident,
-    Obligation,
     ObligationKind,
     TimelineEvent,
 )
 
 from .calendar import WorkingCalendar
-from .deadlines import follow_up_policy, open_obligation
-from .obligations import NON_FIELD, apply_action, meet
+from .deadlines import follow_up_policy, open_obligations
+from .locks import lock_incident
+from .obligations import NON_FIELD, apply_action
 from .timeline import record_event
-from .validation import Errors, check_choice, check_not_future
+from .validation import Errors, check_choice, check_not_future, check_required
 
 
 def action_errors(incident, *, kind, published_at, evidence_url, evidence_file, summary, now) -> Errors:
@@ -27,13 +28,14 @@ def action_errors(incident, *, kind, published_at, evidence_url, evidence_file, 
     if incident.state == Incident.State.CLOSED:
         errors.add(NON_FIELD, _("The incident is closed; no more actions can be recorded on it."))
     check_choice(errors, "kind", kind, ActionKind)
+    check_required(errors, "published_at", published_at)
     check_not_future(errors, "published_at", published_at, now)
     if published_at is not None and published_at < incident.clock_started_at:
         errors.add("published_at", _("An action cannot be published before the incident's clock started."))
     if evidence_url:
         try:
             URLValidator(schemes=["http", "https"])(evidence_url)
-        except Exception:
+        except ValidationError:
             errors.add("evidence_url", _("Enter a valid http or https link."))
     if kind in PUBLIC_ACTION_KINDS and not (evidence_url or evidence_file):
         errors.add("evidence_url", _("A public response needs its evidence: a link or a file."))
@@ -45,13 +47,10 @@ def action_errors(incident, *, kind, published_at, evidence_url, evidence_file, 
 def record_action(
     incident, *, kind, published_at, now, actor=None, channel="", evidence_url="", evidence_file=None, summary=""
 ) -> Action:
-    """Record an action and, in the same transaction, meet what it satisfies.
-
-    The incident row is locked first, so two actions recorded at once on one incident are applied one
-    after the other (and cannot both restart the follow-up clock).
-    """
+    """Record an action and, in the same transaction, meet what it satisfies and restart the follow-up."""
+    summary = summary or ""
     with transaction.atomic():
-        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        incident = lock_incident(incident)
         action_errors(
             incident,
             kind=kind,
@@ -81,33 +80,20 @@ def record_action(
             action_kind=kind,
             published_at=published_at,
         )
-        obligations = incident.obligations.select_for_update().exclude(kind=ObligationKind.FOLLOW_UP)
+        obligations = list(incident.obligations.select_for_update())
         apply_action(obligations, action, now, actor)
-        if action.is_public and is_latest_public_action(action):
-            restart_follow_up(incident, action, now, WorkingCalendar(), actor)
+        follow_up_running = any(o.kind == ObligationKind.FOLLOW_UP and o.is_open for o in obligations)
+        if action.is_public and not follow_up_running and latest_public_action(incident) == action:
+            start_follow_up(incident, action, now, WorkingCalendar(), actor)
     return action
-
-
-def is_latest_public_action(action) -> bool:
-    return not (
-        action.incident.actions.filter(kind__in=PUBLIC_ACTION_KINDS, published_at__gte=action.published_at)
-        .exclude(pk=action.pk)
-        .exists()
-    )
 
 
 def latest_public_action(incident) -> Action | None:
     return incident.actions.filter(kind__in=PUBLIC_ACTION_KINDS).order_by("-published_at", "-pk").first()
 
 
-def restart_follow_up(incident, latest_action, now, calendar, actor=None) -> Obligation | None:
-    """The latest public response meets the running follow-up and starts the next one (持续发布)."""
-    running = incident.obligations.select_for_update().filter(
-        kind=ObligationKind.FOLLOW_UP, state__in=Obligation.OPEN_STATES
-    )
-    for obligation in running:
-        meet(obligation, latest_action, now, actor)
+def start_follow_up(incident, latest_action, now, calendar, actor=None) -> None:
+    """The latest public response starts the next follow-up clock (持续发布), for severities that have one."""
     policy = follow_up_policy(incident)
-    if policy is None or incident.state == Incident.State.CLOSED:
-        return None
-    return open_obligation(incident, policy, latest_action.published_at, now, calendar, actor)
+    if policy is not None and incident.state == Incident.State.OPEN:
+        open_obligations(incident, [policy], now, calendar, actor, clock_started_at=latest_action.published_at)

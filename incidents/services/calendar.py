@@ -38,7 +38,8 @@ def statutory_holidays(year: int) -> frozenset[date]:
     """The days off of 《全国年节及纪念日放假办法》 (2024 revision), without the 调休 a year's notice adds.
 
     元旦 1 day; 春节 4 days (除夕 to 初三); 清明 1 day (the solar term); 劳动节 2 days; 端午 1 day;
-    中秋 1 day; 国庆 3 days.
+    中秋 1 day; 国庆 3 days. Lunar dates are known for 1900–2099 (lunardate's range), which covers every
+    year an incident can be logged in.
     """
     new_year = LunarDate(year, 1, 1).to_solar_date()
     spring_festival = [new_year + timedelta(days=offset) for offset in (-1, 0, 1, 2)]

@@ -7,7 +7,7 @@ from django.db.models import Q
 from incidents.models import Clock, Obligation, ObligationKind, ObligationPolicy, TimelineEvent
 
 from .calendar import WorkingCalendar
-from .obligations import mark_overdue
+from .obligations import apply_action, mark_past_due
 from .timeline import obligation_event
 
 
@@ -31,8 +31,7 @@ def compute_due(clock_started_at: datetime, offset, offset_working_days, calenda
     return calendar.add_working_days(clock_started_at, offset_working_days)
 
 
-def open_obligation(incident, policy, clock_started_at, now, calendar, actor=None) -> Obligation:
-    """Create one obligation from ``policy``; a deadline already past is overdue at once."""
+def new_obligation(incident, policy, clock_started_at, now, calendar, actor=None) -> Obligation:
     due_at, provisional = compute_due(clock_started_at, policy.offset, policy.offset_working_days, calendar)
     obligation = Obligation.objects.create(
         incident=incident,
@@ -46,15 +45,29 @@ def open_obligation(incident, policy, clock_started_at, now, calendar, actor=Non
         created_at=now,
     )
     obligation_event(obligation, TimelineEvent.Kind.OBLIGATION_ADDED, now, actor, provisional=provisional)
-    if due_at <= now:
-        mark_overdue([obligation], now)
     return obligation
 
 
-def open_obligations(incident, policies, now, calendar, actor=None, kinds=None) -> list[Obligation]:
-    """Open the obligations that run from the incident's own clocks (the follow-up waits for a response)."""
+def open_obligations(incident, policies, now, calendar, actor=None, *, actions=(), clock_started_at=None):
+    """Open an obligation for each policy, meet what ``actions`` already satisfy, and mark overdue at
+    once what is still pending past its deadline: logging late never buys time.
+
+    Obligations run from the incident's own clocks, or from ``clock_started_at`` (the follow-up's).
+    """
+    opened = [
+        new_obligation(incident, policy, clock_started_at or incident.clock_start(policy.clock), now, calendar, actor)
+        for policy in policies
+    ]
+    for action in actions:
+        apply_action(opened, action, now, actor)
+    mark_past_due(opened, now)
+    return opened
+
+
+def incident_clock_policies(policies: dict[str, ObligationPolicy], kinds=None) -> list[ObligationPolicy]:
+    """The policies that run from the incident's own clocks (the follow-up waits for a response)."""
     return [
-        open_obligation(incident, policy, incident.clock_start(policy.clock), now, calendar, actor)
+        policy
         for kind, policy in policies.items()
         if policy.clock != Clock.LATEST_PUBLIC_RESPONSE and (kinds is None or kind in kinds)
     ]

@@ -5,10 +5,11 @@ from django.utils.translation import gettext as _
 
 from incidents.models import Incident, Obligation, ObligationKind, Severity, TimelineEvent
 
-from .actions import latest_public_action, restart_follow_up
+from .actions import latest_public_action, start_follow_up
 from .calendar import WorkingCalendar
-from .deadlines import open_obligations, policies_for
-from .obligations import NON_FIELD, apply_action, waive_open
+from .deadlines import compute_due, incident_clock_policies, open_obligations, policies_for
+from .locks import lock_incident
+from .obligations import NON_FIELD, reschedule, waive_open
 from .timeline import record_event
 from .validation import Errors, check_choice, check_incident_times, check_required
 
@@ -74,19 +75,45 @@ def log_incident(
             clock_started_at=incident.clock_started_at,
             logging_delay_seconds=int((now - discovered_at).total_seconds()),
         )
-        open_obligations(incident, policies_for(department, severity), now, WorkingCalendar(), actor)
+        policies = incident_clock_policies(policies_for(department, severity))
+        open_obligations(incident, policies, now, WorkingCalendar(), actor)
+    return incident
+
+
+EDITABLE_DETAILS = ("title", "summary", "source_platform", "source_url")
+
+
+def edit_details(incident, *, changes: dict, actor, now) -> Incident:
+    """Correct an incident's title, summary or source; the timeline keeps what they were.
+
+    The clocks, severity and department are not details: they change only by regrading (or not at all).
+    """
+    unknown = set(changes) - set(EDITABLE_DETAILS)
+    if unknown:
+        raise ValueError(f"Not editable details: {sorted(unknown)}")
+    errors = Errors()
+    if "title" in changes:
+        check_required(errors, "title", changes["title"])
+    errors.raise_if_any()
+    with transaction.atomic():
+        incident = lock_incident(incident)
+        before = {field: getattr(incident, field) for field in changes}
+        for field, value in changes.items():
+            setattr(incident, field, value)
+        incident.save(update_fields=list(changes))
+        record_event(incident, TimelineEvent.Kind.EDITED, now, actor, before=before, after=changes)
     return incident
 
 
 def regrade(incident, *, severity, reason, actor, now) -> Incident:
-    """Change the severity: obligations are recomputed from the same clock starts.
+    """Change the severity and recompute the obligations from the same clock starts.
 
-    Obligations the new severity also has keep their deadlines; new ones appear (and are met at once by
-    actions already recorded that satisfy them); open ones no longer required are waived as "regraded";
-    met ones stay met.
+    New obligations appear (met at once by actions already recorded that satisfy them); open ones
+    whose deadline the new severity sets differently move to it; open ones no longer required are
+    waived as "regraded"; met ones stay met, and so does a waiver a leader approved.
     """
     with transaction.atomic():
-        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        incident = lock_incident(incident)
         errors = Errors()
         if incident.state == Incident.State.CLOSED:
             errors.add(NON_FIELD, _("The incident is closed and cannot be regraded."))
@@ -103,19 +130,31 @@ def regrade(incident, *, severity, reason, actor, now) -> Incident:
 
         policies = policies_for(incident.department, severity)
         obligations = list(incident.obligations.select_for_update())
-        for obligation in obligations:
-            if obligation.is_open and obligation.kind not in policies:
-                waive_open(obligation, REGRADED, actor, now)
-        kept = {o.kind for o in obligations if o.state != Obligation.State.WAIVED}
         calendar = WorkingCalendar()
-        added = open_obligations(incident, policies, now, calendar, actor, kinds=set(policies) - kept)
-        for action in incident.actions.order_by("published_at", "pk"):
-            apply_action(added, action, now, actor)
+        for obligation in obligations:
+            policy = policies.get(obligation.kind)
+            if not obligation.is_open:
+                continue
+            if policy is None:
+                waive_open(obligation, REGRADED, actor, now)
+            elif obligation.kind != ObligationKind.FOLLOW_UP:
+                due_at, provisional = compute_due(
+                    obligation.clock_started_at, policy.offset, policy.offset_working_days, calendar
+                )
+                reschedule(obligation, due_at, provisional, now, actor)
+        present = {o.kind for o in obligations if not waived_by_regrading(o)}
+        actions = list(incident.actions.order_by("published_at", "pk"))
+        missing = incident_clock_policies(policies, kinds=set(policies) - present)
+        open_obligations(incident, missing, now, calendar, actor, actions=actions)
         follow_up_running = any(o.kind == ObligationKind.FOLLOW_UP and o.is_open for o in obligations)
         latest = latest_public_action(incident)
-        if ObligationKind.FOLLOW_UP in policies and not follow_up_running and latest is not None:
-            restart_follow_up(incident, latest, now, calendar, actor)
+        if not follow_up_running and latest is not None:
+            start_follow_up(incident, latest, now, calendar, actor)
     return incident
+
+
+def waived_by_regrading(obligation) -> bool:
+    return obligation.state == Obligation.State.WAIVED and obligation.waived_reason == REGRADED
 
 
 def close(incident, *, reason, actor, now) -> Incident:
@@ -125,7 +164,7 @@ def close(incident, *, reason, actor, now) -> Incident:
     met (late, if so) or waived by a leader.
     """
     with transaction.atomic():
-        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        incident = lock_incident(incident)
         errors = Errors()
         check_required(errors, "reason", reason)
         if incident.state == Incident.State.CLOSED:

@@ -3,18 +3,23 @@
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from incidents.models import SATISFIED_BY, Obligation, TimelineEvent
+from incidents.models import SATISFIED_BY, Obligation, ObligationKind, TimelineEvent
 
+from .locks import lock_incident
 from .timeline import obligation_event
 from .validation import Errors, check_required
 
 NON_FIELD = "non_field_errors"
 
 
+def verdict(met_at, due_at) -> str:
+    """Met on time when published at or before the deadline, met late after it."""
+    return Obligation.State.MET if met_at <= due_at else Obligation.State.MET_LATE
+
+
 def meet(obligation: Obligation, action, now, actor=None) -> None:
-    """Record ``action`` as what met ``obligation``: on time when published at or before ``due_at``."""
-    on_time = action.published_at <= obligation.due_at
-    obligation.state = Obligation.State.MET if on_time else Obligation.State.MET_LATE
+    """Record ``action`` as what met ``obligation``."""
+    obligation.state = verdict(action.published_at, obligation.due_at)
     obligation.met_at = action.published_at
     obligation.met_by = action
     obligation.save(update_fields=["state", "met_at", "met_by"])
@@ -24,13 +29,22 @@ def meet(obligation: Obligation, action, now, actor=None) -> None:
         now,
         actor,
         action=action.pk,
-        on_time=on_time,
+        on_time=obligation.state == Obligation.State.MET,
         late_by_seconds=max(0, int((action.published_at - obligation.due_at).total_seconds())),
     )
 
 
-def satisfiable_by(action) -> list[str]:
-    return [kind for kind, action_kinds in SATISFIED_BY.items() if action.kind in action_kinds]
+def counts_for(obligation: Obligation, action) -> bool:
+    """Whether ``action`` satisfies ``obligation``: the right kind, published once its clock ran.
+
+    A follow-up asks for a *further* response: one published at the very moment of the response that
+    started its clock (the same statement on another platform) does not meet it.
+    """
+    if action.kind not in SATISFIED_BY[obligation.kind]:
+        return False
+    if obligation.kind == ObligationKind.FOLLOW_UP:
+        return action.published_at > obligation.clock_started_at
+    return action.published_at >= obligation.clock_started_at
 
 
 def apply_action(obligations, action, now, actor=None) -> None:
@@ -40,10 +54,9 @@ def apply_action(obligations, action, now, actor=None) -> None:
     from when it was published (and the timeline keeps both events).
     """
     for obligation in obligations:
-        if action.kind not in SATISFIED_BY[obligation.kind] or action.published_at < obligation.clock_started_at:
+        if obligation.state == Obligation.State.WAIVED or not counts_for(obligation, action):
             continue
-        improves = obligation.met_at is not None and action.published_at < obligation.met_at
-        if obligation.is_open or (obligation.state != Obligation.State.WAIVED and improves):
+        if obligation.is_open or action.published_at < obligation.met_at:
             meet(obligation, action, now, actor)
 
 
@@ -69,6 +82,36 @@ def mark_overdue(obligations, now) -> list[Obligation]:
     return marked
 
 
+def mark_past_due(obligations, now) -> list[Obligation]:
+    """Mark overdue those of ``obligations`` still pending whose deadline has passed by ``now``."""
+    return mark_overdue([o for o in obligations if o.due_at <= now], now)
+
+
+def reschedule(obligation: Obligation, due_at, provisional, now, actor=None) -> bool:
+    """Move a deadline (regrading, a calendar loaded): a met obligation is judged again, an open one
+    is pending or overdue by the new deadline. Returns whether anything changed."""
+    if (due_at, provisional) == (obligation.due_at, obligation.provisional):
+        return False
+    before = obligation.due_at
+    obligation.due_at, obligation.provisional = due_at, provisional
+    if obligation.met_at is not None:
+        obligation.state = verdict(obligation.met_at, due_at)
+    elif obligation.is_open and due_at > now:
+        obligation.state = Obligation.State.PENDING
+    obligation.save(update_fields=["due_at", "provisional", "state"])
+    obligation_event(
+        obligation,
+        TimelineEvent.Kind.DEADLINE_RECOMPUTED,
+        now,
+        actor,
+        before=before,
+        after=due_at,
+        provisional=provisional,
+    )
+    mark_past_due([obligation], now)
+    return True
+
+
 def mark_due_obligations_overdue(now, batch_size=500) -> int:
     """Mark every pending obligation whose deadline has passed; returns how many were marked.
 
@@ -92,9 +135,12 @@ def waive(obligation: Obligation, *, reason: str, approver, now) -> Obligation:
     """Waive an open obligation. A waiver needs a reason and a named approver, and is reported apart."""
     errors = Errors()
     check_required(errors, "reason", reason)
+    if approver is None:
+        errors.add(NON_FIELD, _("A waiver needs a named approver."))
     errors.raise_if_any()
     with transaction.atomic():
-        obligation = Obligation.objects.select_for_update().select_related("incident").get(pk=obligation.pk)
+        lock_incident(obligation.incident)
+        obligation = Obligation.objects.select_for_update().get(pk=obligation.pk)
         if not obligation.is_open:
             errors.add(NON_FIELD, _("Only a pending or overdue obligation can be waived."))
             errors.raise_if_any()

@@ -1,13 +1,14 @@
 """Loading a year's official working calendar, and recomputing the provisional deadlines it settles."""
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from incidents.models import CalendarDay, CalendarYear, Obligation, TimelineEvent
+from incidents.models import CalendarDay, CalendarYear, Obligation
 
 from .calendar import WorkingCalendar
 from .deadlines import compute_due
-from .timeline import obligation_event
+from .obligations import reschedule
 from .validation import Errors
 
 
@@ -34,36 +35,18 @@ def load_year(year, *, holidays, workdays, now, actor=None, note="", source=Cale
 
 
 def recompute_provisional_deadlines(now, actor=None) -> int:
-    """Recompute every provisional deadline against the calendar as loaded now; returns how many moved.
+    """Recompute the deadlines a loaded calendar may move; returns how many moved.
 
-    A met obligation is judged again against its new deadline; an open one is overdue or pending by it.
+    Those are the provisional ones, and the open working-day ones (a corrected official schedule).
     """
     calendar = WorkingCalendar()
-    changed = 0
-    provisional = Obligation.objects.select_for_update().filter(provisional=True).exclude(state=Obligation.State.WAIVED)
-    for obligation in provisional.select_related("incident"):
-        due_at, still_provisional = compute_due(
+    affected = Obligation.objects.select_for_update().filter(
+        Q(provisional=True) | Q(offset_working_days__isnull=False, state__in=Obligation.OPEN_STATES)
+    )
+    moved = 0
+    for obligation in affected.exclude(state=Obligation.State.WAIVED).select_related("incident"):
+        due_at, provisional = compute_due(
             obligation.clock_started_at, obligation.offset, obligation.offset_working_days, calendar
         )
-        if (due_at, still_provisional) == (obligation.due_at, obligation.provisional):
-            continue
-        before = obligation.due_at
-        obligation.due_at, obligation.provisional = due_at, still_provisional
-        if obligation.met_at is not None:
-            on_time = obligation.met_at <= due_at
-            obligation.state = Obligation.State.MET if on_time else Obligation.State.MET_LATE
-        else:
-            obligation.state = Obligation.State.OVERDUE if due_at <= now else Obligation.State.PENDING
-        obligation.save(update_fields=["due_at", "provisional", "state"])
-        obligation_event(
-            obligation,
-            TimelineEvent.Kind.DEADLINE_RECOMPUTED,
-            now,
-            actor,
-            before=before,
-            after=due_at,
-            provisional=still_provisional,
-            state=obligation.state,
-        )
-        changed += 1
-    return changed
+        moved += reschedule(obligation, due_at, provisional, now, actor)
+    return moved

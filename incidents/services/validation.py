@@ -1,12 +1,14 @@
 """Input rules shared by every way in (admin, API, web forms), so each gives the same clear errors."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-# API.md: any past time is accepted, a time more than five minutes in the future is not.
+# API.md: any past time is accepted, a time more than five minutes in the future is not. A time before
+# 1990 is a typing error rather than a ledger being back-filled.
 FUTURE_TOLERANCE = timedelta(minutes=5)
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 
 
 class Errors(dict):
@@ -23,6 +25,8 @@ class Errors(dict):
 def check_not_future(errors: Errors, field: str, value, now) -> None:
     if value is not None and value > now + FUTURE_TOLERANCE:
         errors.add(field, _("This time is in the future; times may be at most 5 minutes ahead of now."))
+    elif value is not None and value < EARLIEST:
+        errors.add(field, _("This time is before 1990; please check the year."))
 
 
 def check_incident_times(errors: Errors, discovered_at, occurred_at, now) -> None:
