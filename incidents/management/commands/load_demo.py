@@ -46,7 +46,7 @@ class Command(BaseCommand):
             self.incidents(departments, people, timezone.now())
         enforce(timezone.now())
         self.stdout.write(
-            f"demo organisation loaded; sign in at /admin/ as admin (or any demo user) with password {DEMO_PASSWORD}"
+            f"demo organisation loaded; sign in at /admin/ as admin with password {DEMO_PASSWORD}"
         )
 
     def organisation(self):
