@@ -45,9 +45,7 @@ class Command(BaseCommand):
             self.leaders(departments, people)
             self.incidents(departments, people, timezone.now())
         enforce(timezone.now())
-        self.stdout.write(
-            f"demo organisation loaded; sign in at /admin/ as admin with password {DEMO_PASSWORD}"
-        )
+        self.stdout.write(f"demo organisation loaded; sign in at /admin/ as admin with password {DEMO_PASSWORD}")
 
     def organisation(self):
         government = Department.objects.create(name="江城市人民政府", code="jc-gov", is_government=True)
