@@ -32,7 +32,7 @@ redis_up || fail_or_skip "Redis is not running on 127.0.0.1:6379"
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-DEBUG=1 "$PY" manage.py makemigrations --check --dry-run >/dev/null
+DATABASE_URL=sqlite://:memory: "$PY" manage.py makemigrations --check --dry-run
 
 echo "== tests on SQLite =="
 "$PY" -m pytest "$@"
