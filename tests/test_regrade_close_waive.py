@@ -15,12 +15,7 @@ DISCOVERED = beijing(2026, 3, 10, 10, 0)
 H = timedelta(hours=1)
 
 
-def states(incident):
-    return {o.kind: (o.state, o.waived_reason) for o in incident.obligations.all()}
-
-
-def test_regrading_down_keeps_met_obligations_and_waives_the_dropped_ones(log, org):
-    incident = log(severity="major", discovered_at=DISCOVERED)
+def statement_at_3h(incident):
     record_action(
         incident,
         kind="statement",
@@ -28,6 +23,15 @@ def test_regrading_down_keeps_met_obligations_and_waives_the_dropped_ones(log, o
         evidence_url="https://gov.cn/a",
         now=DISCOVERED + 3 * H,
     )
+
+
+def states(incident):
+    return {o.kind: (o.state, o.waived_reason) for o in incident.obligations.all()}
+
+
+def test_regrading_down_keeps_met_obligations_and_waives_the_dropped_ones(log, org):
+    incident = log(severity="major", discovered_at=DISCOVERED)
+    statement_at_3h(incident)
 
     regrade(incident, severity="general", reason="经核实影响有限", actor=org.leader, now=DISCOVERED + 4 * H)
 
@@ -62,13 +66,7 @@ def test_regrading_up_adds_obligations_from_the_same_clock_start(log, org):
 
 def test_regrading_back_up_restarts_the_follow_up_from_the_latest_response(log, org):
     incident = log(severity="major", discovered_at=DISCOVERED)
-    record_action(
-        incident,
-        kind="statement",
-        published_at=DISCOVERED + 3 * H,
-        evidence_url="https://gov.cn/a",
-        now=DISCOVERED + 3 * H,
-    )
+    statement_at_3h(incident)
     regrade(incident, severity="general", reason="降级", actor=org.leader, now=DISCOVERED + 4 * H)
 
     regrade(incident, severity="major", reason="再次升级", actor=org.leader, now=DISCOVERED + 5 * H)
@@ -145,13 +143,7 @@ def test_regrading_never_brings_back_an_obligation_a_leader_waived(log, org):
 
 def test_obligations_added_by_regrading_and_met_already_are_never_overdue(log, org):
     incident = log(severity="general", discovered_at=DISCOVERED)
-    record_action(
-        incident,
-        kind="statement",
-        published_at=DISCOVERED + 3 * H,
-        evidence_url="https://gov.cn/a",
-        now=DISCOVERED + 3 * H,
-    )
+    statement_at_3h(incident)
 
     regrade(incident, severity="major", reason="升级", actor=org.leader, now=DISCOVERED + 6 * H)
 
