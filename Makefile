@@ -19,7 +19,7 @@ $(VENV)/.test-deps: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 run: $(VENV)/.run-deps
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py load_demo
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	DEBUG=1 $(PY) manage.py runtracker 127.0.0.1:8000
 
 test: $(VENV)/.test-deps
 	bash scripts/test.sh

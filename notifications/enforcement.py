@@ -1,15 +1,20 @@
 """The enforcement pass: one function, ``enforce(now)``, whichever scheduler calls it.
 
-Every deadline lives on its obligation row, so a pass only has to look at the rows that are due:
-a missed or repeated pass is harmless, and the next one catches up.
+Every deadline and every next step lives on its obligation row, so a pass only has to look at the
+rows that are due: a missed, late or repeated pass is harmless, and the next one catches up. A pass
+marks obligations overdue, records the escalation steps whose time has come, then hands the
+notifications to delivery after those records are committed.
 """
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from django.utils import timezone
 
 from incidents.services.obligations import mark_due_obligations_overdue
 
+from .delivery import deliver_due_inline
+from .escalation import escalate_due
 from .models import EnforcementRun
 
 PASS_NAME = "enforcement"
@@ -18,11 +23,18 @@ PASS_NAME = "enforcement"
 @dataclass
 class PassSummary:
     marked_overdue: int = 0
+    steps_recorded: int = 0
+    deliveries: int = 0
 
 
-def enforce(now) -> PassSummary:
-    """Run one pass as of ``now``: mark obligations past their deadline overdue, then record the run."""
-    summary = PassSummary(marked_overdue=mark_due_obligations_overdue(now))
+def enforce(now, deliver: Callable = deliver_due_inline) -> PassSummary:
+    """Run one pass as of ``now``.
+
+    ``deliver(now)`` hands over what is ready to send and returns how many it handed over: inline
+    by default (the embedded scheduler, ``enforce_deadlines --once``), to Celery workers in production.
+    """
+    summary = PassSummary(marked_overdue=mark_due_obligations_overdue(now), steps_recorded=escalate_due(now))
+    summary.deliveries = deliver(now)
     EnforcementRun.objects.update_or_create(
         name=PASS_NAME,
         defaults={"last_started_at": now, "last_finished_at": timezone.now(), "last_summary": asdict(summary)},

@@ -1,11 +1,19 @@
-"""Celery tasks: thin shells around the enforcement pass."""
+"""Celery tasks: thin shells around the enforcement pass and delivery."""
+
+from functools import partial
 
 from celery import shared_task
 from django.utils import timezone
 
+from .delivery import deliver, enqueue_due
 from .enforcement import enforce
+
+
+@shared_task(name="notifications.tasks.deliver_notification", ignore_result=True)
+def deliver_notification(notification_id):
+    deliver(notification_id)
 
 
 @shared_task(name="notifications.tasks.run_enforcement_pass", ignore_result=True)
 def run_enforcement_pass():
-    enforce(timezone.now())
+    enforce(timezone.now(), deliver=partial(enqueue_due, enqueue=deliver_notification.delay))

@@ -21,6 +21,9 @@ def schedule_enforcement(sender, **kwargs):
 
     sender.add_periodic_task(
         float(settings.ENFORCEMENT_INTERVAL_SECONDS),
-        sender.signature("notifications.tasks.run_enforcement_pass"),
+        # A tick that waited longer than an interval in the queue is dropped: the next one catches up.
+        sender.signature(
+            "notifications.tasks.run_enforcement_pass", options={"expires": settings.ENFORCEMENT_INTERVAL_SECONDS}
+        ),
         name="enforcement pass",
     )

@@ -126,7 +126,20 @@ STORAGES = {
 LOGIN_URL = "admin:login"
 
 # Enforcement: the pass runs this often; /healthz calls a pass older than three intervals stale.
-ENFORCEMENT_INTERVAL_SECONDS = env.int("ENFORCEMENT_INTERVAL_SECONDS", default=10)
+ENFORCEMENT_INTERVAL_SECONDS = env.float("ENFORCEMENT_INTERVAL_SECONDS", default=10)
+
+# Delivery: a claimed notification is someone's for a lease; transient failures are retried with
+# exponential backoff (with jitter) until the attempts run out.
+NOTIFICATION_LEASE_SECONDS = env.float("NOTIFICATION_LEASE_SECONDS", default=60)
+NOTIFICATION_RETRY_BASE_SECONDS = env.float("NOTIFICATION_RETRY_BASE_SECONDS", default=30)
+NOTIFICATION_RETRY_MAX_SECONDS = env.float("NOTIFICATION_RETRY_MAX_SECONDS", default=3600)
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
+ACKNOWLEDGEMENT_LINK_MAX_AGE = env.int("ACKNOWLEDGEMENT_LINK_MAX_AGE", default=7 * 24 * 3600)
+
+# Email: EMAIL_URL such as smtp://user:password@mail.example.gov.cn:587 or smtp+tls://…
+vars().update(env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://127.0.0.1:25"))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="opinion-tracker@localhost")
 
 # Celery (production): Redis as broker; the enforcement pass is scheduled by one beat.
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -134,6 +147,12 @@ CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Passes and deliveries have their own queues, so a backlog of messages never delays a pass.
+CELERY_TASK_ROUTES = {
+    "notifications.tasks.run_enforcement_pass": {"queue": "enforcement"},
+    "notifications.tasks.deliver_notification": {"queue": "delivery"},
+}
 
 LOGGING = {
     "version": 1,

@@ -4,9 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from notifications.views import healthz
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("", include("notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]

@@ -8,6 +8,7 @@ from incidents.models import Department, Person, Role
 from incidents.services.incidents import log_incident
 
 from .factories import DepartmentFactory, PersonFactory
+from .mail import Mailbox, free_port, start_smtp_server
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -18,12 +19,13 @@ def beijing(*args) -> datetime:
 
 
 @pytest.fixture(autouse=True)
-def _plain_static_files(settings):
-    """Tests render admin pages without a collectstatic manifest."""
+def _test_settings(settings):
+    """Tests render admin pages without a collectstatic manifest, and hash passwords cheaply."""
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass
@@ -34,21 +36,44 @@ class Organisation:
     department: Department
     duty_officer: Person
     leader: Person
+    deputy: Person
+    office_head: Person
+    publicity_head: Person
+    mayor: Person
+
+
+def make_organisation() -> Organisation:
+    """A city government with its office and publicity department, one department under it, and
+    someone on every rung of the escalation ladder: the department's duty officer, its principal
+    leader (``leader``) and responsible leader (``deputy``), the heads of the office and of the
+    publicity department, and the mayor."""
+    government = DepartmentFactory(name="江城市人民政府", is_government=True)
+    office = DepartmentFactory(name="市政府办公室", parent=government)
+    publicity = DepartmentFactory(name="市委宣传部", parent=government)
+    department = DepartmentFactory(name="市交通运输局", parent=government)
+    duty_officer = PersonFactory(department=department, roles=[Role.DUTY_OFFICER])
+    leader = PersonFactory(department=department, roles=[Role.LEADER])
+    deputy = PersonFactory(department=department, roles=[Role.LEADER])
+    office_head = PersonFactory(department=office, roles=[Role.LEADER])
+    publicity_head = PersonFactory(department=publicity, roles=[Role.LEADER])
+    mayor = PersonFactory(department=government, roles=[Role.LEADER])
+    department.principal_leader, department.responsible_leader = leader, deputy
+    department.save()
+    office.principal_leader = office_head
+    office.save()
+    publicity.principal_leader = publicity_head
+    publicity.save()
+    government.supervising_office, government.publicity_department = office, publicity
+    government.principal_leader = mayor
+    government.save()
+    return Organisation(
+        government, office, publicity, department, duty_officer, leader, deputy, office_head, publicity_head, mayor
+    )
 
 
 @pytest.fixture
 def org(db) -> Organisation:
-    """A city government with its office and publicity department, and one department under it."""
-    government = DepartmentFactory(name="江城市人民政府", is_government=True)
-    office = DepartmentFactory(name="市政府办公室", parent=government)
-    publicity = DepartmentFactory(name="市委宣传部", parent=government)
-    government.supervising_office = office
-    government.publicity_department = publicity
-    government.save()
-    department = DepartmentFactory(name="市交通运输局", parent=government)
-    duty_officer = PersonFactory(department=department, roles=[Role.DUTY_OFFICER])
-    leader = PersonFactory(department=department, roles=[Role.LEADER])
-    return Organisation(government, office, publicity, department, duty_officer, leader)
+    return make_organisation()
 
 
 @pytest.fixture
@@ -71,3 +96,18 @@ def log(org):
 
 def obligations_by_kind(incident) -> dict:
     return {o.kind: o for o in incident.obligations.exclude(state="waived")}
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on 127.0.0.1, and the tracker's email pointed at it."""
+    mailbox = Mailbox()
+    port = free_port()
+    controller = start_smtp_server(mailbox, port)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    mailbox.port = port
+    yield mailbox
+    controller.stop()

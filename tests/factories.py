@@ -27,4 +27,4 @@ class PersonFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):
         if create and extracted:
-            self.groups.set(Group.objects.filter(name__in=extracted))
+            self.groups.set([Group.objects.get_or_create(name=role)[0] for role in extracted])

@@ -111,6 +111,10 @@ class Incident(models.Model):
 class Obligation(models.Model):
     """One deadline with its own clock, state and (in notifications) escalation history.
 
+    ``next_step_at`` belongs to the escalation engine, which sets it to its next step's time. This
+    app only sets it to "now" when it makes an obligation or moves a deadline, which asks the next
+    enforcement pass to (re)plan the escalation; it never needs to know the ladder.
+
     The offset is copied from the policy when the obligation is made, so a later policy change
     never rewrites a deadline already computed; a provisional working-day deadline is recomputed
     from the same offset when the year's official calendar is loaded.
@@ -154,7 +158,12 @@ class Obligation(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    next_step_at = models.DateTimeField(_("next escalation step at"), null=True, blank=True)
+    next_step_at = models.DateTimeField(
+        _("next escalation step at"),
+        null=True,
+        blank=True,
+        help_text=_("When the enforcement pass looks at this obligation again; empty when no step is left."),
+    )
     created_at = models.DateTimeField(_("created at"))
 
     class Meta:
@@ -185,6 +194,11 @@ class Obligation(models.Model):
                 fields=["due_at"],
                 condition=Q(state="pending"),
                 name="pending_obligation_due",
+            ),
+            models.Index(
+                fields=["next_step_at"],
+                condition=Q(state__in=["pending", "overdue"]),
+                name="open_obligation_next_step",
             ),
         ]
 

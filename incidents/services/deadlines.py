@@ -17,11 +17,16 @@ def policies_for(department, severity) -> dict[str, ObligationPolicy]:
     rows = ObligationPolicy.objects.filter(
         Q(government__isnull=True) | Q(government__in=governments), severity=severity
     )
-    rank = {government.pk: position for position, government in enumerate(governments)}
     chosen: dict[str, ObligationPolicy] = {}
-    for policy in sorted(rows, key=lambda p: rank.get(p.government_id, len(rank))):
+    for policy in nearest_first(rows, [government.pk for government in governments]):
         chosen.setdefault(policy.kind, policy)
     return chosen
+
+
+def nearest_first(rows, government_ids):
+    """Policy rows ordered by how near their government is, nearest first; national rows (no government) last."""
+    rank = {pk: position for position, pk in enumerate(government_ids)}
+    return sorted(rows, key=lambda row: rank.get(row.government_id, len(rank)))
 
 
 def compute_due(clock_started_at: datetime, offset, offset_working_days, calendar: WorkingCalendar):
@@ -43,6 +48,7 @@ def new_obligation(incident, policy, clock_started_at, now, calendar, actor=None
         due_at=due_at,
         provisional=provisional,
         created_at=now,
+        next_step_at=now,
     )
     obligation_event(obligation, TimelineEvent.Kind.OBLIGATION_ADDED, now, actor, provisional=provisional)
     return obligation

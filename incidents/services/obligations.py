@@ -98,7 +98,9 @@ def reschedule(obligation: Obligation, due_at, provisional, now, actor=None) -> 
         obligation.state = verdict(obligation.met_at, due_at)
     elif obligation.is_open and due_at > now:
         obligation.state = Obligation.State.PENDING
-    obligation.save(update_fields=["due_at", "provisional", "state"])
+    if obligation.is_open:
+        obligation.next_step_at = now  # the escalation engine re-plans its steps from the new deadline
+    obligation.save(update_fields=["due_at", "provisional", "state", "next_step_at"])
     obligation_event(
         obligation,
         TimelineEvent.Kind.DEADLINE_RECOMPUTED,

@@ -5,7 +5,7 @@ from notifications.enforcement import enforce
 
 
 class Command(BaseCommand):
-    help = "Run one enforcement pass: the same code the scheduler runs."
+    help = "Run one enforcement pass (the same code the scheduler runs), delivering inline, once each."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -14,4 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         summary = enforce(timezone.now())
-        self.stdout.write(f"enforcement pass done: {summary.marked_overdue} obligation(s) marked overdue")
+        self.stdout.write(
+            f"enforcement pass done: {summary.marked_overdue} obligation(s) marked overdue, "
+            f"{summary.steps_recorded} escalation step(s) recorded, {summary.deliveries} delivery attempt(s)"
+        )

@@ -1,0 +1,79 @@
+"""Acknowledgement: a recipient says "I have seen this" (not "this is done").
+
+It stops the repeats to that recipient only; higher levels still go out while the obligation is
+unmet. A message carries a signed, expiring link that acknowledges without signing in: the
+signature, not a session, says who the recipient is.
+"""
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from incidents.models import TimelineEvent
+from incidents.services.timeline import obligation_event
+from incidents.services.validation import Errors
+
+from .models import Notification
+
+SALT = "notifications.acknowledge"
+NON_FIELD = "non_field_errors"
+
+
+class LinkExpired(Exception):
+    pass
+
+
+class LinkInvalid(Exception):
+    pass
+
+
+def acknowledgement_token(notification) -> str:
+    return signing.dumps(notification.pk, salt=SALT)
+
+
+def acknowledgement_url(notification) -> str:
+    path = reverse("notifications:acknowledge", kwargs={"token": acknowledgement_token(notification)})
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def notification_for_token(token: str) -> Notification:
+    """The notification a link is for; raises ``LinkExpired`` or ``LinkInvalid``."""
+    try:
+        pk = signing.loads(token, salt=SALT, max_age=settings.ACKNOWLEDGEMENT_LINK_MAX_AGE)
+    except signing.SignatureExpired as error:
+        raise LinkExpired from error
+    except signing.BadSignature as error:
+        raise LinkInvalid from error
+    notification = Notification.objects.select_related("incident", "obligation", "recipient").filter(pk=pk).first()
+    if notification is None:
+        raise LinkInvalid
+    return notification
+
+
+def acknowledge(notification: Notification, person, now) -> Notification:
+    """Record that ``person``, the recipient, has seen ``notification``; the first time counts.
+
+    The conditional UPDATE makes two clicks at once record one acknowledgement and one event.
+    """
+    if person is None or notification.recipient_id != person.pk:
+        errors = Errors()
+        errors.add(NON_FIELD, _("Only the recipient can acknowledge a notification."))
+        errors.raise_if_any()
+    with transaction.atomic():
+        first = Notification.objects.filter(pk=notification.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=now
+        )
+        if first:
+            obligation_event(
+                notification.obligation,
+                TimelineEvent.Kind.ACKNOWLEDGED,
+                now,
+                person,
+                notification=notification.pk,
+                step=notification.step,
+                channel=notification.channel,
+            )
+    notification.refresh_from_db(fields=["acknowledged_at"])
+    return notification

@@ -1,0 +1,37 @@
+"""What every channel module provides, and the two kinds of failure a delivery can meet."""
+
+from django.utils.translation import gettext_lazy as _
+
+NOT_BUILT = _("This channel is not available yet.")
+
+
+class DeliveryError(Exception):
+    """A delivery failed; ``answer`` is what the provider said, when it said anything."""
+
+    def __init__(self, message, answer=""):
+        super().__init__(message)
+        self.answer = answer
+
+
+class TransientError(DeliveryError):
+    """Worth trying again later: the provider was unreachable, busy or throttling."""
+
+
+class PermanentError(DeliveryError):
+    """Trying again cannot help: a refused address, a bad key or signature."""
+
+
+class Channel:
+    """One transport. ``send`` returns the provider's answer or raises a ``DeliveryError``.
+
+    ``delivered_on_record`` channels (the in-app inbox) are delivered by recording the row itself.
+    """
+
+    delivered_on_record = False
+
+    def unreachable(self, person) -> str | None:
+        """Why ``person`` cannot be reached this way, or ``None`` if they can."""
+        return None
+
+    def send(self, notification) -> str:
+        raise NotImplementedError

@@ -1,0 +1,44 @@
+"""Email through Django's configured backend (SMTP in production).
+
+The Message-ID is made from the notification id, so a message sent again after a lost answer is
+recognisably the same message to the receiving server and to mail clients.
+"""
+
+import smtplib
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.utils.translation import gettext as _
+
+from ..messages import compose
+from .base import Channel, PermanentError, TransientError
+
+
+def message_id(notification) -> str:
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<notification-{notification.pk}@{domain}>"
+
+
+class EmailChannel(Channel):
+    def unreachable(self, person):
+        return None if person.email else _("No email address.")
+
+    def send(self, notification) -> str:
+        subject, body = compose(notification)
+        message = EmailMessage(
+            subject=subject,
+            body=body,
+            to=[notification.recipient.email],
+            headers={"Message-ID": message_id(notification)},
+        )
+        try:
+            message.send(fail_silently=False)
+        except smtplib.SMTPResponseException as error:
+            answer = f"{error.smtp_code} {error.smtp_error!r}"
+            raise (PermanentError if error.smtp_code >= 500 else TransientError)(str(error), answer) from error
+        except smtplib.SMTPRecipientsRefused as error:
+            raise PermanentError(_("The mail server refused the address."), repr(error.recipients)) from error
+        except (smtplib.SMTPException, OSError) as error:
+            raise TransientError(str(error) or type(error).__name__) from error
+        return message_id(notification)

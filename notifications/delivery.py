@@ -1,0 +1,124 @@
+"""Delivering notifications: claim with a lease, send, record the attempt, retry with backoff.
+
+A notification is claimed by a conditional UPDATE that pushes ``available_at`` a lease into the
+future: of two workers handed the same id, one claims it and the other finds nothing to do. The
+claim commits before anything is sent, with a delivery attempt row, so a sender killed mid-send
+leaves that attempt without an outcome and the lease expiring; the next pass claims the
+notification again. Delivery is therefore at least once, and the notification id goes to the
+provider as its idempotency key (the email Message-ID).
+"""
+
+import logging
+import random
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .channels import DeliveryError, PermanentError, channel_for
+from .models import DeliveryAttempt, Notification
+
+logger = logging.getLogger(__name__)
+
+
+def claimable(now):
+    return Notification.objects.filter(status=Notification.Status.PENDING, available_at__lte=now)
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS)
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """Exponential backoff with jitter, so retries after an outage do not arrive all at once."""
+    ceiling = min(
+        settings.NOTIFICATION_RETRY_MAX_SECONDS, settings.NOTIFICATION_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
+    )
+    return timedelta(seconds=ceiling * random.uniform(0.5, 1.0))
+
+
+def claim(notification_id, now) -> tuple[Notification, DeliveryAttempt] | None:
+    with transaction.atomic():
+        claimed = (
+            claimable(now).filter(pk=notification_id).update(available_at=now + lease(), attempts=F("attempts") + 1)
+        )
+        if not claimed:
+            return None
+        notification = Notification.objects.select_related("incident__department", "obligation", "recipient").get(
+            pk=notification_id
+        )
+        attempt = DeliveryAttempt.objects.create(
+            notification=notification, number=notification.attempts, started_at=now
+        )
+    return notification, attempt
+
+
+def deliver(notification_id) -> str | None:
+    """Try to deliver one notification now; returns the attempt's outcome, or ``None`` if not claimable."""
+    claimed = claim(notification_id, timezone.now())
+    if claimed is None:
+        return None
+    notification, attempt = claimed
+    channel = channel_for(notification.channel)
+    try:
+        answer = channel.send(notification)
+    except DeliveryError as error:
+        outcome = (
+            DeliveryAttempt.Outcome.PERMANENT_ERROR
+            if isinstance(error, PermanentError)
+            else DeliveryAttempt.Outcome.TRANSIENT_ERROR
+        )
+        logger.warning("Delivery of notification %s failed (%s): %s", notification.pk, outcome, error)
+        finish(notification, attempt, outcome, answer=error.answer, error=str(error))
+    else:
+        outcome = DeliveryAttempt.Outcome.SENT
+        finish(notification, attempt, outcome, answer=answer)
+    return outcome
+
+
+def finish(notification, attempt, outcome, answer="", error="") -> None:
+    """Record the attempt and what follows: sent, a retry after a backoff, or failed for good."""
+    now = timezone.now()
+    attempt.finished_at, attempt.outcome, attempt.provider_answer, attempt.error = now, outcome, answer, error
+    still_pending = Notification.objects.filter(pk=notification.pk, status=Notification.Status.PENDING)
+    with transaction.atomic():
+        attempt.save(update_fields=["finished_at", "outcome", "provider_answer", "error"])
+        if outcome == DeliveryAttempt.Outcome.SENT:
+            still_pending.update(status=Notification.Status.SENT, sent_at=now, error="")
+        elif (
+            outcome == DeliveryAttempt.Outcome.TRANSIENT_ERROR
+            and notification.attempts < settings.NOTIFICATION_MAX_ATTEMPTS
+        ):
+            still_pending.update(available_at=now + retry_delay(notification.attempts), dispatched_at=None, error=error)
+        else:
+            still_pending.update(status=Notification.Status.FAILED, error=error)
+
+
+def deliver_due_inline(now, limit=1000) -> int:
+    """Attempt every claimable notification once, here and now (the embedded scheduler, ``--once``)."""
+    ids = list(claimable(now).order_by("available_at", "pk").values_list("pk", flat=True)[:limit])
+    for notification_id in ids:
+        deliver(notification_id)
+    return len(ids)
+
+
+def enqueue_due(now, enqueue: Callable[[int], object], limit=1000) -> int:
+    """Hand claimable notifications to workers, each at most once per lease, after the commit.
+
+    ``dispatched_at`` keeps a pass from queueing again what a worker has not picked up yet; a task
+    lost with the broker is queued again once a lease has gone by.
+    """
+    with transaction.atomic():
+        ids = list(
+            claimable(now)
+            .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=now - lease()))
+            .select_for_update(skip_locked=True)
+            .order_by("available_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        Notification.objects.filter(pk__in=ids).update(dispatched_at=now)
+        transaction.on_commit(lambda: [enqueue(notification_id) for notification_id in ids], robust=True)
+    return len(ids)

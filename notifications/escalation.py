@@ -1,0 +1,172 @@
+"""Recording escalation steps: the part of the enforcement pass that writes notifications.
+
+Passes claim due obligations in batches with ``FOR NO KEY UPDATE SKIP LOCKED`` on the obligation
+rows only, so passes running at the same time split the work and never wait on each other, and a
+service that has locked an incident to record an action is never blocked by a pass (see
+``incidents.services.locks``). Within its transaction a batch records its notifications, advances
+each plan and moves ``next_step_at`` past ``now``; if anything fails, none of it happened and the
+next pass does it again. The unique constraint on notifications is the last guard: a step that was
+somehow recorded already is not recorded twice (``ignore_conflicts``).
+"""
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import translation
+
+from incidents.models import Obligation, TimelineEvent
+
+from . import channels
+from .ladder import Firing, Ladder, Step, advance
+from .models import EscalationPlan, EscalationPolicy, Notification
+from .recipients import Directory
+
+
+def ladder_of(policy: EscalationPolicy | None) -> Ladder:
+    if policy is None:
+        return Ladder(steps=())
+    steps = sorted(policy.steps.all(), key=lambda step: step.pk)
+    return Ladder(
+        repeat_every=policy.repeat_every,
+        steps=tuple(
+            Step(
+                code=step.code,
+                audiences=tuple(step.audiences),
+                channels=tuple(step.channels),
+                offset=step.offset,
+                window_fraction=None if step.window_fraction is None else float(step.window_fraction),
+                short_window=step.short_window,
+                short_window_offset=step.short_window_offset,
+            )
+            for step in steps
+        ),
+    )
+
+
+def escalate_due(now, batch_size=500) -> int:
+    """Record every step whose time has come by ``now``; returns how many steps were recorded."""
+    directory = Directory()
+    recorded = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Obligation.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
+                .select_related("incident")
+                .filter(state__in=Obligation.OPEN_STATES, next_step_at__lte=now)
+                .order_by("next_step_at", "pk")[:batch_size]
+            )
+            recorded += escalate(batch, directory, now)
+        if len(batch) < batch_size:
+            return recorded
+
+
+def escalate(obligations, directory: Directory, now) -> int:
+    """Record the due steps of ``obligations`` (held locked by the caller) in a constant number of queries."""
+    plans = plans_for(obligations, directory, now)
+    progress = {}
+    for obligation in obligations:
+        plan = plans[obligation.pk]
+        progress[obligation.pk] = advance(
+            Ladder.from_snapshot(plan.ladder),
+            obligation.clock_started_at,
+            obligation.due_at,
+            plan.fired,
+            plan.repeats_fired,
+            now,
+        )
+    acknowledged = acknowledged_recipients(
+        [pk for pk, p in progress.items() if any(firing.is_repeat for firing in p.firings)]
+    )
+
+    notifications, events = [], []
+    for obligation in obligations:
+        steps = progress[obligation.pk]
+        for firing in steps.firings:
+            people = directory.reach(obligation.incident.department_id, firing.step.audiences)
+            if firing.is_repeat:
+                people = [person for person in people if (obligation.pk, person.pk) not in acknowledged]
+            notifications += step_notifications(obligation, firing, people, now)
+            if firing.sends:
+                events.append(escalated_event(obligation, firing, people, now))
+        obligation.next_step_at = steps.next_step_at
+        plan = plans[obligation.pk]
+        plan.fired, plan.repeats_fired = steps.fired, steps.repeats_fired
+
+    Notification.objects.bulk_create(notifications, ignore_conflicts=True)
+    TimelineEvent.objects.bulk_create(events)
+    Obligation.objects.bulk_update(obligations, ["next_step_at"])
+    EscalationPlan.objects.bulk_update(plans.values(), ["fired", "repeats_fired"])
+    return sum(len(p.firings) for p in progress.values())
+
+
+def plans_for(obligations, directory: Directory, now) -> dict[int, EscalationPlan]:
+    """Each obligation's plan, freezing the ladder in force for those seen for the first time."""
+    plans = {plan.obligation_id: plan for plan in EscalationPlan.objects.filter(obligation__in=obligations)}
+    new = []
+    for obligation in obligations:
+        if obligation.pk not in plans:
+            policy = directory.policy(obligation.incident.department_id, obligation.incident.severity)
+            new.append(
+                EscalationPlan(
+                    obligation=obligation, policy=policy, ladder=ladder_of(policy).to_snapshot(), frozen_at=now
+                )
+            )
+    EscalationPlan.objects.bulk_create(new)
+    plans.update((plan.obligation_id, plan) for plan in new)
+    return plans
+
+
+def acknowledged_recipients(obligation_ids) -> set[tuple[int, int]]:
+    """(obligation, person) pairs where the person has acknowledged: repeats no longer reach them."""
+    if not obligation_ids:
+        return set()
+    return set(
+        Notification.objects.filter(obligation__in=obligation_ids, acknowledged_at__isnull=False).values_list(
+            "obligation_id", "recipient_id"
+        )
+    )
+
+
+def step_notifications(obligation, firing: Firing, people, now) -> list[Notification]:
+    """One row per person and listed channel: the step goes out on every channel at once."""
+    rows = []
+    with translation.override(settings.LANGUAGE_CODE):
+        for person in people:
+            for kind in firing.step.channels:
+                status, reason = (
+                    (Notification.Status.SKIPPED, str(firing.reason))
+                    if not firing.sends
+                    else channels.initial_status(kind, person)
+                )
+                rows.append(
+                    Notification(
+                        incident_id=obligation.incident_id,
+                        obligation=obligation,
+                        step=firing.code,
+                        recipient=person,
+                        channel=kind,
+                        status=status,
+                        error=reason,
+                        step_at=firing.at,
+                        created_at=now,
+                        latency=now - firing.at,
+                        available_at=now,
+                        sent_at=now if status == Notification.Status.SENT else None,
+                    )
+                )
+    return rows
+
+
+def escalated_event(obligation, firing: Firing, people, now) -> TimelineEvent:
+    return TimelineEvent(
+        incident_id=obligation.incident_id,
+        obligation=obligation,
+        kind=TimelineEvent.Kind.ESCALATED,
+        at=now,
+        detail={
+            "obligation_kind": obligation.kind,
+            "due_at": obligation.due_at,
+            "step": firing.code,
+            "step_at": firing.at,
+            "recipients": [{"id": person.pk, "name": str(person)} for person in people],
+        },
+    )

@@ -1,0 +1,157 @@
+"""The ladder as plain values, and which of its steps a pass records at a given moment.
+
+Pure functions, no database: a step's time follows from the obligation's clock start and deadline,
+so a deadline that moves (regrading, a calendar loaded) moves the steps not yet recorded with it.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.utils.translation import gettext_lazy as _
+
+STALE = _("The deadline had passed before this warning could be sent.")
+SUPERSEDED = _("A later warning was sent in the same pass.")
+
+
+@dataclass(frozen=True)
+class Step:
+    code: str
+    audiences: tuple[str, ...]
+    channels: tuple[str, ...]
+    offset: timedelta | None = None
+    window_fraction: float | None = None
+    short_window: timedelta | None = None
+    short_window_offset: timedelta | None = None
+
+    @property
+    def is_warning(self) -> bool:
+        """Before the deadline: worth sending only while the deadline is still ahead."""
+        return self.offset is None or self.offset < timedelta(0)
+
+    def at(self, clock_started_at: datetime, due_at: datetime) -> datetime:
+        window = due_at - clock_started_at
+        if self.window_fraction is not None:
+            return clock_started_at + window * self.window_fraction
+        if self.short_window is not None and window <= self.short_window:
+            return due_at + self.short_window_offset
+        return due_at + self.offset
+
+
+@dataclass(frozen=True)
+class Ladder:
+    steps: tuple[Step, ...]
+    repeat_every: timedelta | None = None
+
+    @property
+    def last_level(self) -> Step | None:
+        """The level that repeats: the latest one at or after the deadline."""
+        levels = [step for step in self.steps if not step.is_warning]
+        return max(levels, key=lambda step: step.offset) if levels else None
+
+    def to_snapshot(self) -> dict:
+        def seconds(value):
+            return None if value is None else value.total_seconds()
+
+        return {
+            "repeat_every": seconds(self.repeat_every),
+            "steps": [
+                {
+                    "code": step.code,
+                    "audiences": list(step.audiences),
+                    "channels": list(step.channels),
+                    "offset": seconds(step.offset),
+                    "window_fraction": step.window_fraction,
+                    "short_window": seconds(step.short_window),
+                    "short_window_offset": seconds(step.short_window_offset),
+                }
+                for step in self.steps
+            ],
+        }
+
+    @classmethod
+    def from_snapshot(cls, snapshot: dict) -> "Ladder":
+        def duration(value):
+            return None if value is None else timedelta(seconds=value)
+
+        return cls(
+            repeat_every=duration(snapshot.get("repeat_every")),
+            steps=tuple(
+                Step(
+                    code=item["code"],
+                    audiences=tuple(item["audiences"]),
+                    channels=tuple(item["channels"]),
+                    offset=duration(item["offset"]),
+                    window_fraction=item["window_fraction"],
+                    short_window=duration(item["short_window"]),
+                    short_window_offset=duration(item["short_window_offset"]),
+                )
+                for item in snapshot["steps"]
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class Firing:
+    """A step whose time has come: sent, or recorded as skipped with ``reason``."""
+
+    code: str
+    step: Step
+    at: datetime
+    reason: str | None = None
+    is_repeat: bool = False
+
+    @property
+    def sends(self) -> bool:
+        return self.reason is None
+
+
+@dataclass
+class Progress:
+    """What a pass does for one obligation, and where its escalation stands afterwards."""
+
+    firings: list[Firing] = field(default_factory=list)
+    fired: list[str] = field(default_factory=list)
+    repeats_fired: int = 0
+    next_step_at: datetime | None = None
+
+
+def advance(
+    ladder: Ladder, clock_started_at: datetime, due_at: datetime, fired: list[str], repeats_fired: int, now: datetime
+) -> Progress:
+    """Every step whose time has come by ``now`` and has not been recorded, in time order.
+
+    Levels are all recorded, once each and in order. Warnings are skipped once the deadline has
+    passed (stale) and when a later warning goes out in the same pass (superseded). Of a run of
+    missed repeats only the latest is recorded, and none when the level it repeats goes out in the
+    same pass. The next step left is always after ``now``.
+    """
+    progress = Progress(fired=list(fired), repeats_fired=repeats_fired)
+    waiting = sorted(
+        ((step.at(clock_started_at, due_at), position, step) for position, step in enumerate(ladder.steps)),
+        key=lambda item: item[:2],
+    )
+    waiting = [item for item in waiting if item[2].code not in fired]
+    come = [(at, step) for at, _position, step in waiting if at <= now]
+    latest_warning = next((step for _at, step in reversed(come) if step.is_warning), None)
+    for at, step in come:
+        reason = None
+        if step.is_warning:
+            reason = STALE if now >= due_at else (SUPERSEDED if step is not latest_warning else None)
+        progress.firings.append(Firing(step.code, step, at, reason))
+        progress.fired.append(step.code)
+
+    upcoming = [at for at, _position, _step in waiting if at > now]
+    last = ladder.last_level
+    if last is not None and ladder.repeat_every and last.code in progress.fired:
+        first_repeat = last.at(clock_started_at, due_at)
+        latest_repeat = (now - first_repeat) // ladder.repeat_every
+        if latest_repeat > progress.repeats_fired:
+            if last.code not in fired:
+                progress.repeats_fired = latest_repeat  # the level itself is the news; no repeat on top
+            else:
+                at = first_repeat + latest_repeat * ladder.repeat_every
+                progress.firings.append(Firing(f"repeat_{latest_repeat}", last, at, is_repeat=True))
+                progress.repeats_fired = latest_repeat
+        upcoming.append(first_repeat + (progress.repeats_fired + 1) * ladder.repeat_every)
+    progress.next_step_at = min(upcoming, default=None)
+    return progress

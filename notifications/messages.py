@@ -1,0 +1,50 @@
+"""The text of an escalation message, in the site's language (Simplified Chinese by default)."""
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from incidents.services.calendar import BEIJING
+
+from .acknowledgement import acknowledgement_url
+
+
+def hours_and_minutes(delta) -> str:
+    minutes = int(abs(delta).total_seconds() // 60)
+    return _("%(hours)d h %(minutes)d min") % {"hours": minutes // 60, "minutes": minutes % 60}
+
+
+def incident_url(incident) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("admin:incidents_incident_change", args=[incident.pk])
+
+
+def compose(notification, now=None) -> tuple[str, str]:
+    """Subject and body: what is due, for which incident, how early or late, and the links."""
+    now = now or timezone.now()
+    incident, obligation = notification.incident, notification.obligation
+    with translation.override(settings.LANGUAGE_CODE):
+        due_local = timezone.localtime(obligation.due_at, BEIJING)
+        if obligation.due_at <= now:
+            standing = _("Overdue by %(time)s") % {"time": hours_and_minutes(now - obligation.due_at)}
+        else:
+            standing = _("Due in %(time)s") % {"time": hours_and_minutes(obligation.due_at - now)}
+        subject = _("[Response deadline] %(severity)s · %(title)s · %(obligation)s %(standing)s") % {
+            "severity": incident.get_severity_display(),
+            "title": incident.title,
+            "obligation": obligation.get_kind_display(),
+            "standing": standing,
+        }
+        lines = [
+            _("Incident: %(title)s") % {"title": incident.title},
+            _("Severity: %(severity)s") % {"severity": incident.get_severity_display()},
+            _("Responsible department: %(department)s") % {"department": incident.department},
+            _("Obligation: %(obligation)s") % {"obligation": obligation.get_kind_display()},
+            _("Deadline: %(due)s (Beijing time)") % {"due": due_local.strftime("%Y-%m-%d %H:%M")},
+            _("Standing: %(standing)s") % {"standing": standing},
+            _("Escalation step: %(step)s") % {"step": notification.step},
+            "",
+            _("Open the incident: %(url)s") % {"url": incident_url(incident)},
+            _("Acknowledge (I have seen this): %(url)s") % {"url": acknowledgement_url(notification)},
+        ]
+    return subject, "\n".join(lines)

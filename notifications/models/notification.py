@@ -1,0 +1,96 @@
+"""Notifications (one per step, recipient and channel) and every attempt to deliver them."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from incidents.models import Incident, Obligation
+
+from .policy import ChannelKind
+
+
+class Notification(models.Model):
+    """One step of an obligation's escalation, for one recipient on one channel.
+
+    The unique constraint on (obligation, step, recipient, channel) is what makes a step impossible
+    to record twice, whatever passes overlap. Delivery claims a pending row by moving
+    ``available_at`` forward by a lease in a conditional UPDATE; a sender that dies leaves the lease
+    to expire, and the row is claimed again (at-least-once, with the id as idempotency key).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), on_delete=models.PROTECT, related_name="notifications"
+    )
+    obligation = models.ForeignKey(
+        Obligation, verbose_name=_("obligation"), on_delete=models.PROTECT, related_name="notifications"
+    )
+    step = models.CharField(_("step"), max_length=40)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.PROTECT, related_name="notifications"
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=ChannelKind.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    step_at = models.DateTimeField(_("step due at"))
+    created_at = models.DateTimeField(_("recorded at"))
+    latency = models.DurationField(_("recorded after the step was due by"))
+    available_at = models.DateTimeField(_("claimable from"), help_text=_("Lease end or next retry."))
+    dispatched_at = models.DateTimeField(_("last handed to a worker at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    error = models.TextField(_("error or reason"), blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["obligation", "step", "recipient", "channel"],
+                name="one_notification_per_step_recipient_channel",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["available_at"], condition=Q(status="pending"), name="pending_notification"),
+            models.Index(fields=["recipient", "-created_at"], name="inbox"),
+        ]
+
+    def __str__(self):
+        return f"{self.step} → {self.recipient} ({self.get_channel_display()})"
+
+
+class DeliveryAttempt(models.Model):
+    """One try at sending a notification. An attempt with no outcome was cut off (its lease expired)."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", _("Sent")
+        TRANSIENT_ERROR = "transient_error", _("Temporary error")
+        PERMANENT_ERROR = "permanent_error", _("Permanent error")
+
+    notification = models.ForeignKey(
+        Notification, verbose_name=_("notification"), on_delete=models.PROTECT, related_name="delivery_attempts"
+    )
+    number = models.PositiveSmallIntegerField(_("attempt"))
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+    provider_answer = models.TextField(_("provider's answer"), blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
+        ordering = ["notification", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["notification", "number"], name="one_attempt_per_number"),
+        ]
+
+    def __str__(self):
+        return f"#{self.number} {self.get_outcome_display() or '…'}"

@@ -1,0 +1,46 @@
+"""The escalation frozen onto one obligation, and how far along it the passes have gone."""
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from incidents.models import Obligation
+
+from .policy import EscalationPolicy
+
+
+class EscalationPlan(models.Model):
+    """Written by the first pass that sees an obligation, then only advanced by later passes.
+
+    ``ladder`` is a copy of the policy in force at that moment (see ``notifications.ladder``), so
+    editing the policy never rewrites an escalation already running. ``fired`` lists the step codes
+    recorded (sent or skipped) and ``repeats_fired`` the number of the last repeat; passes hold the
+    obligation row locked while they advance them.
+    """
+
+    obligation = models.OneToOneField(
+        Obligation,
+        verbose_name=_("obligation"),
+        on_delete=models.PROTECT,
+        primary_key=True,
+        related_name="escalation_plan",
+    )
+    policy = models.ForeignKey(
+        EscalationPolicy,
+        verbose_name=_("policy it was copied from"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    ladder = models.JSONField(_("ladder"), encoder=DjangoJSONEncoder)
+    frozen_at = models.DateTimeField(_("frozen at"))
+    fired = models.JSONField(_("steps recorded"), default=list)
+    repeats_fired = models.PositiveIntegerField(_("repeats recorded"), default=0)
+
+    class Meta:
+        verbose_name = _("escalation plan")
+        verbose_name_plural = _("escalation plans")
+
+    def __str__(self):
+        return str(self.obligation)

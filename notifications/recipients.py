@@ -1,0 +1,83 @@
+"""Who a step reaches, resolved when it fires (people and posts change while an incident runs).
+
+One ``Directory`` lives for one pass and remembers what it has looked up, so a pass over thousands
+of obligations asks the database once per department, not once per obligation.
+"""
+
+from functools import cache
+
+from django.db.models import Q
+
+from incidents.models import Department, Person, Role
+from incidents.services.deadlines import nearest_first
+
+from .models import Audience, EscalationPolicy
+
+
+class Directory:
+    def __init__(self):
+        self.department = cache(self._department)
+        self.recipients = cache(self._recipients)
+        self.policy = cache(self._policy)
+
+    @staticmethod
+    def _department(department_id) -> Department:
+        return Department.objects.get(pk=department_id)
+
+    def _chain(self, department_id) -> list[Department]:
+        """The department and its ancestors, nearest first, each read once per pass."""
+        chain, current = [], self.department(department_id)
+        while current is not None:
+            chain.append(current)
+            current = self.department(current.parent_id) if current.parent_id else None
+        return chain
+
+    def _nearest_government(self, department_id) -> Department | None:
+        return next((d for d in self._chain(department_id) if d.is_government), None)
+
+    def _people(self, ids) -> list[Person]:
+        ids = [pk for pk in ids if pk is not None]
+        found = {person.pk: person for person in Person.objects.filter(pk__in=ids, is_active=True)}
+        return [found[pk] for pk in dict.fromkeys(ids) if pk in found]
+
+    def _leaders(self, department_id) -> list[Person]:
+        if department_id is None:
+            return []
+        department = self.department(department_id)
+        return self._people([department.principal_leader_id, department.responsible_leader_id])
+
+    def _recipients(self, department_id, audience) -> tuple[Person, ...]:
+        department = self.department(department_id)
+        government = self._nearest_government(department_id)
+        if audience == Audience.CONTACTS:
+            people = Person.objects.filter(department=department, groups__name=Role.DUTY_OFFICER, is_active=True)
+            return tuple(people.order_by("pk"))
+        if audience == Audience.RESPONSIBLE_LEADER:
+            return tuple(self._people([department.responsible_leader_id]))
+        if audience == Audience.PRINCIPAL_LEADER:
+            return tuple(self._people([department.principal_leader_id]))
+        if government is None:
+            return ()
+        if audience == Audience.OFFICE_LEADERS:
+            return tuple(self._leaders(government.supervising_office_id))
+        if audience == Audience.PUBLICITY_LEADERS:
+            return tuple(self._leaders(government.publicity_department_id))
+        if audience == Audience.GOVERNMENT_LEADER:
+            return tuple(self._people([government.principal_leader_id]))
+        raise ValueError(f"Unknown audience {audience!r}")
+
+    def reach(self, department_id, audiences) -> list[Person]:
+        """Everyone the audiences name, each once, in the order the audiences list them."""
+        people = {}
+        for audience in audiences:
+            for person in self.recipients(department_id, audience):
+                people.setdefault(person.pk, person)
+        return list(people.values())
+
+    def _policy(self, department_id, severity) -> EscalationPolicy | None:
+        """The ladder of the nearest government that has one for ``severity``, else the national one."""
+        governments = [d.pk for d in self._chain(department_id) if d.is_government]
+        candidates = EscalationPolicy.objects.filter(
+            Q(government__isnull=True) | Q(government__in=governments), severity=severity
+        ).prefetch_related("steps")
+        return next(iter(nearest_first(candidates, governments)), None)

@@ -1,0 +1,45 @@
+"""A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
+
+import email
+import email.policy
+import socket
+import threading
+from dataclasses import dataclass, field
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Mailbox:
+    """The messages received; addresses in ``refuse`` are answered 550 (no such user)."""
+
+    messages: list = field(default_factory=list)
+    refuse: set = field(default_factory=set)
+    received: threading.Event = field(default_factory=threading.Event)
+    port: int = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.original_content, policy=email.policy.default))
+        self.received.set()
+        return "250 Message accepted for delivery"
+
+    def to(self, address) -> list:
+        return [message for message in self.messages if address in message["To"]]
+
+
+def start_smtp_server(mailbox: Mailbox, port: int) -> Controller:
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller

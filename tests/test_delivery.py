@@ -1,0 +1,117 @@
+"""Delivery: email through a real SMTP server, retries, permanent failures and expired leases."""
+
+from datetime import timedelta
+
+import time_machine
+from django.conf import settings
+
+from notifications.delivery import claim, deliver
+from notifications.enforcement import enforce
+from notifications.models import DeliveryAttempt, Notification
+
+from .conftest import beijing
+
+HOUR = timedelta(hours=1)
+DISCOVERED = beijing(2026, 3, 10, 10)
+FIRST_LEVEL = DISCOVERED + 2 * HOUR  # the internal report's deadline
+
+
+def run_pass(at):
+    with time_machine.travel(at, tick=False):
+        return enforce(at)
+
+
+def leader_email(org) -> Notification:
+    return Notification.objects.get(
+        step="overdue_l1", recipient=org.leader, channel="email", obligation__kind="internal_report"
+    )
+
+
+def test_an_escalation_email_arrives_in_chinese_with_its_links(org, log, smtp):
+    incident = log(discovered_at=DISCOVERED, title="网传某地桥梁出现裂缝")
+
+    run_pass(FIRST_LEVEL + timedelta(minutes=5))
+
+    [message] = smtp.to(org.leader.email)
+    assert "网传某地桥梁出现裂缝" in message["Subject"]
+    assert "重大" in message["Subject"]
+    body = message.get_content()
+    assert "内部报告" in body
+    assert "2026-03-10 12:00" in body  # the deadline in Beijing time
+    assert "已超时 0小时5分" in body
+    assert f"/admin/incidents/incident/{incident.pk}/" in body
+    assert "/ack/" in body
+    notification = leader_email(org)
+    assert message["Message-ID"] == f"<notification-{notification.pk}@127.0.0.1>"
+    assert (notification.status, notification.attempts) == ("sent", 1)
+    assert notification.delivery_attempts.get().outcome == "sent"
+
+
+def test_a_mail_server_that_is_down_is_tried_again_after_a_backoff(org, log, smtp, settings):
+    log(discovered_at=DISCOVERED)
+    live_port, settings.EMAIL_PORT = settings.EMAIL_PORT, smtp.port + 1  # nothing listens there
+
+    run_pass(FIRST_LEVEL)
+
+    notification = leader_email(org)
+    assert (notification.status, notification.attempts) == ("pending", 1)
+    assert notification.delivery_attempts.get().outcome == "transient_error"
+    assert (
+        FIRST_LEVEL
+        < notification.available_at
+        <= FIRST_LEVEL + timedelta(seconds=settings.NOTIFICATION_RETRY_BASE_SECONDS)
+    )
+    run_pass(FIRST_LEVEL + timedelta(seconds=1))
+    assert leader_email(org).attempts == 1, "no retry before the backoff is over"
+
+    settings.EMAIL_PORT = live_port
+    run_pass(notification.available_at)
+
+    notification = leader_email(org)
+    assert (notification.status, notification.attempts) == ("sent", 2)
+    assert [a.outcome for a in notification.delivery_attempts.all()] == ["transient_error", "sent"]
+    assert len(smtp.to(org.leader.email)) == 1
+
+
+def test_an_address_the_server_refuses_fails_at_once_without_retrying(org, log, smtp):
+    smtp.refuse.add(org.leader.email)
+    log(discovered_at=DISCOVERED)
+
+    run_pass(FIRST_LEVEL)
+    run_pass(FIRST_LEVEL + 2 * HOUR)
+
+    notification = leader_email(org)
+    assert (notification.status, notification.attempts) == ("failed", 1)
+    attempt = notification.delivery_attempts.get()
+    assert attempt.outcome == "permanent_error"
+    assert "550" in attempt.provider_answer
+
+
+def test_a_sender_that_dies_mid_delivery_leaves_the_notification_to_be_claimed_after_its_lease(org, log, smtp):
+    log(discovered_at=DISCOVERED)
+    run_pass(FIRST_LEVEL - timedelta(seconds=1))
+    with time_machine.travel(FIRST_LEVEL, tick=False):
+        enforce(FIRST_LEVEL, deliver=lambda now: 0)  # steps recorded, nothing handed over
+        notification = leader_email(org)
+        assert claim(notification.pk, FIRST_LEVEL) is not None  # ... and the sender dies here
+        assert deliver(notification.pk) is None, "claimed by someone else until the lease expires"
+
+    run_pass(FIRST_LEVEL + timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS))
+
+    notification = leader_email(org)
+    assert (notification.status, notification.attempts) == ("sent", 2)
+    assert [a.outcome for a in notification.delivery_attempts.order_by("number")] == ["", "sent"]
+    assert len(smtp.to(org.leader.email)) == 1
+
+
+def test_the_attempts_run_out_and_the_notification_fails(org, log, smtp, settings):
+    settings.NOTIFICATION_MAX_ATTEMPTS = 2
+    settings.EMAIL_PORT = smtp.port + 1
+    log(discovered_at=DISCOVERED)
+
+    run_pass(FIRST_LEVEL)
+    run_pass(FIRST_LEVEL + HOUR)
+
+    notification = leader_email(org)
+    assert (notification.status, notification.attempts) == ("failed", 2)
+    assert DeliveryAttempt.objects.filter(notification=notification, outcome="transient_error").count() == 2
