@@ -42,8 +42,9 @@ def ladder_of(policy: EscalationPolicy | None) -> Ladder:
     )
 
 
-def escalate_due(now, batch_size=500) -> int:
+def escalate_due(now) -> int:
     """Record every step whose time has come by ``now``; returns how many steps were recorded."""
+    batch_size = settings.ENFORCEMENT_BATCH_SIZE
     directory = Directory()
     recorded = 0
     while True:

@@ -127,6 +127,8 @@ LOGIN_URL = "admin:login"
 
 # Enforcement: the pass runs this often; /healthz calls a pass older than three intervals stale.
 ENFORCEMENT_INTERVAL_SECONDS = env.float("ENFORCEMENT_INTERVAL_SECONDS", default=10)
+# Obligations a pass claims per transaction: larger batches mean fewer round trips, longer row locks.
+ENFORCEMENT_BATCH_SIZE = env.int("ENFORCEMENT_BATCH_SIZE", default=500)
 
 # Delivery: a claimed notification is someone's for a lease; transient failures are retried with
 # exponential backoff (with jitter) until the attempts run out.

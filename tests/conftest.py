@@ -1,11 +1,14 @@
 from dataclasses import dataclass
 from datetime import datetime
+from importlib import import_module
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.apps import apps as django_apps
 
-from incidents.models import Department, Person, Role
+from incidents.models import Department, ObligationPolicy, Person, Role
 from incidents.services.incidents import log_incident
+from notifications.models import EscalationPolicy
 
 from .factories import DepartmentFactory, PersonFactory
 from .mail import Mailbox, free_port, start_smtp_server
@@ -111,3 +114,13 @@ def smtp(settings):
     mailbox.port = port
     yield mailbox
     controller.stop()
+
+
+@pytest.fixture
+def national_defaults(transactional_db):
+    """The national policies and ladders the migrations seed, for tests whose database was flushed
+    by an earlier transactional test (flushing removes what data migrations put in)."""
+    if not ObligationPolicy.objects.filter(government=None).exists():
+        import_module("incidents.migrations.0002_national_defaults").seed(django_apps, None)
+    if not EscalationPolicy.objects.filter(government=None).exists():
+        import_module("notifications.migrations.0003_national_ladder").seed(django_apps, None)

@@ -5,11 +5,13 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, connections
+from django.db.models import Count
 
-from incidents.models import Obligation
+from incidents.models import Incident, Obligation, TimelineEvent
 from incidents.services.actions import record_action
 from incidents.services.incidents import log_incident
 from notifications.enforcement import enforce
+from notifications.models import Notification
 
 from .conftest import beijing
 
@@ -30,7 +32,7 @@ def in_thread(function):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_passes_and_actions_on_the_same_incidents_neither_deadlock_nor_lose_anything(org):
+def test_passes_and_actions_on_the_same_incidents_neither_deadlock_nor_lose_anything(org, national_defaults):
     incidents = [
         log_incident(
             title=f"事件{n}", severity="major", department=org.department, discovered_at=DISCOVERED, now=DISCOVERED
@@ -50,3 +52,52 @@ def test_passes_and_actions_on_the_same_incidents_neither_deadlock_nor_lose_anyt
 
     assert set(Obligation.objects.filter(kind="internal_report").values_list("state", flat=True)) == {"met"}
     assert set(Obligation.objects.filter(kind="first_statement").values_list("state", flat=True)) == {"overdue"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_passes_running_at_once_over_a_thousand_due_obligations_record_each_step_exactly_once(
+    org, settings, national_defaults
+):
+    settings.ENFORCEMENT_BATCH_SIZE = 50
+    kinds = ["internal_report", "response", "first_statement", "verification_report"]
+    incidents = Incident.objects.bulk_create(
+        Incident(
+            title=f"事件{n}",
+            severity="general",
+            department=org.department,
+            discovered_at=DISCOVERED,
+            logged_at=DISCOVERED,
+        )
+        for n in range(250)
+    )
+    Obligation.objects.bulk_create(
+        Obligation(
+            incident=incident,
+            kind=kind,
+            clock="discovery",
+            clock_started_at=DISCOVERED,
+            offset=2 * H,
+            due_at=DISCOVERED + 2 * H,
+            created_at=DISCOVERED,
+            next_step_at=DISCOVERED,
+        )
+        for incident in incidents
+        for kind in kinds
+    )
+    now = DISCOVERED + 2 * H
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        passes = [pool.submit(in_thread(enforce), now, lambda now: 0) for _ in range(4)]
+        recorded = [future.result(timeout=120).steps_recorded for future in passes]
+
+    # Per obligation: the stale warning and due-soon (skipped) and the first level, to the leader.
+    assert sum(recorded) == 1000 * 3
+    assert max(recorded) < 1000 * 3, "the passes shared the work"
+    per_obligation = Notification.objects.values("obligation").annotate(rows=Count("pk"))
+    assert per_obligation.count() == 1000
+    assert {row["rows"] for row in per_obligation} == {2 + 6 + 4}
+    levels = Notification.objects.filter(step="overdue_l1", channel="in_app", status="sent")
+    assert levels.count() == 1000
+    assert set(levels.values_list("recipient", flat=True)) == {org.leader.pk}
+    assert TimelineEvent.objects.filter(kind="escalated").count() == 1000
+    assert not Obligation.objects.filter(next_step_at__lte=now).exists()
