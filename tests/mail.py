@@ -1,5 +1,6 @@
 """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -17,12 +18,19 @@ def free_port() -> int:
 
 @dataclass
 class Mailbox:
-    """The messages received; addresses in ``refuse`` are answered 550 (no such user)."""
+    """The messages received; addresses in ``refuse`` are answered 550 (no such user).
+
+    With ``stall_first``, the first message is held at the end of DATA (``stalled`` is set) until
+    ``release`` is set, then turned away with 451: a sender that dies meanwhile delivered nothing.
+    """
 
     messages: list = field(default_factory=list)
     refuse: set = field(default_factory=set)
     received: threading.Event = field(default_factory=threading.Event)
     port: int = 0
+    stall_first: bool = False
+    stalled: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -31,6 +39,11 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.stall_first and not self.stalled.is_set():
+            self.stalled.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+            return "451 4.3.0 Try again later"
         self.messages.append(email.message_from_bytes(envelope.original_content, policy=email.policy.default))
         self.received.set()
         return "250 Message accepted for delivery"
