@@ -2,7 +2,8 @@
 
 Every deadline and every next step lives on its obligation row, so a pass only has to look at the
 rows that are due: a missed, late or repeated pass is harmless, and the next one catches up. A pass
-marks obligations overdue, records the escalation steps whose time has come, then hands the
+records the escalation steps whose time has come (marking the obligations it holds overdue when their
+deadline has passed), marks overdue any other obligation past its deadline, then hands the
 notifications to delivery after those records are committed.
 """
 
@@ -33,7 +34,10 @@ def enforce(now, deliver: Callable = deliver_due_inline) -> PassSummary:
     ``deliver(now)`` hands over what is ready to send and returns how many it handed over: inline
     by default (the embedded scheduler, ``enforce_deadlines --once``), to Celery workers in production.
     """
-    summary = PassSummary(marked_overdue=mark_due_obligations_overdue(now), steps_recorded=escalate_due(now))
+    steps_recorded, marked_with_steps = escalate_due(now)
+    summary = PassSummary(
+        marked_overdue=marked_with_steps + mark_due_obligations_overdue(now), steps_recorded=steps_recorded
+    )
     summary.deliveries = deliver(now)
     EnforcementRun.objects.update_or_create(
         name=PASS_NAME,

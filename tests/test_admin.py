@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import CalendarYear, Incident
+from notifications.models import EscalationPolicy
 
 from .factories import PersonFactory
 
@@ -140,3 +141,37 @@ def test_a_calendar_year_without_holidays_is_refused(admin_client):
 
     assert response.status_code == 200
     assert not CalendarYear.objects.filter(year=2027).exists()
+
+
+def escalation_policy_form(org, **step):
+    data = {
+        "government": org.government.pk,
+        "severity": "general",
+        "repeat_every": "2:00:00",
+        "steps-TOTAL_FORMS": "1",
+        "steps-INITIAL_FORMS": "0",
+        "steps-MIN_NUM_FORMS": "0",
+        "steps-MAX_NUM_FORMS": "1000",
+        "steps-0-code": "overdue_l1",
+        "steps-0-audiences": ["principal_leader", "responsible_leader"],
+        "steps-0-channels": ["in_app", "email"],
+    }
+    data.update({f"steps-0-{name}": value for name, value in step.items()})
+    return data
+
+
+def test_a_government_sets_its_own_escalation_ladder_in_the_admin(admin_client, org):
+    url = reverse("admin:notifications_escalationpolicy_add")
+
+    refused = admin_client.post(url, escalation_policy_form(org, offset="0", window_fraction="0.5"))
+    saved = admin_client.post(url, escalation_policy_form(org, offset="0"))
+
+    assert refused.status_code == 200
+    assert "请填写相对时限的时间或时限窗口占比，二者只填其一。" in refused.content.decode()
+    assert saved.status_code == 302
+    [step] = EscalationPolicy.objects.get(government=org.government).steps.all()
+    assert (step.code, step.audiences, step.channels) == (
+        "overdue_l1",
+        ["principal_leader", "responsible_leader"],
+        ["in_app", "email"],
+    )

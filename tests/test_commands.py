@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from django.core import mail
 from django.core.management import call_command
 
 from incidents.models import Department, Incident, ObligationPolicy, Person
@@ -48,9 +49,15 @@ def test_a_pass_records_when_it_ran_and_says_what_it_did(log):
     with time_machine.travel(beijing(2026, 3, 10, 16), tick=False):
         call_command("enforce_deadlines", "--once", stdout=out)
 
-    assert "2" in out.getvalue()
+    # The internal report (due 12:00) and the first statement (due 15:00) are overdue: three levels and
+    # two stale warnings for the first, two levels and two stale warnings for the second; the seven
+    # emails of those levels are attempted inline.
+    assert out.getvalue().strip() == (
+        "enforcement pass done: 2 obligation(s) marked overdue, 9 escalation step(s) recorded, 7 delivery attempt(s)"
+    )
+    assert len(mail.outbox) == 7
     assert last_run().last_started_at == beijing(2026, 3, 10, 16)
-    assert last_run().last_summary["marked_overdue"] == 2
+    assert last_run().last_summary == {"marked_overdue": 2, "steps_recorded": 9, "deliveries": 7}
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key():

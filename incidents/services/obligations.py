@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from incidents.models import SATISFIED_BY, Obligation, ObligationKind, TimelineEvent
 
+from .bulk import insert_rows
 from .locks import lock_incident
 from .timeline import obligation_event
 from .validation import Errors, check_required
@@ -69,15 +70,19 @@ def mark_overdue(obligations, now) -> list[Obligation]:
     Obligation.objects.filter(pk__in=[o.pk for o in marked]).update(state=Obligation.State.OVERDUE)
     for obligation in marked:
         obligation.state = Obligation.State.OVERDUE
-    TimelineEvent.objects.bulk_create(
-        TimelineEvent(
-            incident_id=o.incident_id,
-            kind=TimelineEvent.Kind.OBLIGATION_OVERDUE,
-            at=now,
-            obligation=o,
-            detail={"obligation_kind": o.kind, "due_at": o.due_at},
-        )
-        for o in marked
+    insert_rows(
+        TimelineEvent,
+        ["incident", "obligation", "kind", "at", "detail"],
+        [
+            (
+                o.incident_id,
+                o.pk,
+                TimelineEvent.Kind.OBLIGATION_OVERDUE,
+                now,
+                {"obligation_kind": o.kind, "due_at": o.due_at},
+            )
+            for o in marked
+        ],
     )
     return marked
 

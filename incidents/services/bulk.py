@@ -1,0 +1,74 @@
+"""Writing many rows in one statement, for enforcement passes over thousands of due obligations.
+
+Django's ``bulk_update`` builds an expression tree of ``When`` nodes per row and field (about a
+millisecond per row in Python), and PostgreSQL then evaluates the resulting ``CASE`` row by row
+against every branch. On PostgreSQL these functions pass one array per column through ``UNNEST``:
+a fixed number of parameters however many rows, values adapted by psycopg as they are (JSON through
+its field), and a join instead of a ``CASE``. Elsewhere (SQLite, the embedded default with small
+volumes) they use Django's own ``bulk_create`` and ``bulk_update``.
+"""
+
+from django.db import connection
+from django.db.models import JSONField
+
+
+def _columns(fields, rows):
+    """One list per field, JSON values prepared by their field (psycopg adapts the rest natively)."""
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    for field, column in zip(fields, columns, strict=True):
+        if isinstance(field, JSONField):
+            column[:] = [field.get_db_prep_save(value, connection) for value in column]
+    return columns
+
+
+def _unnest(fields) -> str:
+    return "UNNEST(" + ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields) + ")"
+
+
+def insert_rows(model, field_names: list[str], rows: list[tuple]) -> None:
+    """Insert ``rows`` (values in ``field_names`` order, ids for foreign keys), skipping any row that
+    would break a unique constraint."""
+    if not rows:
+        return
+    fields = [model._meta.get_field(name) for name in field_names]
+    if connection.vendor != "postgresql":
+        attnames = [field.attname for field in fields]
+        model.objects.bulk_create(
+            [model(**dict(zip(attnames, row, strict=True))) for row in rows], ignore_conflicts=True
+        )
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT * FROM {_unnest(fields)} "
+            "ON CONFLICT DO NOTHING",
+            _columns(fields, rows),
+        )
+
+
+def update_rows(model, field_names: list[str], rows: dict) -> None:
+    """Set ``field_names`` of each row: ``rows`` maps a primary key to its values, in that order."""
+    if not rows:
+        return
+    fields = [model._meta.get_field(name) for name in field_names]
+    if connection.vendor != "postgresql":
+        objects = []
+        for pk, values in rows.items():
+            instance = model(pk=pk)
+            for field, value in zip(fields, values, strict=True):
+                setattr(instance, field.attname, value)
+            objects.append(instance)
+        model.objects.bulk_update(objects, field_names)
+        return
+    quote = connection.ops.quote_name
+    pk = model._meta.pk
+    names = [quote(f"v{position}") for position in range(len(fields) + 1)]
+    assignments = ", ".join(f"{quote(field.column)} = v.{name}" for field, name in zip(fields, names[1:], strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(model._meta.db_table)} SET {assignments} "
+            f"FROM {_unnest([pk, *fields])} AS v({', '.join(names)}) "
+            f"WHERE {quote(model._meta.db_table)}.{quote(pk.column)} = v.{names[0]}",
+            _columns([pk, *fields], [(key, *values) for key, values in rows.items()]),
+        )
