@@ -161,4 +161,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # The embedded scheduler would log every tick; a failed pass is logged by the tracker itself.
+    "loggers": {"apscheduler": {"level": "WARNING"}},
 }
