@@ -16,16 +16,42 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from incidents.models import Obligation
 
 from .channels import DeliveryError, PermanentError, channel_for
 from .models import DeliveryAttempt, Notification
+
+NO_LONGER_DUE = _("The obligation was met or waived before this could be sent.")
+ATTEMPTS_RAN_OUT = _("No attempts left; the last sender stopped without an answer.")
 
 logger = logging.getLogger(__name__)
 
 
 def claimable(now):
-    return Notification.objects.filter(status=Notification.Status.PENDING, available_at__lte=now)
+    """Pending, not leased nor waiting for a retry, attempts left, and the obligation still open:
+    steps stop as soon as the obligation is met or waived, even those recorded but not yet sent."""
+    return Notification.objects.filter(
+        status=Notification.Status.PENDING,
+        available_at__lte=now,
+        attempts__lt=settings.NOTIFICATION_MAX_ATTEMPTS,
+        obligation__state__in=Obligation.OPEN_STATES,
+    )
+
+
+def settle_undeliverable(now) -> None:
+    """Close what will never be claimed: notifications whose obligation was met or waived meanwhile
+    (skipped), and those whose attempts ran out with a sender dying on the last one (failed)."""
+    pending = Notification.objects.filter(status=Notification.Status.PENDING, available_at__lte=now)
+    with translation.override(settings.LANGUAGE_CODE):
+        pending.exclude(obligation__state__in=Obligation.OPEN_STATES).update(
+            status=Notification.Status.SKIPPED, error=str(NO_LONGER_DUE)
+        )
+        pending.filter(attempts__gte=settings.NOTIFICATION_MAX_ATTEMPTS).update(
+            status=Notification.Status.FAILED, error=str(ATTEMPTS_RAN_OUT)
+        )
 
 
 def lease() -> timedelta:
@@ -73,6 +99,12 @@ def deliver(notification_id) -> str | None:
         )
         logger.warning("Delivery of notification %s failed (%s): %s", notification.pk, outcome, error)
         finish(notification, attempt, outcome, answer=error.answer, error=str(error))
+    except Exception as error:
+        # A fault of ours (a message that cannot be built, say) must not stop the pass or the worker,
+        # nor come back after every lease: it fails this notification, loudly.
+        logger.exception("Delivery of notification %s failed unexpectedly", notification.pk)
+        outcome = DeliveryAttempt.Outcome.PERMANENT_ERROR
+        finish(notification, attempt, outcome, error=f"{type(error).__name__}: {error}")
     else:
         outcome = DeliveryAttempt.Outcome.SENT
         finish(notification, attempt, outcome, answer=answer)
@@ -80,10 +112,16 @@ def deliver(notification_id) -> str | None:
 
 
 def finish(notification, attempt, outcome, answer="", error="") -> None:
-    """Record the attempt and what follows: sent, a retry after a backoff, or failed for good."""
+    """Record the attempt and what follows: sent, a retry after a backoff, or failed for good.
+
+    Only the latest claim decides: a sender that outlived its lease, while another claimed the
+    notification again, leaves its attempt on record but no longer changes the notification.
+    """
     now = timezone.now()
     attempt.finished_at, attempt.outcome, attempt.provider_answer, attempt.error = now, outcome, answer, error
-    still_pending = Notification.objects.filter(pk=notification.pk, status=Notification.Status.PENDING)
+    still_pending = Notification.objects.filter(
+        pk=notification.pk, status=Notification.Status.PENDING, attempts=attempt.number
+    )
     with transaction.atomic():
         attempt.save(update_fields=["finished_at", "outcome", "provider_answer", "error"])
         if outcome == DeliveryAttempt.Outcome.SENT:
@@ -99,6 +137,7 @@ def finish(notification, attempt, outcome, answer="", error="") -> None:
 
 def deliver_due_inline(now, limit=1000) -> int:
     """Attempt every claimable notification once, here and now (the embedded scheduler, ``--once``)."""
+    settle_undeliverable(now)
     ids = list(claimable(now).order_by("available_at", "pk").values_list("pk", flat=True)[:limit])
     for notification_id in ids:
         deliver(notification_id)
@@ -109,13 +148,15 @@ def enqueue_due(now, enqueue: Callable[[int], object], limit=1000) -> int:
     """Hand claimable notifications to workers, each at most once per lease, after the commit.
 
     ``dispatched_at`` keeps a pass from queueing again what a worker has not picked up yet; a task
-    lost with the broker is queued again once a lease has gone by.
+    lost with the broker is queued again after ``NOTIFICATION_REQUEUE_SECONDS``.
     """
+    settle_undeliverable(now)
+    requeue_before = now - timedelta(seconds=settings.NOTIFICATION_REQUEUE_SECONDS)
     with transaction.atomic():
         ids = list(
             claimable(now)
-            .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=now - lease()))
-            .select_for_update(skip_locked=True)
+            .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=requeue_before))
+            .select_for_update(skip_locked=True, of=("self",))
             .order_by("available_at", "pk")
             .values_list("pk", flat=True)[:limit]
         )

@@ -18,7 +18,7 @@ from incidents.services.bulk import insert_rows, update_rows
 from incidents.services.obligations import mark_past_due
 
 from . import channels
-from .ladder import Firing, Ladder, Step, advance
+from .ladder import Firing, Ladder, Step, advance, rearm
 from .models import EscalationPlan, EscalationPolicy, Notification
 from .recipients import Directory
 
@@ -99,6 +99,7 @@ def escalate(obligations, directory: Directory, now) -> tuple[int, int]:
             plan.fired,
             plan.repeats_fired,
             now,
+            plan.round,
         )
     acknowledged = acknowledged_recipients(
         [pk for pk, p in progress.items() if any(firing.is_repeat for firing in p.firings)]
@@ -126,20 +127,36 @@ def escalate(obligations, directory: Directory, now) -> tuple[int, int]:
 
 
 def plans_for(obligations, directory: Directory, now) -> dict[int, EscalationPlan]:
-    """Each obligation's plan, freezing the ladder in force for those seen for the first time."""
+    """Each obligation's plan: frozen for those seen for the first time, copied again from the new
+    severity's ladder after a regrade, and in a new round after the deadline moved."""
     plans = {plan.obligation_id: plan for plan in EscalationPlan.objects.filter(obligation__in=obligations)}
-    new = []
+    new, changed = [], []
     for obligation in obligations:
-        if obligation.pk not in plans:
-            policy = directory.policy(obligation.incident.department_id, obligation.incident.severity)
-            new.append(
-                EscalationPlan(
-                    obligation=obligation, policy=policy, ladder=ladder_of(policy).to_snapshot(), frozen_at=now
-                )
-            )
+        plan = plans.get(obligation.pk)
+        if plan is None:
+            plan = EscalationPlan(obligation=obligation, frozen_at=now, deadline=obligation.due_at)
+            freeze(plan, obligation, directory)
+            new.append(plan)
+            continue
+        if plan.severity != obligation.incident.severity:
+            freeze(plan, obligation, directory)
+            changed.append(plan)
+        if plan.deadline != obligation.due_at:
+            ladder = Ladder.from_snapshot(plan.ladder)
+            plan.fired = rearm(ladder, obligation.clock_started_at, obligation.due_at, plan.fired, now)
+            plan.repeats_fired, plan.round, plan.deadline = 0, plan.round + 1, obligation.due_at
+            changed.append(plan)
     EscalationPlan.objects.bulk_create(new)
+    EscalationPlan.objects.bulk_update(set(changed), ["policy", "ladder", "severity", "round", "deadline"])
     plans.update((plan.obligation_id, plan) for plan in new)
     return plans
+
+
+def freeze(plan: EscalationPlan, obligation, directory: Directory) -> None:
+    """Copy the ladder in force for the incident's severity onto the plan."""
+    severity = obligation.incident.severity
+    plan.policy = directory.policy(obligation.incident.department_id, severity)
+    plan.ladder, plan.severity = ladder_of(plan.policy).to_snapshot(), severity
 
 
 def acknowledged_recipients(obligation_ids) -> set[tuple[int, int]]:

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from django.utils.translation import gettext_lazy as _
 
 STALE = _("The deadline had passed before this warning could be sent.")
-SUPERSEDED = _("A later warning was sent in the same pass.")
 
 
 @dataclass(frozen=True)
@@ -42,11 +41,13 @@ class Ladder:
     steps: tuple[Step, ...]
     repeat_every: timedelta | None = None
 
-    @property
-    def last_level(self) -> Step | None:
-        """The level that repeats: the latest one at or after the deadline."""
+    def last_level(self, clock_started_at: datetime, due_at: datetime) -> Step | None:
+        """The level that repeats: the last one to fall at or after the deadline."""
         levels = [step for step in self.steps if not step.is_warning]
-        return max(levels, key=lambda step: step.offset) if levels else None
+        return max(levels, key=lambda step: step.at(clock_started_at, due_at), default=None)
+
+    def step(self, code: str) -> Step | None:
+        return next((step for step in self.steps if step.code == code), None)
 
     def to_snapshot(self) -> dict:
         def seconds(value):
@@ -115,43 +116,58 @@ class Progress:
     next_step_at: datetime | None = None
 
 
+def step_key(code: str, round_: int) -> str:
+    """The key a step is recorded under: its code, marked with the round after a deadline moved."""
+    return code if round_ == 1 else f"{code}#{round_}"
+
+
 def advance(
-    ladder: Ladder, clock_started_at: datetime, due_at: datetime, fired: list[str], repeats_fired: int, now: datetime
+    ladder: Ladder,
+    clock_started_at: datetime,
+    due_at: datetime,
+    fired: list[str],
+    repeats_fired: int,
+    now: datetime,
+    round_: int = 1,
 ) -> Progress:
     """Every step whose time has come by ``now`` and has not been recorded, in time order.
 
-    Levels are all recorded, once each and in order. Warnings are skipped once the deadline has
-    passed (stale) and when a later warning goes out in the same pass (superseded). Of a run of
-    missed repeats only the latest is recorded, and none when the level it repeats goes out in the
-    same pass. The next step left is always after ``now``.
+    Levels and warnings are recorded once each, in order; a warning is skipped (stale) once the
+    deadline has passed. Of a run of missed repeats of the last level only the latest is recorded.
+    The next step left is always after ``now``.
     """
     progress = Progress(fired=list(fired), repeats_fired=repeats_fired)
     waiting = sorted(
         ((step.at(clock_started_at, due_at), position, step) for position, step in enumerate(ladder.steps)),
         key=lambda item: item[:2],
     )
-    waiting = [item for item in waiting if item[2].code not in fired]
-    come = [(at, step) for at, _position, step in waiting if at <= now]
-    latest_warning = next((step for _at, step in reversed(come) if step.is_warning), None)
-    for at, step in come:
-        reason = None
-        if step.is_warning:
-            reason = STALE if now >= due_at else (SUPERSEDED if step is not latest_warning else None)
-        progress.firings.append(Firing(step.code, step, at, reason))
-        progress.fired.append(step.code)
+    waiting = [(at, step) for at, _position, step in waiting if step.code not in fired]
+    for at, step in waiting:
+        if at <= now:
+            reason = STALE if step.is_warning and now >= due_at else None
+            progress.firings.append(Firing(step_key(step.code, round_), step, at, reason))
+            progress.fired.append(step.code)
 
-    upcoming = [at for at, _position, _step in waiting if at > now]
-    last = ladder.last_level
+    upcoming = [at for at, _step in waiting if at > now]
+    last = ladder.last_level(clock_started_at, due_at)
     if last is not None and ladder.repeat_every and last.code in progress.fired:
         first_repeat = last.at(clock_started_at, due_at)
         latest_repeat = (now - first_repeat) // ladder.repeat_every
         if latest_repeat > progress.repeats_fired:
-            if last.code not in fired:
-                progress.repeats_fired = latest_repeat  # the level itself is the news; no repeat on top
-            else:
-                at = first_repeat + latest_repeat * ladder.repeat_every
-                progress.firings.append(Firing(f"repeat_{latest_repeat}", last, at, is_repeat=True))
-                progress.repeats_fired = latest_repeat
+            at = first_repeat + latest_repeat * ladder.repeat_every
+            progress.firings.append(Firing(step_key(f"repeat_{latest_repeat}", round_), last, at, is_repeat=True))
+            progress.repeats_fired = latest_repeat
         upcoming.append(first_repeat + (progress.repeats_fired + 1) * ladder.repeat_every)
     progress.next_step_at = min(upcoming, default=None)
     return progress
+
+
+def rearm(ladder: Ladder, clock_started_at: datetime, due_at: datetime, fired: list[str], now: datetime) -> list[str]:
+    """After the deadline moved to ``due_at``: the steps recorded for the old one that stay done.
+
+    A step whose time under the new deadline has passed too is not told again; one whose time is now
+    ahead is told again at that time (in a new round, under a new key).
+    """
+    return [
+        code for code in fired if (step := ladder.step(code)) is not None and step.at(clock_started_at, due_at) <= now
+    ]

@@ -35,6 +35,7 @@ def compose(notification, now=None) -> tuple[str, str]:
             "obligation": obligation.get_kind_display(),
             "standing": standing,
         }
+        subject = " ".join(subject.split())  # a header is one line, whatever the title holds
         lines = [
             _("Incident: %(title)s") % {"title": incident.title},
             _("Severity: %(severity)s") % {"severity": incident.get_severity_display()},

@@ -1,7 +1,7 @@
 """The embedded scheduler: one APScheduler ``BackgroundScheduler`` running the enforcement pass.
 
 Started only by ``manage.py runtracker`` (never from ``AppConfig.ready()``, which runs in every
-process that imports Django: migrations, shells, each web worker). One pass at a time
+process that imports Django: migrations, shells, each web worker). Each job runs one at a time
 (``max_instances=1``); late ticks are merged (``coalesce``) and still run however late
 (``misfire_grace_time=None``), since a pass catches up with everything due anyway.
 """
@@ -13,31 +13,45 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
+from notifications.delivery import deliver_due_inline
 from notifications.enforcement import enforce
 
 logger = logging.getLogger(__name__)
 
 
-def run_pass() -> None:
+def deliveries_run_as_their_own_job(now) -> int:
+    """The pass hands nothing over: the delivery job picks up what is ready (see ``start_scheduler``)."""
+    return 0
+
+
+def run_job(job) -> None:
     close_old_connections()
     try:
-        enforce(timezone.now())
+        job(timezone.now())
     except Exception:
-        logger.exception("Enforcement pass failed; the next one will catch up")
+        logger.exception("%s failed; the next run will catch up", job.__name__)
     finally:
         close_old_connections()
 
 
+def run_pass(now) -> None:
+    enforce(now, deliver=deliveries_run_as_their_own_job)
+
+
 def start_scheduler() -> BackgroundScheduler:
+    """Two jobs on the same interval, each one at a time: the pass, and delivery. Delivery is its own
+    job so that a slow or silent mail server delays messages, never the recording of steps."""
     scheduler = BackgroundScheduler(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}, timezone="UTC"
     )
-    scheduler.add_job(
-        run_pass,
-        "interval",
-        seconds=settings.ENFORCEMENT_INTERVAL_SECONDS,
-        id="enforcement-pass",
-        next_run_time=timezone.now(),
-    )
+    for job in (run_pass, deliver_due_inline):
+        scheduler.add_job(
+            run_job,
+            "interval",
+            args=[job],
+            seconds=settings.ENFORCEMENT_INTERVAL_SECONDS,
+            id=job.__name__,
+            next_run_time=timezone.now(),
+        )
     scheduler.start()
     return scheduler

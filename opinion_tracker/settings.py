@@ -136,6 +136,8 @@ NOTIFICATION_LEASE_SECONDS = env.float("NOTIFICATION_LEASE_SECONDS", default=60)
 NOTIFICATION_RETRY_BASE_SECONDS = env.float("NOTIFICATION_RETRY_BASE_SECONDS", default=30)
 NOTIFICATION_RETRY_MAX_SECONDS = env.float("NOTIFICATION_RETRY_MAX_SECONDS", default=3600)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
+# A delivery task not picked up this long after it was queued (lost with the broker) is queued again.
+NOTIFICATION_REQUEUE_SECONDS = env.float("NOTIFICATION_REQUEUE_SECONDS", default=300)
 ACKNOWLEDGEMENT_LINK_MAX_AGE = env.int("ACKNOWLEDGEMENT_LINK_MAX_AGE", default=7 * 24 * 3600)
 
 # Email: EMAIL_URL such as smtp://user:password@mail.example.gov.cn:587 or smtp+tls://…

@@ -18,7 +18,8 @@ def free_port() -> int:
 
 @dataclass
 class Mailbox:
-    """The messages received; addresses in ``refuse`` are answered 550 (no such user).
+    """The messages received; addresses in ``refuse`` are answered 550 (no such user), those in
+    ``greylist`` 451 once (try again later).
 
     With ``stall_first``, the first message is held at the end of DATA (``stalled`` is set) until
     ``release`` is set, then turned away with 451: a sender that dies meanwhile delivered nothing.
@@ -26,6 +27,7 @@ class Mailbox:
 
     messages: list = field(default_factory=list)
     refuse: set = field(default_factory=set)
+    greylist: set = field(default_factory=set)
     received: threading.Event = field(default_factory=threading.Event)
     port: int = 0
     stall_first: bool = False
@@ -35,6 +37,9 @@ class Mailbox:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return "550 5.1.1 No such user here"
+        if address in self.greylist:
+            self.greylist.discard(address)
+            return "451 4.7.1 Greylisted, please try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -49,15 +49,15 @@ def test_a_pass_records_when_it_ran_and_says_what_it_did(log):
     with time_machine.travel(beijing(2026, 3, 10, 16), tick=False):
         call_command("enforce_deadlines", "--once", stdout=out)
 
-    # The internal report (due 12:00) and the first statement (due 15:00) are overdue: three levels and
-    # two stale warnings for the first, two levels and two stale warnings for the second; the seven
-    # emails of those levels are attempted inline.
+    # The internal report (due 12:00) and the first statement (due 15:00) are overdue: three levels, the
+    # latest repeat (14:00 + 2 h) and two stale warnings for the first, two levels and two stale
+    # warnings for the second; the eight emails of those levels and that repeat are attempted inline.
     assert out.getvalue().strip() == (
-        "enforcement pass done: 2 obligation(s) marked overdue, 9 escalation step(s) recorded, 7 delivery attempt(s)"
+        "enforcement pass done: 2 obligation(s) marked overdue, 10 escalation step(s) recorded, 8 delivery attempt(s)"
     )
-    assert len(mail.outbox) == 7
+    assert len(mail.outbox) == 8
     assert last_run().last_started_at == beijing(2026, 3, 10, 16)
-    assert last_run().last_summary == {"marked_overdue": 2, "steps_recorded": 9, "deliveries": 7}
+    assert last_run().last_summary == {"marked_overdue": 2, "steps_recorded": 10, "deliveries": 8}
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key():

@@ -5,7 +5,8 @@ from datetime import timedelta
 import time_machine
 from django.conf import settings
 
-from notifications.delivery import claim, deliver
+from incidents.services.actions import record_action
+from notifications.delivery import claim, deliver, finish
 from notifications.enforcement import enforce
 from notifications.models import DeliveryAttempt, Notification
 
@@ -115,3 +116,67 @@ def test_the_attempts_run_out_and_the_notification_fails(org, log, smtp, setting
     notification = leader_email(org)
     assert (notification.status, notification.attempts) == ("failed", 2)
     assert DeliveryAttempt.objects.filter(notification=notification, outcome="transient_error").count() == 2
+
+
+def test_a_greylisting_server_is_tried_again_and_the_email_arrives(org, log, smtp):
+    smtp.greylist.add(org.leader.email)
+    log(discovered_at=DISCOVERED)
+
+    run_pass(FIRST_LEVEL)
+    run_pass(leader_email(org).available_at)
+
+    notification = leader_email(org)
+    assert [a.outcome for a in notification.delivery_attempts.all()] == ["transient_error", "sent"]
+    assert len(smtp.to(org.leader.email)) == 1
+
+
+def test_an_address_removed_before_sending_fails_instead_of_counting_as_sent(org, log, smtp):
+    log(discovered_at=DISCOVERED)
+    with time_machine.travel(FIRST_LEVEL, tick=False):
+        enforce(FIRST_LEVEL, deliver=lambda now: 0)
+    org.leader.email = ""
+    org.leader.save()
+
+    run_pass(FIRST_LEVEL + timedelta(seconds=1))
+
+    notification = leader_email(org)
+    assert (notification.status, notification.error) == ("failed", "没有电子邮箱地址。")
+    assert smtp.messages == []
+
+
+def test_a_title_on_several_lines_still_makes_a_valid_email(org, log, smtp):
+    log(discovered_at=DISCOVERED, title="网传路面塌陷\n多车受损")
+
+    run_pass(FIRST_LEVEL)
+
+    [message] = smtp.to(org.leader.email)
+    assert "网传路面塌陷 多车受损" in message["Subject"]
+
+
+def test_a_notification_recorded_but_not_sent_before_the_obligation_was_met_is_not_sent(org, log, smtp):
+    incident = log(discovered_at=DISCOVERED)
+    with time_machine.travel(FIRST_LEVEL, tick=False):
+        enforce(FIRST_LEVEL, deliver=lambda now: 0)
+        record_action(incident, kind="internal_report", published_at=FIRST_LEVEL, summary="已报告", now=FIRST_LEVEL)
+
+    run_pass(FIRST_LEVEL + timedelta(seconds=1))
+
+    notification = leader_email(org)
+    assert (notification.status, notification.error) == ("skipped", "该事项发出前已办结或豁免。")
+    assert smtp.messages == []
+
+
+def test_a_sender_that_outlived_its_lease_does_not_overrule_the_one_that_delivered(org, log, smtp):
+    log(discovered_at=DISCOVERED)
+    with time_machine.travel(FIRST_LEVEL, tick=False):
+        enforce(FIRST_LEVEL, deliver=lambda now: 0)
+        slow = claim(leader_email(org).pk, FIRST_LEVEL)
+    run_pass(FIRST_LEVEL + timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS))
+    assert leader_email(org).status == "sent"
+
+    notification, attempt = slow
+    finish(notification, attempt, "permanent_error", error="timed out at last")
+
+    notification = leader_email(org)
+    assert (notification.status, notification.attempts) == ("sent", 2)
+    assert [a.outcome for a in notification.delivery_attempts.order_by("number")] == ["permanent_error", "sent"]

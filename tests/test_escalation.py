@@ -8,7 +8,8 @@ from django.core import mail
 
 from incidents.models import TimelineEvent
 from incidents.services.actions import record_action
-from incidents.services.obligations import waive
+from incidents.services.incidents import regrade
+from incidents.services.obligations import reschedule, waive
 from notifications.acknowledgement import acknowledge
 from notifications.enforcement import enforce
 from notifications.models import EscalationPolicy, EscalationStep, Notification
@@ -29,7 +30,7 @@ def told(incident, channel="in_app", status="sent") -> list[tuple[str, str, str]
     return [(n.obligation.kind, n.step, n.recipient.username) for n in rows]
 
 
-def test_an_incident_logged_seven_hours_late_reaches_every_overdue_level_in_one_pass(org, log):
+def test_an_incident_logged_seven_hours_late_reaches_every_overdue_level_and_the_latest_repeat_in_one_pass(org, log):
     discovered = beijing(2026, 3, 10, 10)
     now = discovered + 7 * HOUR
     incident = log(discovered_at=discovered, now=now)
@@ -52,6 +53,9 @@ def test_an_incident_logged_seven_hours_late_reaches_every_overdue_level_in_one_
             ("overdue_l3", mayor),
         ]
     ]
+    # The internal report's last level (due + 2 h) has been repeated once since (due + 4 h): of missed
+    # repeats the latest goes out. The first statement's last level is due this very moment.
+    expected.append(("internal_report", "repeat_1", mayor))
     assert sorted(told(incident)) == sorted(expected)
     assert sorted(told(incident, channel="email")) == sorted(expected)
     assert sorted(m.to[0] for m in mail.outbox) == sorted(
@@ -136,10 +140,10 @@ def test_a_stopped_scheduler_catches_up_with_only_the_latest_repeat(org, log):
     ("logged_after", "sent", "skipped"),
     [
         (30 * HOUR, ["warning"], []),
-        (47.5 * HOUR, ["due_soon", "due_soon"], ["warning"]),
+        (47.5 * HOUR, ["warning", "due_soon", "due_soon"], []),
         (48 * HOUR, ["overdue_l1"], ["warning", "due_soon", "due_soon"]),
     ],
-    ids=["warning-still-useful", "superseded-by-a-later-warning", "stale-after-the-deadline"],
+    ids=["warning-still-useful", "both-warnings-before-the-deadline", "stale-after-the-deadline"],
 )
 def test_a_late_warning_is_sent_only_while_it_is_still_ahead_of_the_deadline(log, logged_after, sent, skipped):
     discovered = beijing(2026, 3, 10, 10)
@@ -223,3 +227,33 @@ def test_editing_a_policy_never_changes_an_escalation_already_running(org, log):
     steps = [step for step, _person in told_about(response)]
     assert steps[0] == "warning"
     assert "overdue_l3" in steps
+
+
+def test_a_deadline_moved_later_is_escalated_again_when_it_passes(org, log):
+    discovered = beijing(2026, 3, 10, 10)
+    response = log(discovered_at=discovered, severity="general").obligations.get(kind="response")
+    run_pass(discovered + 48 * HOUR)
+    assert told_about(response)[-1] == ("overdue_l1", org.leader.username)
+
+    with time_machine.travel(discovered + 50 * HOUR, tick=False):
+        reschedule(response, discovered + 72 * HOUR, False, discovered + 50 * HOUR)
+    run_pass(discovered + 50 * HOUR)
+    run_pass(discovered + 71 * HOUR)
+    before = len(told_about(response))
+    run_pass(discovered + 72 * HOUR)
+
+    assert told_about(response)[before:] == [("overdue_l1#2", org.leader.username)]
+
+
+def test_regrading_to_major_brings_the_mayor_in_two_hours_after_the_deadline_not_four(org, log):
+    discovered = beijing(2026, 3, 10, 10)
+    incident = log(discovered_at=discovered, severity="general")
+    internal_report = incident.obligations.get(kind="internal_report")
+    run_pass(discovered + 1 * HOUR)  # the general ladder is frozen
+    with time_machine.travel(discovered + 1 * HOUR, tick=False):
+        regrade(incident, severity="major", reason="伤亡人数上升", actor=org.duty_officer, now=discovered + 1 * HOUR)
+
+    run_pass(discovered + 1 * HOUR)
+    run_pass(discovered + 4 * HOUR)
+
+    assert ("overdue_l3", org.mayor.username) in told_about(internal_report)

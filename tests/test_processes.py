@@ -97,6 +97,7 @@ def stack(transactional_db, tmp_path):
             "EMAIL_TIMEOUT": "60",
             "ENFORCEMENT_INTERVAL_SECONDS": "1",
             "NOTIFICATION_LEASE_SECONDS": "3",
+            "NOTIFICATION_REQUEUE_SECONDS": "3",
             "NOTIFICATION_RETRY_BASE_SECONDS": "1",
             "LOG_LEVEL": "INFO",
         },

@@ -112,8 +112,8 @@ class Obligation(models.Model):
     """One deadline with its own clock, state and (in notifications) escalation history.
 
     ``next_step_at`` belongs to the escalation engine, which sets it to its next step's time. This
-    app only sets it to "now" when it makes an obligation or moves a deadline, which asks the next
-    enforcement pass to (re)plan the escalation; it never needs to know the ladder.
+    app only sets it to "now" when it makes an obligation, moves a deadline or regrades the incident,
+    which asks the next enforcement pass to (re)plan the escalation; it never needs to know the ladder.
 
     The offset is copied from the policy when the obligation is made, so a later policy change
     never rewrites a deadline already computed; a provisional working-day deadline is recomputed

@@ -150,6 +150,8 @@ def regrade(incident, *, severity, reason, actor, now) -> Incident:
         latest = latest_public_action(incident)
         if not follow_up_running and latest is not None:
             start_follow_up(incident, latest, now, calendar, actor)
+        # The escalation of the obligations kept depends on the severity too: the next pass re-plans it.
+        incident.obligations.filter(state__in=Obligation.OPEN_STATES).update(next_step_at=now)
     return incident
 
 

@@ -25,6 +25,14 @@ class EmailChannel(Channel):
         return None if person.email else _("No email address.")
 
     def send(self, notification) -> str:
+        """Send the message; only an answer about the recipient or the message itself is permanent.
+
+        Refusals of our own sender or credentials (a rotated password, say) and every 4xx answer are
+        transient: fixing the configuration must let the waiting notifications through.
+        """
+        reason = self.unreachable(notification.recipient)
+        if reason:
+            raise PermanentError(reason)
         subject, body = compose(notification)
         message = EmailMessage(
             subject=subject,
@@ -33,12 +41,20 @@ class EmailChannel(Channel):
             headers={"Message-ID": message_id(notification)},
         )
         try:
-            message.send(fail_silently=False)
-        except smtplib.SMTPResponseException as error:
+            sent = message.send(fail_silently=False)
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = [code for code, _message in error.recipients.values()]
+            permanent = all(code >= 500 for code in codes)
+            raise (PermanentError if permanent else TransientError)(
+                _("The mail server refused the address."), repr(error.recipients)
+            ) from error
+        except smtplib.SMTPDataError as error:
             answer = f"{error.smtp_code} {error.smtp_error!r}"
             raise (PermanentError if error.smtp_code >= 500 else TransientError)(str(error), answer) from error
-        except smtplib.SMTPRecipientsRefused as error:
-            raise PermanentError(_("The mail server refused the address."), repr(error.recipients)) from error
+        except smtplib.SMTPResponseException as error:
+            raise TransientError(str(error), f"{error.smtp_code} {error.smtp_error!r}") from error
         except (smtplib.SMTPException, OSError) as error:
             raise TransientError(str(error) or type(error).__name__) from error
+        if not sent:
+            raise PermanentError(_("The message had no recipient."))
         return message_id(notification)

@@ -4,7 +4,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import Obligation
+from incidents.models import Obligation, Severity
 
 from .policy import EscalationPolicy
 
@@ -12,10 +12,12 @@ from .policy import EscalationPolicy
 class EscalationPlan(models.Model):
     """Written by the first pass that sees an obligation, then only advanced by later passes.
 
-    ``ladder`` is a copy of the policy in force at that moment (see ``notifications.ladder``), so
-    editing the policy never rewrites an escalation already running. ``fired`` lists the step codes
-    recorded (sent or skipped) and ``repeats_fired`` the number of the last repeat; passes hold the
-    obligation row locked while they advance them.
+    ``ladder`` is a copy of the policy in force at that moment for the incident's ``severity`` (see
+    ``notifications.ladder``), so editing the policy never rewrites an escalation already running;
+    regrading the incident copies the new severity's ladder. ``fired`` lists the step codes recorded
+    (sent or skipped) for ``deadline`` and ``repeats_fired`` the number of the last repeat. When the
+    deadline moves, a new ``round`` starts: steps whose time is ahead again are told again. Passes
+    hold the obligation row locked while they change a plan.
     """
 
     obligation = models.OneToOneField(
@@ -34,7 +36,10 @@ class EscalationPlan(models.Model):
         related_name="+",
     )
     ladder = models.JSONField(_("ladder"), encoder=DjangoJSONEncoder)
+    severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices)
     frozen_at = models.DateTimeField(_("frozen at"))
+    deadline = models.DateTimeField(_("deadline the steps are timed from"))
+    round = models.PositiveSmallIntegerField(_("round"), default=1)
     fired = models.JSONField(_("steps recorded"), default=list)
     repeats_fired = models.PositiveIntegerField(_("repeats recorded"), default=0)
 
