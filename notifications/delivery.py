@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -30,14 +30,20 @@ ATTEMPTS_RAN_OUT = _("No attempts left; the last sender stopped without an answe
 logger = logging.getLogger(__name__)
 
 
+def obligation_open():
+    """As ``Exists``, not a join: an UPDATE filtered through a join becomes ``pk IN (subquery)``, which
+    PostgreSQL does not re-check after waiting for a row lock, so two claims could both succeed."""
+    return Exists(Obligation.objects.filter(pk=OuterRef("obligation_id"), state__in=Obligation.OPEN_STATES))
+
+
 def claimable(now):
     """Pending, not leased nor waiting for a retry, attempts left, and the obligation still open:
     steps stop as soon as the obligation is met or waived, even those recorded but not yet sent."""
     return Notification.objects.filter(
+        obligation_open(),
         status=Notification.Status.PENDING,
         available_at__lte=now,
         attempts__lt=settings.NOTIFICATION_MAX_ATTEMPTS,
-        obligation__state__in=Obligation.OPEN_STATES,
     )
 
 
@@ -46,9 +52,7 @@ def settle_undeliverable(now) -> None:
     (skipped), and those whose attempts ran out with a sender dying on the last one (failed)."""
     pending = Notification.objects.filter(status=Notification.Status.PENDING, available_at__lte=now)
     with translation.override(settings.LANGUAGE_CODE):
-        pending.exclude(obligation__state__in=Obligation.OPEN_STATES).update(
-            status=Notification.Status.SKIPPED, error=str(NO_LONGER_DUE)
-        )
+        pending.exclude(obligation_open()).update(status=Notification.Status.SKIPPED, error=str(NO_LONGER_DUE))
         pending.filter(attempts__gte=settings.NOTIFICATION_MAX_ATTEMPTS).update(
             status=Notification.Status.FAILED, error=str(ATTEMPTS_RAN_OUT)
         )
@@ -69,7 +73,10 @@ def retry_delay(attempt: int) -> timedelta:
 def claim(notification_id, now) -> tuple[Notification, DeliveryAttempt] | None:
     with transaction.atomic():
         claimed = (
-            claimable(now).filter(pk=notification_id).update(available_at=now + lease(), attempts=F("attempts") + 1)
+            claimable(now)
+            .filter(pk=notification_id)
+            # No longer queued: if this sender dies, the next pass queues it again once the lease is over.
+            .update(available_at=now + lease(), attempts=F("attempts") + 1, dispatched_at=None)
         )
         if not claimed:
             return None
@@ -100,10 +107,10 @@ def deliver(notification_id) -> str | None:
         logger.warning("Delivery of notification %s failed (%s): %s", notification.pk, outcome, error)
         finish(notification, attempt, outcome, answer=error.answer, error=str(error))
     except Exception as error:
-        # A fault of ours (a message that cannot be built, say) must not stop the pass or the worker,
-        # nor come back after every lease: it fails this notification, loudly.
+        # A fault of ours (a message that cannot be built, a database blip) must not stop the pass or
+        # the worker: it is logged and retried like a transient error, until the attempts run out.
         logger.exception("Delivery of notification %s failed unexpectedly", notification.pk)
-        outcome = DeliveryAttempt.Outcome.PERMANENT_ERROR
+        outcome = DeliveryAttempt.Outcome.TRANSIENT_ERROR
         finish(notification, attempt, outcome, error=f"{type(error).__name__}: {error}")
     else:
         outcome = DeliveryAttempt.Outcome.SENT

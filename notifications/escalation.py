@@ -18,7 +18,7 @@ from incidents.services.bulk import insert_rows, update_rows
 from incidents.services.obligations import mark_past_due
 
 from . import channels
-from .ladder import Firing, Ladder, Step, advance, rearm
+from .ladder import Firing, Ladder, Step, advance, new_round
 from .models import EscalationPlan, EscalationPolicy, Notification
 from .recipients import Directory
 
@@ -97,6 +97,7 @@ def escalate(obligations, directory: Directory, now) -> tuple[int, int]:
             obligation.clock_started_at,
             obligation.due_at,
             plan.fired,
+            plan.skipped,
             plan.repeats_fired,
             now,
             plan.round,
@@ -117,12 +118,16 @@ def escalate(obligations, directory: Directory, now) -> tuple[int, int]:
                 events.append(escalated_event(obligation, firing, people, now))
         obligation.next_step_at = steps.next_step_at
         plan = plans[obligation.pk]
-        plan.fired, plan.repeats_fired = steps.fired, steps.repeats_fired
+        plan.fired, plan.skipped, plan.repeats_fired = steps.fired, steps.skipped, steps.repeats_fired
 
     insert_rows(Notification, NOTIFICATION_FIELDS, notifications)
     insert_rows(TimelineEvent, EVENT_FIELDS, events)
     update_rows(Obligation, ["next_step_at"], {o.pk: (o.next_step_at,) for o in obligations})
-    update_rows(EscalationPlan, ["fired", "repeats_fired"], {pk: (p.fired, p.repeats_fired) for pk, p in plans.items()})
+    update_rows(
+        EscalationPlan,
+        ["fired", "skipped", "repeats_fired"],
+        {pk: (p.fired, p.skipped, p.repeats_fired) for pk, p in plans.items()},
+    )
     return sum(len(p.firings) for p in progress.values()), len(marked)
 
 
@@ -138,16 +143,22 @@ def plans_for(obligations, directory: Directory, now) -> dict[int, EscalationPla
             freeze(plan, obligation, directory)
             new.append(plan)
             continue
-        if plan.severity != obligation.incident.severity:
+        regraded = plan.severity != obligation.incident.severity
+        if regraded:
             freeze(plan, obligation, directory)
-            changed.append(plan)
-        if plan.deadline != obligation.due_at:
-            ladder = Ladder.from_snapshot(plan.ladder)
-            plan.fired = rearm(ladder, obligation.clock_started_at, obligation.due_at, plan.fired, now)
-            plan.repeats_fired, plan.round, plan.deadline = 0, plan.round + 1, obligation.due_at
+        if regraded or plan.deadline != obligation.due_at:
+            plan.fired, plan.skipped, plan.repeats_fired = new_round(
+                Ladder.from_snapshot(plan.ladder),
+                obligation.clock_started_at,
+                obligation.due_at,
+                plan.fired,
+                plan.skipped,
+                now,
+            )
+            plan.round, plan.deadline = plan.round + 1, obligation.due_at
             changed.append(plan)
     EscalationPlan.objects.bulk_create(new)
-    EscalationPlan.objects.bulk_update(set(changed), ["policy", "ladder", "severity", "round", "deadline"])
+    EscalationPlan.objects.bulk_update(changed, ["policy", "ladder", "severity", "round", "deadline"])
     plans.update((plan.obligation_id, plan) for plan in new)
     return plans
 

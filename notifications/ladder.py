@@ -112,6 +112,7 @@ class Progress:
 
     firings: list[Firing] = field(default_factory=list)
     fired: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
     repeats_fired: int = 0
     next_step_at: datetime | None = None
 
@@ -126,6 +127,7 @@ def advance(
     clock_started_at: datetime,
     due_at: datetime,
     fired: list[str],
+    skipped: list[str],
     repeats_fired: int,
     now: datetime,
     round_: int = 1,
@@ -136,7 +138,7 @@ def advance(
     deadline has passed. Of a run of missed repeats of the last level only the latest is recorded.
     The next step left is always after ``now``.
     """
-    progress = Progress(fired=list(fired), repeats_fired=repeats_fired)
+    progress = Progress(fired=list(fired), skipped=list(skipped), repeats_fired=repeats_fired)
     waiting = sorted(
         ((step.at(clock_started_at, due_at), position, step) for position, step in enumerate(ladder.steps)),
         key=lambda item: item[:2],
@@ -147,6 +149,8 @@ def advance(
             reason = STALE if step.is_warning and now >= due_at else None
             progress.firings.append(Firing(step_key(step.code, round_), step, at, reason))
             progress.fired.append(step.code)
+            if reason is not None:
+                progress.skipped.append(step.code)
 
     upcoming = [at for at, _step in waiting if at > now]
     last = ladder.last_level(clock_started_at, due_at)
@@ -162,12 +166,27 @@ def advance(
     return progress
 
 
-def rearm(ladder: Ladder, clock_started_at: datetime, due_at: datetime, fired: list[str], now: datetime) -> list[str]:
-    """After the deadline moved to ``due_at``: the steps recorded for the old one that stay done.
+def new_round(
+    ladder: Ladder, clock_started_at: datetime, due_at: datetime, fired: list[str], skipped: list[str], now: datetime
+) -> tuple[list[str], list[str], int]:
+    """Where escalation stands when the deadline has moved to ``due_at`` or the ladder was replaced
+    (a regrade): the steps that stay done, those of them that were skipped, and the repeats counted.
 
-    A step whose time under the new deadline has passed too is not told again; one whose time is now
-    ahead is told again at that time (in a new round, under a new key).
+    A step recorded before stays done when its time under the new terms has passed too: nobody is told
+    twice what they were told. A step whose time is ahead again is told again when it comes (under a
+    new key), and so is a warning once skipped as stale when the deadline is ahead again. Repeats that
+    fell before ``now`` under the new terms count as sent, so their rhythm goes on without a burst.
     """
-    return [
-        code for code in fired if (step := ladder.step(code)) is not None and step.at(clock_started_at, due_at) <= now
+    ahead = due_at > now
+    kept = [
+        code
+        for code in fired
+        if (step := ladder.step(code)) is not None
+        and step.at(clock_started_at, due_at) <= now
+        and not (ahead and code in skipped)
     ]
+    last = ladder.last_level(clock_started_at, due_at)
+    repeats = 0
+    if last is not None and ladder.repeat_every and last.code in kept:
+        repeats = max(0, (now - last.at(clock_started_at, due_at)) // ladder.repeat_every)
+    return kept, [code for code in skipped if code in kept], repeats

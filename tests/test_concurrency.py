@@ -1,19 +1,22 @@
 """On PostgreSQL, the enforcement pass and people recording actions work on the same incidents at once."""
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.db.models import Count
 
 from incidents.models import Incident, Obligation, TimelineEvent
 from incidents.services.actions import record_action
 from incidents.services.incidents import log_incident
+from notifications.delivery import claim
 from notifications.enforcement import enforce
 from notifications.models import Notification
 
 from .conftest import beijing
+from .processes import wait_for
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 
@@ -101,3 +104,33 @@ def test_passes_running_at_once_over_a_thousand_due_obligations_record_each_step
     assert set(levels.values_list("recipient", flat=True)) == {org.leader.pk}
     assert TimelineEvent.objects.filter(kind="escalated").count() == 1000
     assert not Obligation.objects.filter(next_step_at__lte=now).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_that_waited_for_another_claim_of_the_same_notification_gets_nothing(org, national_defaults):
+    log_incident(title="事件", severity="major", department=org.department, discovered_at=DISCOVERED, now=DISCOVERED)
+    now = DISCOVERED + 2 * H
+    enforce(now, deliver=lambda now: 0)
+    notification = Notification.objects.filter(channel="email", status="pending").first()
+    holding, release = threading.Event(), threading.Event()
+
+    def first_claim_still_sending():
+        with transaction.atomic():
+            Notification.objects.filter(pk=notification.pk).update(available_at=now + H, attempts=1)
+            holding.set()
+            release.wait(30)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(in_thread(first_claim_still_sending))
+        holding.wait(30)
+        second = pool.submit(in_thread(claim), notification.pk, now)
+        wait_for(lambda: waiting_for_a_lock(), "the second claim to wait for the first one's lock", timeout=30)
+        release.set()
+        first.result(timeout=30)
+        assert second.result(timeout=30) is None
+
+
+def waiting_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+        return cursor.fetchone()[0] > 0

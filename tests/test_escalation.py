@@ -17,6 +17,7 @@ from notifications.models import EscalationPolicy, EscalationStep, Notification
 from .conftest import beijing
 
 HOUR = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
 
 
 def run_pass(at):
@@ -256,4 +257,56 @@ def test_regrading_to_major_brings_the_mayor_in_two_hours_after_the_deadline_not
     run_pass(discovered + 1 * HOUR)
     run_pass(discovered + 4 * HOUR)
 
-    assert ("overdue_l3", org.mayor.username) in told_about(internal_report)
+    # Regrading starts a new round of the escalation, so its steps carry the round in their key.
+    assert ("overdue_l3#2", org.mayor.username) in told_about(internal_report)
+
+
+def test_a_deadline_moved_a_little_during_repeats_keeps_their_rhythm(org, log):
+    discovered = beijing(2026, 3, 10, 10)
+    response = log(discovered_at=discovered, severity="general").obligations.get(kind="response")
+    run_pass(discovered + 56 * HOUR)  # levels and the latest repeat (repeat_2 at 56 h) are out
+    with time_machine.travel(discovered + 56 * HOUR, tick=False):
+        reschedule(response, discovered + 48 * HOUR + 10 * MINUTE, False, discovered + 56 * HOUR)
+    before = told_about(response)
+
+    run_pass(discovered + 56 * HOUR + 5 * MINUTE)
+    assert told_about(response) == before, "nobody is paged again for a deadline that moved ten minutes"
+    run_pass(discovered + 58 * HOUR + 10 * MINUTE)
+
+    assert told_about(response)[len(before) :] == [("repeat_3#2", org.mayor.username)]
+
+
+def test_warnings_skipped_as_stale_go_out_when_the_deadline_moves_ahead_again(org, log):
+    discovered = beijing(2026, 3, 10, 10)
+    now = discovered + 49 * HOUR
+    response = log(discovered_at=discovered, now=now, severity="general").obligations.get(kind="response")
+    run_pass(now)  # the warnings are stale: the deadline (48 h) has passed
+    with time_machine.travel(now, tick=False):
+        reschedule(response, now + 30 * MINUTE, False, now)
+
+    run_pass(now)
+
+    assert [step for step, _person in told_about(response)] == [
+        "overdue_l1",
+        "overdue_l2",
+        "overdue_l2",
+        "warning#2",
+        "due_soon#2",
+        "due_soon#2",
+    ]
+
+
+def test_regrading_during_repeats_keeps_the_new_ladders_rhythm(org, log):
+    discovered = beijing(2026, 3, 10, 10)
+    incident = log(discovered_at=discovered, severity="major")
+    internal_report = incident.obligations.get(kind="internal_report")
+    run_pass(discovered + 8 * HOUR)  # major: the mayor at 4 h, repeats at 6 and 8 h
+    with time_machine.travel(discovered + 9 * HOUR, tick=False):
+        regrade(incident, severity="general", reason="影响范围缩小", actor=org.duty_officer, now=discovered + 9 * HOUR)
+    before = told_about(internal_report)
+
+    for hours in (9, 10):
+        run_pass(discovered + hours * HOUR)
+
+    # general: the mayor at 6 h, repeats at 8, 10, 12 h — the next one is due at 10 h, none before.
+    assert told_about(internal_report)[len(before) :] == [("repeat_2#2", org.mayor.username)]

@@ -15,9 +15,10 @@ class EscalationPlan(models.Model):
     ``ladder`` is a copy of the policy in force at that moment for the incident's ``severity`` (see
     ``notifications.ladder``), so editing the policy never rewrites an escalation already running;
     regrading the incident copies the new severity's ladder. ``fired`` lists the step codes recorded
-    (sent or skipped) for ``deadline`` and ``repeats_fired`` the number of the last repeat. When the
-    deadline moves, a new ``round`` starts: steps whose time is ahead again are told again. Passes
-    hold the obligation row locked while they change a plan.
+    (sent or skipped, ``skipped`` the warnings skipped as stale) for ``deadline`` and ``repeats_fired``
+    the number of the last repeat. When the deadline moves or the incident is regraded, a new ``round``
+    starts (see ``notifications.ladder.new_round``). Passes hold the obligation row locked while they
+    change a plan.
     """
 
     obligation = models.OneToOneField(
@@ -41,6 +42,7 @@ class EscalationPlan(models.Model):
     deadline = models.DateTimeField(_("deadline the steps are timed from"))
     round = models.PositiveSmallIntegerField(_("round"), default=1)
     fired = models.JSONField(_("steps recorded"), default=list)
+    skipped = models.JSONField(_("warnings skipped as stale"), default=list)
     repeats_fired = models.PositiveIntegerField(_("repeats recorded"), default=0)
 
     class Meta:
