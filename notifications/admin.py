@@ -9,13 +9,91 @@ from incidents.admin import ReadOnlyAdmin, TrackerAdmin
 from .models import (
     Audience,
     ChannelKind,
+    ContactPreference,
     DeliveryAttempt,
     EnforcementRun,
     EscalationPlan,
     EscalationPolicy,
     EscalationStep,
     Notification,
+    Robot,
 )
+
+
+def masked(value: str) -> str:
+    """Enough of a credential to recognise it, never enough to use it."""
+    return f"••••{value[-4:]}" if len(value) > 8 else "••••" if value else ""
+
+
+class CredentialsForm(forms.ModelForm):
+    """Token and secret are never shown back: the fields start empty, with the last four characters as a
+    hint, and an empty field keeps what is stored."""
+
+    credential_fields = ("token", "secret")
+
+    class Meta:
+        model = Robot
+        fields = ["department", "provider", "name", "token", "secret", "enabled"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.credential_fields:
+            stored = getattr(self.instance, name)
+            field = self.fields[name]
+            field.widget = forms.PasswordInput(attrs={"placeholder": masked(stored), "autocomplete": "off"})
+            if stored:
+                field.required = False
+                field.help_text = _("Stored (%(hint)s); leave empty to keep it.") % {"hint": masked(stored)}
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.credential_fields:
+            if not cleaned.get(name) and self.instance.pk:
+                cleaned[name] = getattr(self.instance, name)
+        return cleaned
+
+
+@admin.register(Robot)
+class RobotAdmin(TrackerAdmin):
+    form = CredentialsForm
+    list_display = ["department", "provider", "name", "token_hint", "enabled"]
+    list_filter = ["provider", "enabled"]
+
+    @admin.display(description=_("access token or key"))
+    def token_hint(self, robot):
+        return masked(robot.token)
+
+
+class ChannelOrderForm(forms.ModelForm):
+    channel_order = forms.CharField(
+        label=_("preferred order of channels"),
+        help_text=_("Channel codes, most preferred first, separated by commas: in_app, robot, email, sms, webhook."),
+    )
+
+    class Meta:
+        model = ContactPreference
+        fields = ["person", "channel_order"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if isinstance(self.initial.get("channel_order"), list):
+            self.initial["channel_order"] = ", ".join(self.initial["channel_order"])
+
+    def clean_channel_order(self):
+        order = [code.strip() for code in self.cleaned_data["channel_order"].split(",") if code.strip()]
+        unknown = [code for code in order if code not in ChannelKind.values]
+        if unknown:
+            raise forms.ValidationError(_("Unknown channels: %(codes)s.") % {"codes": ", ".join(unknown)})
+        if len(set(order)) != len(order):
+            raise forms.ValidationError(_("Each channel may appear once."))
+        return order
+
+
+@admin.register(ContactPreference)
+class ContactPreferenceAdmin(TrackerAdmin):
+    form = ChannelOrderForm
+    list_display = ["person", "channel_order"]
+    autocomplete_fields = ["person"]
 
 
 class EscalationStepForm(forms.ModelForm):

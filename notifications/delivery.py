@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.mail import mail_admins
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone, translation
@@ -21,8 +22,9 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Obligation
 
-from .channels import DeliveryError, PermanentError, channel_for
-from .models import DeliveryAttempt, Notification
+from .channels import DeliveryError, PermanentError, channel_for, initial_status
+from .models import ContactPreference, DeliveryAttempt, Notification, default_channel_order
+from .recipients import Directory
 
 NO_LONGER_DUE = _("The obligation was met or waived before this could be sent.")
 ATTEMPTS_RAN_OUT = _("No attempts left; the last sender stopped without an answer.")
@@ -105,7 +107,8 @@ def deliver(notification_id) -> str | None:
             else DeliveryAttempt.Outcome.TRANSIENT_ERROR
         )
         logger.warning("Delivery of notification %s failed (%s): %s", notification.pk, outcome, error)
-        finish(notification, attempt, outcome, answer=error.answer, error=str(error))
+        retry_after = getattr(error, "retry_after", None)
+        finish(notification, attempt, outcome, answer=error.answer, error=str(error), retry_after=retry_after)
     except Exception as error:
         # A fault of ours (a message that cannot be built, a database blip) must not stop the pass or
         # the worker: it is logged and retried like a transient error, until the attempts run out.
@@ -118,8 +121,9 @@ def deliver(notification_id) -> str | None:
     return outcome
 
 
-def finish(notification, attempt, outcome, answer="", error="") -> None:
-    """Record the attempt and what follows: sent, a retry after a backoff, or failed for good.
+def finish(notification, attempt, outcome, answer="", error="", retry_after=None) -> None:
+    """Record the attempt and what follows: sent, a retry after a backoff (or after the provider's
+    own window when it throttled us), or failed for good, with a fallback on the person's next channel.
 
     Only the latest claim decides: a sender that outlived its lease, while another claimed the
     notification again, leaves its attempt on record but no longer changes the notification.
@@ -137,18 +141,78 @@ def finish(notification, attempt, outcome, answer="", error="") -> None:
             outcome == DeliveryAttempt.Outcome.TRANSIENT_ERROR
             and notification.attempts < settings.NOTIFICATION_MAX_ATTEMPTS
         ):
-            still_pending.update(available_at=now + retry_delay(notification.attempts), dispatched_at=None, error=error)
-        else:
-            still_pending.update(status=Notification.Status.FAILED, error=error)
+            delay = timedelta(seconds=retry_after) if retry_after else retry_delay(notification.attempts)
+            still_pending.update(available_at=now + delay, dispatched_at=None, error=error)
+        elif still_pending.update(status=Notification.Status.FAILED, error=error):
+            fall_back(notification, now)
+            if outcome == DeliveryAttempt.Outcome.PERMANENT_ERROR:
+                tell_administrators(notification, error)
+
+
+def fall_back(failed: Notification, now) -> Notification | None:
+    """A notification on the recipient's next preferred channel that this step has not used and that
+    can reach them, linked to the one that failed; ``None`` when no channel is left."""
+    person = failed.recipient
+    used = set(
+        Notification.objects.filter(obligation_id=failed.obligation_id, step=failed.step, recipient=person).values_list(
+            "channel", flat=True
+        )
+    )
+    preference = ContactPreference.objects.filter(person=person).first()
+    order = preference.channel_order if preference else default_channel_order()
+    directory = Directory()
+    for kind in order:
+        if kind in used or channel_for(kind).unreachable(person, directory):
+            continue
+        status, _reason = initial_status(kind, person, directory)
+        return Notification.objects.create(
+            incident_id=failed.incident_id,
+            obligation_id=failed.obligation_id,
+            step=failed.step,
+            recipient=person,
+            channel=kind,
+            status=status,
+            step_at=failed.step_at,
+            created_at=now,
+            latency=now - failed.step_at,
+            available_at=now,
+            sent_at=now if status == Notification.Status.SENT else None,
+            fallback_for=failed,
+        )
+    return None
+
+
+def tell_administrators(notification: Notification, error: str) -> None:
+    """A permanent failure usually means a wrong address, key or signature: someone must fix it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        mail_admins(
+            _("A notification could not be delivered"),
+            _("Notification %(id)s (%(step)s, %(channel)s, to %(person)s) failed for good: %(error)s")
+            % {
+                "id": notification.pk,
+                "step": notification.step,
+                "channel": notification.get_channel_display(),
+                "person": notification.recipient,
+                "error": error,
+            },
+            fail_silently=True,
+        )
 
 
 def deliver_due_inline(now, limit=1000) -> int:
-    """Attempt every claimable notification once, here and now (the embedded scheduler, ``--once``)."""
+    """Attempt every claimable notification once, here and now (the embedded scheduler, ``--once``),
+    including the fallbacks that failures made on the way."""
     settle_undeliverable(now)
-    ids = list(claimable(now).order_by("available_at", "pk").values_list("pk", flat=True)[:limit])
-    for notification_id in ids:
-        deliver(notification_id)
-    return len(ids)
+    attempted = set()
+    while len(attempted) < limit:
+        ids = claimable(now).exclude(pk__in=attempted).order_by("available_at", "pk").values_list("pk", flat=True)
+        batch = list(ids[: limit - len(attempted)])
+        if not batch:
+            break
+        for notification_id in batch:
+            attempted.add(notification_id)
+            deliver(notification_id)
+    return len(attempted)
 
 
 def enqueue_due(now, enqueue: Callable[[int], object], limit=1000) -> int:

@@ -113,7 +113,7 @@ def escalate(obligations, directory: Directory, now) -> tuple[int, int]:
             people = directory.reach(obligation.incident.department_id, firing.step.audiences)
             if firing.is_repeat:
                 people = [person for person in people if (obligation.pk, person.pk) not in acknowledged]
-            notifications += step_notifications(obligation, firing, people, now)
+            notifications += step_notifications(obligation, firing, people, directory, now)
             if firing.sends:
                 events.append(escalated_event(obligation, firing, people, now))
         obligation.next_step_at = steps.next_step_at
@@ -198,7 +198,7 @@ NOTIFICATION_FIELDS = [
 ]
 
 
-def step_notifications(obligation, firing: Firing, people, now) -> list[tuple]:
+def step_notifications(obligation, firing: Firing, people, directory: Directory, now) -> list[tuple]:
     """One row (``NOTIFICATION_FIELDS``) per person and listed channel: the step goes out on every channel at once."""
     rows = []
     with translation.override(settings.LANGUAGE_CODE):
@@ -207,7 +207,7 @@ def step_notifications(obligation, firing: Firing, people, now) -> list[tuple]:
                 status, reason = (
                     (Notification.Status.SKIPPED, str(firing.reason))
                     if not firing.sends
-                    else channels.initial_status(kind, person)
+                    else channels.initial_status(kind, person, directory)
                 )
                 sent_at = now if status == Notification.Status.SENT else None
                 rows.append(

@@ -11,7 +11,7 @@ from django.db.models import Q
 from incidents.models import Department, Person, Role
 from incidents.services.deadlines import nearest_first
 
-from .models import Audience, EscalationPolicy
+from .models import Audience, EscalationPolicy, Robot
 
 
 class Directory:
@@ -19,6 +19,13 @@ class Directory:
         self.department = cache(self._department)
         self.recipients = cache(self._recipients)
         self.policy = cache(self._policy)
+        self.robot = cache(self._robot)
+
+    @staticmethod
+    def _robot(department_id) -> Robot | None:
+        if department_id is None:
+            return None
+        return Robot.objects.filter(department_id=department_id, enabled=True).first()
 
     @staticmethod
     def _department(department_id) -> Department:

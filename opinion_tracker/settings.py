@@ -10,6 +10,7 @@ Every deployment difference is an environment variable (django-environ):
 """
 
 import secrets
+from email.utils import getaddresses
 from pathlib import Path
 
 import environ
@@ -140,10 +141,28 @@ NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
 NOTIFICATION_REQUEUE_SECONDS = env.float("NOTIFICATION_REQUEUE_SECONDS", default=300)
 ACKNOWLEDGEMENT_LINK_MAX_AGE = env.int("ACKNOWLEDGEMENT_LINK_MAX_AGE", default=7 * 24 * 3600)
 
+# Providers: base URLs (private deployments such as 专有钉钉/政务钉钉 have their own), the SMS gateway
+# with its pre-approved signature and template, the outbound webhook, and an optional HTTP proxy.
+DINGTALK_BASE_URL = env.str("DINGTALK_BASE_URL", default="https://oapi.dingtalk.com")
+WECOM_BASE_URL = env.str("WECOM_BASE_URL", default="https://qyapi.weixin.qq.com")
+FEISHU_BASE_URL = env.str("FEISHU_BASE_URL", default="https://open.feishu.cn")
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
+SMS_ACCESS_KEY_ID = env.str("SMS_ACCESS_KEY_ID", default="")
+SMS_ACCESS_KEY_SECRET = env.str("SMS_ACCESS_KEY_SECRET", default="")
+SMS_SIGN_NAME = env.str("SMS_SIGN_NAME", default="")
+SMS_TEMPLATE_CODE = env.str("SMS_TEMPLATE_CODE", default="")
+OUTBOUND_WEBHOOK_URL = env.str("OUTBOUND_WEBHOOK_URL", default="")
+OUTBOUND_WEBHOOK_SECRET = env.str("OUTBOUND_WEBHOOK_SECRET", default="")
+OUTBOUND_PROXY = env.str("OUTBOUND_PROXY", default="")
+OUTBOUND_TIMEOUT = env.float("OUTBOUND_TIMEOUT", default=10)
+
 # Email: EMAIL_URL such as smtp://user:password@mail.example.gov.cn:587 or smtp+tls://…
 vars().update(env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://127.0.0.1:25"))
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="opinion-tracker@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Administrators told of deliveries that failed for good: "Name <address>,Name <address>".
+ADMINS = [getaddresses([entry])[0] for entry in env.list("ADMINS", default=[])]
 
 # Celery (production): Redis as broker; the enforcement pass is scheduled by one beat.
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")

@@ -80,6 +80,13 @@ def org(db) -> Organisation:
 
 
 @pytest.fixture
+def admin_client(client, org):
+    """An administrator of the city, signed in (in place of pytest-django's bare superuser)."""
+    client.force_login(PersonFactory(is_staff=True, is_superuser=True, department=org.office))
+    return client
+
+
+@pytest.fixture
 def log(org):
     """Log an incident in the fixture department; keyword arguments override the defaults."""
 

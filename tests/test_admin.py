@@ -8,14 +8,6 @@ from django.utils import timezone
 from incidents.models import CalendarYear, Incident
 from notifications.models import EscalationPolicy
 
-from .factories import PersonFactory
-
-
-@pytest.fixture
-def admin_client(client, org):
-    client.force_login(PersonFactory(is_staff=True, is_superuser=True, department=org.office))
-    return client
-
 
 def registered_models():
     return [model for model in admin.site._registry if model._meta.app_label in {"incidents", "notifications"}]

@@ -8,7 +8,7 @@ from django.utils import translation
 
 from incidents.models import Action, Incident, Obligation, TimelineEvent
 from incidents.services.actions import record_action
-from incidents.services.incidents import close, regrade
+from incidents.services.incidents import close, log_incident, regrade
 from incidents.services.obligations import waive
 
 from .conftest import beijing, obligations_by_kind
@@ -125,3 +125,20 @@ def test_a_waiver_needs_a_named_approver(incident):
     first_statement = obligations_by_kind(incident)["first_statement"]
     errors = rejected(lambda: waive(first_statement, reason="合并", approver=None, now=NOW))
     assert "non_field_errors" in errors
+
+
+@pytest.mark.django_db
+def test_text_longer_than_its_field_is_refused_with_the_limit_and_nothing_is_written(org):
+    with pytest.raises(ValidationError) as refused:
+        log_incident(
+            title="网传" * 101,
+            severity="general",
+            department=org.department,
+            discovered_at=beijing(2026, 3, 10, 10),
+            source_platform="微博" * 26,
+            now=beijing(2026, 3, 10, 10),
+        )
+
+    assert refused.value.message_dict["title"] == ["最多 200 个字符（当前 202 个）。"]
+    assert "source_platform" in refused.value.message_dict
+    assert not Incident.objects.exists()

@@ -19,7 +19,7 @@ from .deadlines import follow_up_policy, open_obligations
 from .locks import lock_incident
 from .obligations import NON_FIELD, apply_action
 from .timeline import record_event
-from .validation import Errors, check_choice, check_not_future, check_required
+from .validation import Errors, check_choice, check_lengths, check_not_future, check_required
 
 
 def action_errors(incident, *, kind, published_at, evidence_url, evidence_file, summary, now) -> Errors:
@@ -51,7 +51,7 @@ def record_action(
     summary = summary or ""
     with transaction.atomic():
         incident = lock_incident(incident)
-        action_errors(
+        errors = action_errors(
             incident,
             kind=kind,
             published_at=published_at,
@@ -59,7 +59,9 @@ def record_action(
             evidence_file=evidence_file,
             summary=summary,
             now=now,
-        ).raise_if_any()
+        )
+        check_lengths(errors, Action, channel=channel, evidence_url=evidence_url)
+        errors.raise_if_any()
         action = Action.objects.create(
             incident=incident,
             kind=kind,

@@ -11,7 +11,7 @@ from .deadlines import compute_due, incident_clock_policies, open_obligations, p
 from .locks import lock_incident
 from .obligations import NON_FIELD, reschedule, waive_open
 from .timeline import record_event
-from .validation import Errors, check_choice, check_incident_times, check_required
+from .validation import Errors, check_choice, check_incident_times, check_lengths, check_required
 
 REGRADED = "regraded"
 CLOSED = "closed"
@@ -45,14 +45,16 @@ def log_incident(
     Logging late never buys time: the clocks start at discovery and at the event, not at logging, and
     the logging delay is kept on the timeline as a finding of its own.
     """
-    incident_errors(
+    errors = incident_errors(
         title=title,
         severity=severity,
         department=department,
         discovered_at=discovered_at,
         occurred_at=occurred_at,
         now=now,
-    ).raise_if_any()
+    )
+    check_lengths(errors, Incident, title=title, source_platform=source_platform, source_url=source_url)
+    errors.raise_if_any()
     with transaction.atomic():
         incident = Incident.objects.create(
             title=title.strip(),
@@ -94,6 +96,7 @@ def edit_details(incident, *, changes: dict, actor, now) -> Incident:
     errors = Errors()
     if "title" in changes:
         check_required(errors, "title", changes["title"])
+    check_lengths(errors, Incident, **changes)
     errors.raise_if_any()
     with transaction.atomic():
         incident = lock_incident(incident)

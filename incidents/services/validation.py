@@ -44,3 +44,14 @@ def check_choice(errors: Errors, field: str, value, choices) -> None:
 def check_required(errors: Errors, field: str, value) -> None:
     if value is None or (isinstance(value, str) and not value.strip()):
         errors.add(field, _("This field is required."))
+
+
+def check_lengths(errors: Errors, model, **values) -> None:
+    """Text longer than its column holds is refused with the limit, never left to the database."""
+    for field, value in values.items():
+        limit = model._meta.get_field(field).max_length
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            errors.add(
+                field,
+                _("At most %(limit)d characters (this has %(length)d).") % {"limit": limit, "length": len(value)},
+            )

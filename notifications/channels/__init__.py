@@ -1,28 +1,33 @@
-"""The channels built so far, by kind. Kinds a ladder lists but not built here are recorded as skipped."""
+"""The channels, by kind: one module per transport, each with ``send(notification)`` that returns the
+provider's answer or raises a transient or permanent ``DeliveryError``."""
 
 from ..models import ChannelKind, Notification
-from .base import NOT_BUILT, Channel, DeliveryError, PermanentError, TransientError
+from .base import Channel, DeliveryError, PermanentError, TransientError
 from .email import EmailChannel
 from .in_app import InAppChannel
+from .robot import RobotChannel
+from .sms import SmsChannel
+from .webhook import WebhookChannel
 
 CHANNELS: dict[str, Channel] = {
     ChannelKind.IN_APP: InAppChannel(),
+    ChannelKind.ROBOT: RobotChannel(),
     ChannelKind.EMAIL: EmailChannel(),
+    ChannelKind.SMS: SmsChannel(),
+    ChannelKind.WEBHOOK: WebhookChannel(),
 }
 
 __all__ = ["CHANNELS", "DeliveryError", "PermanentError", "TransientError", "channel_for", "initial_status"]
 
 
-def channel_for(kind: str) -> Channel | None:
-    return CHANNELS.get(kind)
+def channel_for(kind: str) -> Channel:
+    return CHANNELS[kind]
 
 
-def initial_status(kind: str, person) -> tuple[str, str]:
+def initial_status(kind: str, person, directory) -> tuple[str, str]:
     """The status a new notification starts in, and why when it is skipped."""
     channel = channel_for(kind)
-    if channel is None:
-        return Notification.Status.SKIPPED, str(NOT_BUILT)
-    reason = channel.unreachable(person)
+    reason = channel.unreachable(person, directory)
     if reason:
         return Notification.Status.SKIPPED, str(reason)
     if channel.delivered_on_record:

@@ -1,9 +1,5 @@
 """What every channel module provides, and the two kinds of failure a delivery can meet."""
 
-from django.utils.translation import gettext_lazy as _
-
-NOT_BUILT = _("This channel is not available yet.")
-
 
 class DeliveryError(Exception):
     """A delivery failed; ``answer`` is what the provider said, when it said anything."""
@@ -14,7 +10,15 @@ class DeliveryError(Exception):
 
 
 class TransientError(DeliveryError):
-    """Worth trying again later: the provider was unreachable, busy or throttling."""
+    """Worth trying again later: the provider was unreachable, busy or throttling.
+
+    ``retry_after`` (seconds) is the provider's own window when it throttled us: the retry waits for
+    it instead of the usual backoff.
+    """
+
+    def __init__(self, message, answer="", retry_after=None):
+        super().__init__(message, answer)
+        self.retry_after = retry_after
 
 
 class PermanentError(DeliveryError):
@@ -29,8 +33,9 @@ class Channel:
 
     delivered_on_record = False
 
-    def unreachable(self, person) -> str | None:
-        """Why ``person`` cannot be reached this way, or ``None`` if they can."""
+    def unreachable(self, person, directory) -> str | None:
+        """Why ``person`` cannot be reached this way, or ``None`` if they can (``directory`` caches
+        what a pass looks up, such as departments' robots)."""
         return None
 
     def send(self, notification) -> str:

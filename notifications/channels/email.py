@@ -21,7 +21,7 @@ def message_id(notification) -> str:
 
 
 class EmailChannel(Channel):
-    def unreachable(self, person):
+    def unreachable(self, person, directory=None):
         return None if person.email else _("No email address.")
 
     def send(self, notification) -> str:

@@ -1,3 +1,4 @@
+from .contact import ContactPreference, Robot, default_channel_order
 from .notification import DeliveryAttempt, Notification
 from .plan import EscalationPlan
 from .policy import Audience, ChannelKind, EscalationPolicy, EscalationStep
@@ -6,10 +7,13 @@ from .run import EnforcementRun
 __all__ = [
     "Audience",
     "ChannelKind",
+    "ContactPreference",
     "DeliveryAttempt",
     "EnforcementRun",
     "EscalationPlan",
     "EscalationPolicy",
     "EscalationStep",
     "Notification",
+    "Robot",
+    "default_channel_order",
 ]

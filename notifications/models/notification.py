@@ -46,6 +46,15 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     error = models.TextField(_("error or reason"), blank=True)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    fallback_for = models.ForeignKey(
+        "self",
+        verbose_name=_("fallback for"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="fallbacks",
+        help_text=_("The notification that failed for good on another channel."),
+    )
 
     class Meta:
         verbose_name = _("notification")

@@ -1,0 +1,68 @@
+"""Outbound HTTP for the providers: one place for the proxy, the timeout and how failures are classed.
+
+Government intranets often reach the providers only through a proxy (``OUTBOUND_PROXY``), and
+private deployments (专有钉钉, 政务钉钉, an intranet SMS platform) have their own base URLs, set per
+provider in the settings. Nothing here logs a URL or a body: both may carry credentials.
+"""
+
+import requests
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from .base import PermanentError, TransientError
+
+
+def post_json(url: str, payload, *, params=None, headers=None, data: bytes | None = None) -> tuple[int, object]:
+    """POST ``payload`` as JSON (or the raw ``data``); returns the status and the decoded answer.
+
+    Failing to connect, a timeout, a 5xx and a 429 are transient; other statuses are left to the
+    caller, which knows the provider's codes.
+    """
+    proxies = {"http": settings.OUTBOUND_PROXY, "https": settings.OUTBOUND_PROXY} if settings.OUTBOUND_PROXY else None
+    try:
+        response = requests.post(
+            url,
+            params=params,
+            json=payload if data is None else None,
+            data=data,
+            headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+            timeout=settings.OUTBOUND_TIMEOUT,
+            proxies=proxies,
+        )
+    except requests.RequestException as error:
+        raise TransientError(
+            _("The provider could not be reached: %(error)s") % {"error": type(error).__name__}
+        ) from error
+    answer = response.text[:2000]
+    if response.status_code == 429:
+        retry_after = response.headers.get("Retry-After")
+        raise TransientError(
+            _("The provider is throttling."), answer, retry_after=float(retry_after) if retry_after else None
+        )
+    if response.status_code >= 500:
+        raise TransientError(_("The provider answered %(status)s.") % {"status": response.status_code}, answer)
+    try:
+        return response.status_code, response.json()
+    except ValueError:
+        if response.status_code >= 400:
+            raise PermanentError(
+                _("The provider answered %(status)s.") % {"status": response.status_code}, answer
+            ) from None
+        return response.status_code, answer
+
+
+def judge(answer, code, provider: str, *, throttled: dict, busy=frozenset()) -> str:
+    """A robot provider's answer as an outcome: its success code 0 returns the answer; a throttling
+    code is retried after the provider's window, a busy code with the usual backoff; anything else
+    (a bad key, signature or message) is permanent."""
+    if code == 0:
+        return str(answer)
+    if code in throttled:
+        raise TransientError(
+            _("%(provider)s is throttling.") % {"provider": provider}, str(answer), retry_after=throttled[code]
+        )
+    if code in busy:
+        raise TransientError(_("%(provider)s is busy.") % {"provider": provider}, str(answer))
+    raise PermanentError(
+        _("%(provider)s refused the message (%(code)s).") % {"provider": provider, "code": code}, str(answer)
+    )

@@ -1,0 +1,70 @@
+"""Where people are reached: a department's group robot, and each person's preferred channel order."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from incidents.models import Department
+
+from .policy import ChannelKind
+
+
+def default_channel_order():
+    return [ChannelKind.IN_APP, ChannelKind.ROBOT, ChannelKind.EMAIL, ChannelKind.SMS]
+
+
+class Robot(models.Model):
+    """A department's group robot (钉钉, 企业微信 or 飞书 custom robot). The token and the secret are
+    credentials: the admin never shows them back in full and nothing logs them."""
+
+    class Provider(models.TextChoices):
+        DINGTALK = "dingtalk", _("DingTalk (钉钉)")
+        WECOM = "wecom", _("WeCom (企业微信)")
+        FEISHU = "feishu", _("Feishu (飞书)")
+
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.CASCADE, related_name="robots"
+    )
+    provider = models.CharField(_("provider"), max_length=20, choices=Provider.choices)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    token = models.CharField(
+        _("access token or key"),
+        max_length=200,
+        help_text=_("access_token (钉钉), key (企业微信) or hook id (飞书) from the webhook address."),
+    )
+    secret = models.CharField(
+        _("signing secret"), max_length=200, blank=True, help_text=_("加签 secret (钉钉) or signature secret (飞书).")
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        verbose_name = _("group robot")
+        verbose_name_plural = _("group robots")
+        ordering = ["department", "provider"]
+        constraints = [
+            models.UniqueConstraint(fields=["department"], condition=Q(enabled=True), name="one_enabled_robot"),
+        ]
+
+    def __str__(self):
+        return f"{self.department} · {self.get_provider_display()}"
+
+
+class ContactPreference(models.Model):
+    """The order in which a person prefers to be reached; a permanent failure falls back along it."""
+
+    person = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="contact_preference",
+    )
+    channel_order = models.JSONField(_("preferred order of channels"), default=default_channel_order)
+
+    class Meta:
+        verbose_name = _("contact preference")
+        verbose_name_plural = _("contact preferences")
+
+    def __str__(self):
+        return str(self.person)

@@ -1,0 +1,233 @@
+"""Robots, SMS and the outbound webhook against real HTTP receivers that behave like the providers."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.urls import reverse
+
+from notifications.enforcement import enforce
+from notifications.models import ContactPreference, EscalationPolicy, EscalationStep, Notification, Robot
+
+from .conftest import beijing
+from .receivers import Providers, start_receivers
+
+DISCOVERED = beijing(2026, 3, 10, 10)
+DUE = DISCOVERED + timedelta(hours=2)  # the internal report's deadline
+PHONE = "13800000001"
+
+
+@pytest.fixture
+def providers(settings):
+    known = Providers(sms_keys={"LTAI-test": "sms-secret"}, webhook_secret="hook-secret")
+    server, base = start_receivers(known)
+    settings.DINGTALK_BASE_URL = settings.WECOM_BASE_URL = settings.FEISHU_BASE_URL = base
+    settings.SMS_GATEWAY_URL = f"{base}/sms/send"
+    settings.SMS_ACCESS_KEY_ID, settings.SMS_ACCESS_KEY_SECRET = "LTAI-test", "sms-secret"
+    settings.SMS_SIGN_NAME, settings.SMS_TEMPLATE_CODE = "江城市政府", "SMS_123456"
+    settings.OUTBOUND_WEBHOOK_URL, settings.OUTBOUND_WEBHOOK_SECRET = f"{base}/hooks/tracker", "hook-secret"
+    settings.ADMINS = [("系统管理员", "admin@example.gov.cn")]
+    known.base = base
+    yield known
+    server.shutdown()
+
+
+@pytest.fixture
+def leader(org):
+    org.leader.phone = PHONE
+    org.leader.save()
+    return org.leader
+
+
+def first_level_on(org, *channels):
+    """The government's ladder for 重大 incidents: only the deadline step, to the principal leader."""
+    policy = EscalationPolicy.objects.create(government=org.government, severity="major")
+    EscalationStep.objects.create(
+        policy=policy, code="overdue_l1", offset=timedelta(0), audiences=["principal_leader"], channels=list(channels)
+    )
+
+
+def run_pass(at):
+    with time_machine.travel(at, tick=False):
+        return enforce(at)
+
+
+def to_leader(channel) -> Notification:
+    return Notification.objects.get(obligation__kind="internal_report", channel=channel, step="overdue_l1")
+
+
+def test_a_dingtalk_robot_gets_a_signed_markdown_message_mentioning_the_leader(org, log, providers, leader):
+    providers.dingtalk_tokens["dt-token"] = "SEC-dingtalk-secret"
+    Robot.objects.create(department=org.department, provider="dingtalk", token="dt-token", secret="SEC-dingtalk-secret")
+    first_level_on(org, "robot")
+    log(discovered_at=DISCOVERED, title="网传某路段塌陷")
+
+    run_pass(DUE)
+
+    [message] = providers.messages("dingtalk")
+    assert message["msgtype"] == "markdown"
+    assert "网传某路段塌陷" in message["markdown"]["text"]
+    assert f"@{PHONE}" in message["markdown"]["text"]
+    assert message["at"] == {"atMobiles": [PHONE], "isAtAll": False}
+    notification = to_leader("robot")
+    assert (notification.status, notification.recipient) == ("sent", leader)
+
+
+def test_a_wrong_dingtalk_secret_fails_at_once_tells_the_administrators_and_falls_back(org, log, providers, leader):
+    providers.dingtalk_tokens["dt-token"] = "SEC-the-real-one"
+    Robot.objects.create(department=org.department, provider="dingtalk", token="dt-token", secret="SEC-a-typo")
+    ContactPreference.objects.create(person=leader, channel_order=["robot", "sms", "email"])
+    first_level_on(org, "robot")
+    log(discovered_at=DISCOVERED)
+
+    run_pass(DUE)
+
+    robot = to_leader("robot")
+    assert (robot.status, robot.attempts) == ("failed", 1)
+    attempt = robot.delivery_attempts.get()
+    assert attempt.outcome == "permanent_error"
+    assert "310000" in attempt.provider_answer
+    fallback = robot.fallbacks.get()
+    assert (fallback.channel, fallback.status, fallback.recipient) == ("sms", "sent", leader)
+    [sms] = providers.messages("sms")
+    assert sms["PhoneNumbers"] == PHONE
+    assert sms["OutId"] == str(fallback.pk)
+    [alert] = mail.outbox
+    assert alert.to == ["admin@example.gov.cn"]
+    assert "SEC-a-typo" not in alert.body
+
+
+def test_a_throttled_robot_is_tried_again_after_the_providers_window(org, log, providers, leader):
+    providers.dingtalk_tokens["dt-token"] = ""
+    providers.throttle["dingtalk"] = 1
+    Robot.objects.create(department=org.department, provider="dingtalk", token="dt-token")
+    first_level_on(org, "robot")
+    log(discovered_at=DISCOVERED)
+
+    run_pass(DUE)
+    robot = to_leader("robot")
+    assert (robot.status, robot.available_at) == ("pending", DUE + timedelta(seconds=60))
+    run_pass(DUE + timedelta(seconds=59))
+    assert to_leader("robot").attempts == 1
+    run_pass(DUE + timedelta(seconds=60))
+
+    robot = to_leader("robot")
+    assert (robot.status, robot.attempts) == ("sent", 2)
+    assert [a.outcome for a in robot.delivery_attempts.all()] == ["transient_error", "sent"]
+    assert "130101" in robot.delivery_attempts.first().provider_answer
+
+
+def test_a_wecom_robot_gets_a_text_within_its_limit_mentioning_the_leaders_mobile(org, log, providers, leader):
+    providers.wecom_keys.add("wc-key")
+    Robot.objects.create(department=org.department, provider="wecom", token="wc-key")
+    first_level_on(org, "robot")
+    log(discovered_at=DISCOVERED, title="网传" + "某地事件" * 49)  # the longest title: over 2,048 bytes in all
+
+    run_pass(DUE)
+
+    [message] = providers.messages("wecom")
+    assert message["msgtype"] == "text"
+    assert message["text"]["mentioned_mobile_list"] == [PHONE]
+    assert len(message["text"]["content"].encode()) <= 2048
+    assert to_leader("robot").status == "sent"
+
+
+def test_a_wrong_wecom_key_fails_for_good(org, log, providers, leader):
+    Robot.objects.create(department=org.department, provider="wecom", token="not-a-key")
+    first_level_on(org, "robot")
+    log(discovered_at=DISCOVERED)
+
+    run_pass(DUE)
+
+    robot = to_leader("robot")
+    assert robot.status == "failed"
+    assert "93000" in robot.delivery_attempts.get().provider_answer
+
+
+@pytest.mark.parametrize(("secret", "status"), [("feishu-secret", "sent"), ("wrong-secret", "failed")])
+def test_a_feishu_bot_checks_the_signature_in_the_body(org, log, providers, leader, secret, status):
+    providers.feishu_tokens["hook-id"] = "feishu-secret"
+    Robot.objects.create(department=org.department, provider="feishu", token="hook-id", secret=secret)
+    first_level_on(org, "robot")
+    log(discovered_at=DISCOVERED, title="网传水质异常")
+
+    run_pass(DUE)
+
+    [message] = providers.messages("feishu")
+    assert "网传水质异常" in message["content"]["text"]
+    assert to_leader("robot").status == status
+
+
+def test_an_illegal_mobile_number_fails_the_sms_for_good(org, log, providers, leader):
+    providers.sms_illegal_numbers.add(PHONE)
+    first_level_on(org, "sms")
+    log(discovered_at=DISCOVERED)
+
+    run_pass(DUE)
+
+    sms = to_leader("sms")
+    assert sms.status == "failed"
+    assert "isv.MOBILE_NUMBER_ILLEGAL" in sms.delivery_attempts.get().provider_answer
+
+
+def test_the_outbound_webhook_is_signed_and_carries_the_notification_id(org, log, providers, leader):
+    first_level_on(org, "webhook")
+    incident = log(discovered_at=DISCOVERED)
+
+    run_pass(DUE)
+
+    notification = to_leader("webhook")
+    assert notification.status == "sent"
+    [(_name, _url, headers, body)] = [r for r in providers.received if r[0] == "webhook"]
+    assert headers["X-Opinion-Tracker-Delivery"] == str(notification.pk)
+    assert body["incident"]["id"] == incident.pk
+    assert body["recipient"]["phone"] == PHONE
+
+
+def test_providers_are_reached_through_the_configured_proxy_and_base_url(org, log, providers, leader, settings):
+    providers.dingtalk_tokens["dt-token"] = ""
+    Robot.objects.create(department=org.department, provider="dingtalk", token="dt-token")
+    settings.DINGTALK_BASE_URL = "http://dingtalk.intranet.example"  # a private deployment's address
+    settings.OUTBOUND_PROXY = providers.base  # the receiver plays the proxy too
+    first_level_on(org, "robot")
+    log(discovered_at=DISCOVERED)
+
+    run_pass(DUE)
+
+    [(_name, url, _headers, _body)] = providers.received
+    assert url.startswith("http://dingtalk.intranet.example/robot/send?access_token=dt-token")
+    assert to_leader("robot").status == "sent"
+
+
+def test_robot_credentials_are_never_shown_back_in_full_nor_logged(org, log, providers, leader, admin_client, caplog):
+    robot = Robot.objects.create(
+        department=org.department, provider="dingtalk", token="dt-token-0123456789", secret="SEC-never-show-me"
+    )
+    url = reverse("admin:notifications_robot_change", args=[robot.pk])
+
+    page = admin_client.get(url).content.decode()
+    kept = admin_client.post(
+        url,
+        {
+            "department": org.department.pk,
+            "provider": "dingtalk",
+            "name": "值班群",
+            "token": "",
+            "secret": "",
+            "enabled": "on",
+        },
+    )
+    first_level_on(org, "robot")
+    log(discovered_at=DISCOVERED)
+    run_pass(DUE)  # the receiver does not know this token: a permanent failure, logged
+
+    assert "dt-token-0123456789" not in page
+    assert "SEC-never-show-me" not in page
+    assert "••••6789" in page
+    assert kept.status_code == 302
+    robot.refresh_from_db()
+    assert (robot.name, robot.token, robot.secret) == ("值班群", "dt-token-0123456789", "SEC-never-show-me")
+    assert to_leader("robot").status == "failed"
+    assert "dt-token-0123456789" not in caplog.text
+    assert "SEC-never-show-me" not in caplog.text
