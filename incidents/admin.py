@@ -49,8 +49,9 @@ class RegradeForm(ReasonForm):
 
 
 def service_form_view(request, *, title, subject, back_url, form_class, apply):
-    """A small admin page that runs one service (regrade, close, waive) and shows its errors on the form."""
-    form = form_class(request.POST or None)
+    """A small admin page that runs one service (regrade, close, waive, an import) and shows its errors on
+    the form."""
+    form = form_class(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             apply(**form.cleaned_data)

@@ -1,16 +1,24 @@
 """Administrators set the escalation ladders here; notifications and their attempts are a read-only record."""
 
+from datetime import timedelta
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from incidents.admin import ReadOnlyAdmin, TrackerAdmin
+from incidents.admin import ReadOnlyAdmin, TrackerAdmin, service_form_view
+from incidents.models import Department
 
 from .models import (
     Audience,
     ChannelKind,
     ContactPreference,
     DeliveryAttempt,
+    DutyShift,
     EnforcementRun,
     EscalationPlan,
     EscalationPolicy,
@@ -18,6 +26,9 @@ from .models import (
     Notification,
     Robot,
 )
+from .roster import coverage_gaps, import_roster
+
+COVERAGE_DAYS = 14
 
 
 def masked(value: str) -> str:
@@ -162,3 +173,59 @@ class EscalationPlanAdmin(ReadOnlyAdmin):
 @admin.register(EnforcementRun)
 class EnforcementRunAdmin(ReadOnlyAdmin):
     list_display = ["name", "last_started_at", "last_finished_at", "last_summary"]
+
+
+class RosterFileForm(forms.Form):
+    file = forms.FileField(
+        label=_("roster file"),
+        help_text=_("CSV or XLSX with the columns 部门编码, 用户名, 岗位 (值班员 or 带班领导), 开始时间, 结束时间."),
+    )
+
+
+@admin.register(DutyShift)
+class DutyShiftAdmin(TrackerAdmin):
+    """The roster; an import page (all rows or none) and the gaps in coverage over the coming 14 days."""
+
+    list_display = ["department", "post", "person", "starts_at", "ends_at"]
+    list_filter = ["post", "department"]
+    list_select_related = ["department", "person"]
+    date_hierarchy = "starts_at"
+    autocomplete_fields = ["person"]
+    change_list_template = "admin/notifications/dutyshift/change_list.html"
+
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="notifications_dutyshift_import"),
+            path("gaps/", self.admin_site.admin_view(self.gaps_view), name="notifications_dutyshift_gaps"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+
+        def apply(file):
+            imported = import_roster(file.name, file.read())
+            messages.info(request, _("%(count)d shifts imported.") % {"count": len(imported)})
+
+        return service_form_view(
+            request,
+            title=_("Import a roster"),
+            subject=self.model._meta.verbose_name_plural,
+            back_url=reverse("admin:notifications_dutyshift_changelist"),
+            form_class=RosterFileForm,
+            apply=apply,
+        )
+
+    def gaps_view(self, request):
+        start = timezone.now()
+        end = start + timedelta(days=COVERAGE_DAYS)
+        departments = Department.objects.filter(duty_shifts__isnull=False).distinct()
+        rows = [(department, coverage_gaps(department, start, end)) for department in departments]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Gaps in duty coverage over the coming %(days)d days") % {"days": COVERAGE_DAYS},
+            "rows": rows,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/notifications/dutyshift/gaps.html", context)

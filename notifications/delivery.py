@@ -160,7 +160,7 @@ def fall_back(failed: Notification, now) -> Notification | None:
     )
     preference = ContactPreference.objects.filter(person=person).first()
     order = preference.channel_order if preference else default_channel_order()
-    directory = Directory()
+    directory = Directory(now)
     for kind in order:
         if kind in used or channel_for(kind).unreachable(person, directory):
             continue

@@ -60,7 +60,7 @@ def escalate_due(now) -> tuple[int, int]:
     """Record every step whose time has come by ``now``; returns how many steps were recorded and
     how many obligations were marked overdue on the way."""
     batch_size = settings.ENFORCEMENT_BATCH_SIZE
-    directory = Directory()
+    directory = Directory(now)
     recorded = marked = 0
     while True:
         with transaction.atomic():

@@ -1,7 +1,9 @@
 """Who a step reaches, resolved when it fires (people and posts change while an incident runs).
 
-One ``Directory`` lives for one pass and remembers what it has looked up, so a pass over thousands
-of obligations asks the database once per department, not once per obligation.
+A department's contacts are whoever is on duty by its roster when the step fires, else its people
+with the ``duty_officer`` role. One ``Directory`` lives for one pass and remembers what it has
+looked up, so a pass over thousands of obligations asks the database once per department, not once
+per obligation.
 """
 
 from functools import cache
@@ -11,11 +13,15 @@ from django.db.models import Q
 from incidents.models import Department, Person, Role
 from incidents.services.deadlines import nearest_first
 
-from .models import Audience, EscalationPolicy, Robot
+from . import roster
+from .models import Audience, DutyShift, EscalationPolicy, Robot
 
 
 class Directory:
-    def __init__(self):
+    """What one pass looks up, as of ``now`` (who is on duty depends on it)."""
+
+    def __init__(self, now):
+        self.now = now
         self.department = cache(self._department)
         self.recipients = cache(self._recipients)
         self.policy = cache(self._policy)
@@ -57,8 +63,13 @@ class Directory:
         department = self.department(department_id)
         government = self._nearest_government(department_id)
         if audience == Audience.CONTACTS:
+            # Whoever is on duty now; where nobody is (no roster, or a gap in it), the duty officers.
+            on_duty = roster.on_duty(department_id, DutyShift.Post.DUTY_OFFICER, self.now)
             people = Person.objects.filter(department=department, groups__name=Role.DUTY_OFFICER, is_active=True)
-            return tuple(people.order_by("pk"))
+            return tuple(on_duty or people.order_by("pk"))
+        if audience == Audience.SHIFT_LEADER:
+            on_duty = roster.on_duty(department_id, DutyShift.Post.SHIFT_LEADER, self.now)
+            return tuple(on_duty or self._people([department.responsible_leader_id]))
         if audience == Audience.RESPONSIBLE_LEADER:
             return tuple(self._people([department.responsible_leader_id]))
         if audience == Audience.PRINCIPAL_LEADER:

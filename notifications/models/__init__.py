@@ -2,6 +2,7 @@ from .contact import ContactPreference, Robot, default_channel_order
 from .notification import DeliveryAttempt, Notification
 from .plan import EscalationPlan
 from .policy import Audience, ChannelKind, EscalationPolicy, EscalationStep
+from .roster import DutyShift
 from .run import EnforcementRun
 
 __all__ = [
@@ -9,6 +10,7 @@ __all__ = [
     "ChannelKind",
     "ContactPreference",
     "DeliveryAttempt",
+    "DutyShift",
     "EnforcementRun",
     "EscalationPlan",
     "EscalationPolicy",

@@ -24,6 +24,7 @@ class Audience(models.TextChoices):
     """Who a step reaches, resolved along the incident's department chain when the step fires."""
 
     CONTACTS = "contacts", _("Department contacts (duty officers)")
+    SHIFT_LEADER = "shift_leader", _("Leader on duty (带班领导)")
     RESPONSIBLE_LEADER = "responsible_leader", _("Department's responsible leader (分管领导)")
     PRINCIPAL_LEADER = "principal_leader", _("Department's principal leader (主要负责人)")
     OFFICE_LEADERS = "office_leaders", _("Leaders of the government office (办公厅/室)")
