@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from incidents.models import Obligation
 
 from .channels import DeliveryError, PermanentError, channel_for, initial_status
+from .limits import limited, reserve
 from .models import ContactPreference, DeliveryAttempt, Notification, default_channel_order
 from .recipients import Directory
 
@@ -72,52 +73,84 @@ def retry_delay(attempt: int) -> timedelta:
     return timedelta(seconds=ceiling * random.uniform(0.5, 1.0))
 
 
-def claim(notification_id, now) -> tuple[Notification, DeliveryAttempt] | None:
+def claim(notification_id, now) -> list[tuple[Notification, DeliveryAttempt]]:
+    """The notification claimed with a lease, each claim with its attempt row; empty when there is
+    nothing to claim (another sender has it, or its destination has no slot left until a window frees).
+
+    When it takes the last slot its rate-limited destination has left, everything else waiting for
+    that destination is claimed with it, to go as one digest (see ``notifications.limits``). Rows are
+    taken with ``SKIP LOCKED``: a row another sender is claiming is left to that sender, never waited
+    for, so no claim is ever made twice and two senders never wait on each other.
+    """
     with transaction.atomic():
-        claimed = (
+        primary = (
             claimable(now)
             .filter(pk=notification_id)
-            # No longer queued: if this sender dies, the next pass queues it again once the lease is over.
-            .update(available_at=now + lease(), attempts=F("attempts") + 1, dispatched_at=None)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("recipient")
+            .first()
         )
-        if not claimed:
-            return None
-        notification = Notification.objects.select_related("incident__department", "obligation", "recipient").get(
-            pk=notification_id
+        if primary is None:
+            return []
+        ids = [primary.pk]
+        destination = limited(primary)
+        if destination is not None:
+            slots, frees_at = reserve(destination, now)
+            if not slots:
+                Notification.objects.filter(pk=primary.pk).update(available_at=frees_at, dispatched_at=None)
+                return []
+            if slots == 1:
+                ids += list(
+                    claimable(now)
+                    .filter(**destination.same_destination)
+                    .exclude(pk=primary.pk)
+                    .select_for_update(skip_locked=True, of=("self",))
+                    .values_list("pk", flat=True)
+                )
+        # No longer queued: if this sender dies, the next pass queues them again once the lease is over.
+        Notification.objects.filter(pk__in=ids).update(
+            available_at=now + lease(), attempts=F("attempts") + 1, dispatched_at=None
         )
-        attempt = DeliveryAttempt.objects.create(
-            notification=notification, number=notification.attempts, started_at=now
+        claimed = list(
+            Notification.objects.select_related("incident__department", "obligation", "recipient")
+            .filter(pk__in=ids)
+            .order_by("pk")
         )
-    return notification, attempt
+        attempts = DeliveryAttempt.objects.bulk_create(
+            DeliveryAttempt(notification=notification, number=notification.attempts, started_at=now)
+            for notification in claimed
+        )
+    return list(zip(claimed, attempts, strict=True))
 
 
 def deliver(notification_id) -> str | None:
-    """Try to deliver one notification now; returns the attempt's outcome, or ``None`` if not claimable."""
+    """Try to deliver one notification now (with what waits for its destination, as a digest, when
+    limits call for one); returns the outcome, or ``None`` if there was nothing to claim."""
     claimed = claim(notification_id, timezone.now())
-    if claimed is None:
+    if not claimed:
         return None
-    notification, attempt = claimed
-    channel = channel_for(notification.channel)
+    notifications = [notification for notification, _attempt in claimed]
+    channel = channel_for(notifications[0].channel)
+    retry_after, answer, error_text = None, "", ""
     try:
-        answer = channel.send(notification)
+        answer = channel.send(notifications[0]) if len(claimed) == 1 else channel.send_digest(notifications)
     except DeliveryError as error:
         outcome = (
             DeliveryAttempt.Outcome.PERMANENT_ERROR
             if isinstance(error, PermanentError)
             else DeliveryAttempt.Outcome.TRANSIENT_ERROR
         )
-        logger.warning("Delivery of notification %s failed (%s): %s", notification.pk, outcome, error)
-        retry_after = getattr(error, "retry_after", None)
-        finish(notification, attempt, outcome, answer=error.answer, error=str(error), retry_after=retry_after)
+        logger.warning("Delivery of notification %s failed (%s): %s", notification_id, outcome, error)
+        answer, error_text, retry_after = error.answer, str(error), getattr(error, "retry_after", None)
     except Exception as error:
         # A fault of ours (a message that cannot be built, a database blip) must not stop the pass or
         # the worker: it is logged and retried like a transient error, until the attempts run out.
-        logger.exception("Delivery of notification %s failed unexpectedly", notification.pk)
-        outcome = DeliveryAttempt.Outcome.TRANSIENT_ERROR
-        finish(notification, attempt, outcome, error=f"{type(error).__name__}: {error}")
+        logger.exception("Delivery of notification %s failed unexpectedly", notification_id)
+        outcome, error_text = DeliveryAttempt.Outcome.TRANSIENT_ERROR, f"{type(error).__name__}: {error}"
     else:
         outcome = DeliveryAttempt.Outcome.SENT
-        finish(notification, attempt, outcome, answer=answer)
+    for notification, attempt in claimed:
+        finish(notification, attempt, outcome, answer=answer, error=error_text, retry_after=retry_after)
     return outcome
 
 

@@ -16,6 +16,7 @@ from incidents.services.obligations import mark_due_obligations_overdue
 
 from .delivery import deliver_due_inline
 from .escalation import escalate_due
+from .limits import forget_old_sends
 from .models import EnforcementRun
 
 PASS_NAME = "enforcement"
@@ -39,6 +40,7 @@ def enforce(now, deliver: Callable = deliver_due_inline) -> PassSummary:
         marked_overdue=marked_with_steps + mark_due_obligations_overdue(now), steps_recorded=steps_recorded
     )
     summary.deliveries = deliver(now)
+    forget_old_sends(now)
     EnforcementRun.objects.update_or_create(
         name=PASS_NAME,
         defaults={"last_started_at": now, "last_finished_at": timezone.now(), "last_summary": asdict(summary)},

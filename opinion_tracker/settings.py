@@ -154,6 +154,12 @@ SMS_TEMPLATE_CODE = env.str("SMS_TEMPLATE_CODE", default="")
 OUTBOUND_WEBHOOK_URL = env.str("OUTBOUND_WEBHOOK_URL", default="")
 OUTBOUND_WEBHOOK_SECRET = env.str("OUTBOUND_WEBHOOK_SECRET", default="")
 OUTBOUND_PROXY = env.str("OUTBOUND_PROXY", default="")
+# Provider limits (messages per destination): robots per minute, Feishu per second and minute, SMS per
+# number per Beijing day.
+ROBOT_MESSAGES_PER_MINUTE = env.int("ROBOT_MESSAGES_PER_MINUTE", default=20)
+FEISHU_MESSAGES_PER_SECOND = env.int("FEISHU_MESSAGES_PER_SECOND", default=5)
+FEISHU_MESSAGES_PER_MINUTE = env.int("FEISHU_MESSAGES_PER_MINUTE", default=100)
+SMS_DAILY_CAP_PER_NUMBER = env.int("SMS_DAILY_CAP_PER_NUMBER", default=10)
 OUTBOUND_TIMEOUT = env.float("OUTBOUND_TIMEOUT", default=10)
 
 # Email: EMAIL_URL such as smtp://user:password@mail.example.gov.cn:587 or smtp+tls://…

@@ -231,3 +231,39 @@ def test_robot_credentials_are_never_shown_back_in_full_nor_logged(org, log, pro
     assert to_leader("robot").status == "failed"
     assert "dt-token-0123456789" not in caplog.text
     assert "SEC-never-show-me" not in caplog.text
+
+
+def test_fifty_steps_for_one_robot_within_a_minute_arrive_as_at_most_twenty_messages_none_lost(org, log, providers):
+    providers.dingtalk_tokens["dt-token"] = ""
+    Robot.objects.create(department=org.department, provider="dingtalk", token="dt-token")
+    first_level_on(org, "robot")
+    for n in range(50):
+        log(discovered_at=DISCOVERED, title=f"网传事件{n}")
+
+    run_pass(DUE)
+
+    messages = providers.messages("dingtalk")
+    assert len(messages) <= 20
+    robot_rows = Notification.objects.filter(channel="robot")
+    assert robot_rows.count() == 50
+    assert set(robot_rows.values_list("status", flat=True)) == {"sent"}
+    delivered_titles = "".join(m["markdown"]["text"] for m in messages)
+    assert all(f"网传事件{n}" in delivered_titles for n in range(50)), "every step is in a message or a digest"
+
+
+def test_a_robot_with_no_slot_left_waits_for_its_window_without_using_an_attempt(org, log, providers, settings):
+    settings.ROBOT_MESSAGES_PER_MINUTE = 1
+    providers.dingtalk_tokens["dt-token"] = ""
+    Robot.objects.create(department=org.department, provider="dingtalk", token="dt-token")
+    first_level_on(org, "robot")
+    log(discovered_at=DISCOVERED, title="第一件")
+    log(discovered_at=DISCOVERED + timedelta(seconds=10), title="第二件")
+
+    run_pass(DUE)
+    run_pass(DUE + timedelta(seconds=10))
+    second = Notification.objects.get(channel="robot", incident__title="第二件")
+    assert (second.status, second.attempts, second.available_at) == ("pending", 0, DUE + timedelta(seconds=60))
+    run_pass(DUE + timedelta(seconds=60))
+
+    assert Notification.objects.get(pk=second.pk).status == "sent"
+    assert len(providers.messages("dingtalk")) == 2

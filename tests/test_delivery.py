@@ -94,7 +94,7 @@ def test_a_sender_that_dies_mid_delivery_leaves_the_notification_to_be_claimed_a
     with time_machine.travel(FIRST_LEVEL, tick=False):
         enforce(FIRST_LEVEL, deliver=lambda now: 0)  # steps recorded, nothing handed over
         notification = leader_email(org)
-        assert claim(notification.pk, FIRST_LEVEL) is not None  # ... and the sender dies here
+        assert claim(notification.pk, FIRST_LEVEL)  # ... and the sender dies here
         assert deliver(notification.pk) is None, "claimed by someone else until the lease expires"
 
     run_pass(FIRST_LEVEL + timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS))
@@ -174,7 +174,7 @@ def test_a_sender_that_outlived_its_lease_does_not_overrule_the_one_that_deliver
     run_pass(FIRST_LEVEL + timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS))
     assert leader_email(org).status == "sent"
 
-    notification, attempt = slow
+    [(notification, attempt)] = slow
     finish(notification, attempt, "permanent_error", error="timed out at last")
 
     notification = leader_email(org)

@@ -40,3 +40,7 @@ class Channel:
 
     def send(self, notification) -> str:
         raise NotImplementedError
+
+    def send_digest(self, notifications) -> str:
+        """One message for several notifications to the same destination (rate-limited channels)."""
+        raise NotImplementedError

@@ -25,16 +25,16 @@ def sign(secret: str, timestamp_ms: int) -> str:
     return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()).decode()
 
 
-def send(robot, title: str, text: str, mobile: str) -> str:
+def send(robot, title: str, text: str, mobiles: list[str]) -> str:
     params = {"access_token": robot.token}
     if robot.secret:
         timestamp = int(time.time() * 1000)
         params.update(timestamp=timestamp, sign=sign(robot.secret, timestamp))
-    mention = f"\n\n@{mobile}" if mobile else ""
+    mention = "".join(f" @{mobile}" for mobile in mobiles)
     payload = {
         "msgtype": "markdown",
-        "markdown": {"title": title[:64], "text": f"### {title}\n\n{text}{mention}"},
-        "at": {"atMobiles": [mobile] if mobile else [], "isAtAll": False},
+        "markdown": {"title": title[:64], "text": f"### {title}\n\n{text}\n\n{mention}".rstrip()},
+        "at": {"atMobiles": mobiles, "isAtAll": False},
     }
     _status, answer = post_json(f"{settings.DINGTALK_BASE_URL.rstrip('/')}/robot/send", payload, params=params)
     code = answer.get("errcode") if isinstance(answer, dict) else None

@@ -24,7 +24,7 @@ def sign(secret: str, timestamp_s: int) -> str:
     return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
 
 
-def send(robot, title: str, text: str, mobile: str) -> str:
+def send(robot, title: str, text: str, mobiles: list[str]) -> str:
     payload = {"msg_type": "text", "content": {"text": f"{title}\n\n{text}"}}
     if robot.secret:
         timestamp = int(time.time())

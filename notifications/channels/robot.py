@@ -7,6 +7,7 @@ works in (the group they read), whichever provider it is.
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ..acknowledgement import acknowledgement_url
 from ..messages import compose
 from ..models import Robot
 from . import dingtalk, feishu, wecom
@@ -22,9 +23,24 @@ class RobotChannel(Channel):
 
     def send(self, notification) -> str:
         person = notification.recipient
-        robot = Robot.objects.filter(department_id=person.department_id, enabled=True).first()
-        if robot is None:
-            raise PermanentError(str(NO_ROBOT))
         subject, body = compose(notification)
         text = _("To %(person)s:") % {"person": person} + "\n\n" + body
-        return PROVIDERS[robot.provider].send(robot, subject, text, person.phone)
+        return self.post(person.department_id, subject, text, [person])
+
+    def send_digest(self, notifications) -> str:
+        """Several steps in one message, when the robot's limit would not carry them one by one."""
+        lines = []
+        for notification in notifications:
+            subject, _body = compose(notification)
+            lines.append(f"- {notification.recipient}：{subject}\n  {acknowledgement_url(notification)}")
+        title = _("%(count)d escalation reminders") % {"count": len(notifications)}
+        people = list({n.recipient_id: n.recipient for n in notifications}.values())
+        return self.post(notifications[0].recipient.department_id, title, "\n".join(lines), people)
+
+    @staticmethod
+    def post(department_id, title, text, people) -> str:
+        robot = Robot.objects.filter(department_id=department_id, enabled=True).first()
+        if robot is None:
+            raise PermanentError(str(NO_ROBOT))
+        mobiles = [person.phone for person in people if person.phone]
+        return PROVIDERS[robot.provider].send(robot, title, text, mobiles)

@@ -54,6 +54,19 @@ class SmsChannel(Channel):
         return None if person.phone else NO_PHONE
 
     def send(self, notification) -> str:
+        return self.post(notification, template_parameters(notification))
+
+    def send_digest(self, notifications) -> str:
+        """The number's last message of the day carries all that waits for it."""
+        first = min(notifications, key=lambda n: n.obligation.due_at)
+        parameters = template_parameters(first)
+        parameters["title"] = _("%(count)d reminders, first: %(title)s") % {
+            "count": len(notifications),
+            "title": first.incident.title[:10],
+        }
+        return self.post(first, parameters)
+
+    def post(self, notification, parameters) -> str:
         reason = self.unreachable(notification.recipient)
         if reason:
             raise PermanentError(str(reason))
@@ -62,7 +75,7 @@ class SmsChannel(Channel):
                 "PhoneNumbers": notification.recipient.phone,
                 "SignName": settings.SMS_SIGN_NAME,
                 "TemplateCode": settings.SMS_TEMPLATE_CODE,
-                "TemplateParam": json.dumps(template_parameters(notification), ensure_ascii=False),
+                "TemplateParam": json.dumps(parameters, ensure_ascii=False),
                 "OutId": str(notification.pk),
             },
             ensure_ascii=False,

@@ -23,12 +23,12 @@ def within(text: str, limit: int) -> str:
     return encoded[: limit - 3].decode(errors="ignore") + "…"
 
 
-def send(robot, title: str, text: str, mobile: str) -> str:
+def send(robot, title: str, text: str, mobiles: list[str]) -> str:
     payload = {
         "msgtype": "text",
         "text": {
             "content": within(f"{title}\n\n{text}", TEXT_LIMIT_BYTES),
-            "mentioned_mobile_list": [mobile] if mobile else [],
+            "mentioned_mobile_list": mobiles,
         },
     }
     url = f"{settings.WECOM_BASE_URL.rstrip('/')}/cgi-bin/webhook/send"

@@ -1,4 +1,4 @@
-from .contact import ContactPreference, Robot, default_channel_order
+from .contact import ContactPreference, Destination, ProviderSend, Robot, default_channel_order
 from .notification import DeliveryAttempt, Notification
 from .plan import EscalationPlan
 from .policy import Audience, ChannelKind, EscalationPolicy, EscalationStep
@@ -10,12 +10,14 @@ __all__ = [
     "ChannelKind",
     "ContactPreference",
     "DeliveryAttempt",
+    "Destination",
     "DutyShift",
     "EnforcementRun",
     "EscalationPlan",
     "EscalationPolicy",
     "EscalationStep",
     "Notification",
+    "ProviderSend",
     "Robot",
     "default_channel_order",
 ]

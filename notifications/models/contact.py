@@ -68,3 +68,31 @@ class ContactPreference(models.Model):
 
     def __str__(self):
         return str(self.person)
+
+
+class ProviderSend(models.Model):
+    """One message handed to a rate-limited provider destination (a robot, a mobile number): what the
+    limits count, across every worker. The ``Destination`` row is what senders lock to count and
+    reserve in turn."""
+
+    destination = models.CharField(_("destination"), max_length=100)
+    sent_at = models.DateTimeField(_("sent at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("message sent to a provider")
+        verbose_name_plural = _("messages sent to providers")
+        indexes = [models.Index(fields=["destination", "sent_at"])]
+
+    def __str__(self):
+        return f"{self.destination} {self.sent_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Destination(models.Model):
+    key = models.CharField(_("destination"), max_length=100, primary_key=True)
+
+    class Meta:
+        verbose_name = _("rate-limited destination")
+        verbose_name_plural = _("rate-limited destinations")
+
+    def __str__(self):
+        return self.key
