@@ -49,6 +49,8 @@ class CredentialsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in self.credential_fields:
+            if name not in self.fields:
+                continue
             stored = getattr(self.instance, name)
             field = self.fields[name]
             field.widget = forms.PasswordInput(attrs={"placeholder": masked(stored), "autocomplete": "off"})
@@ -69,6 +71,17 @@ class RobotAdmin(TrackerAdmin):
     form = CredentialsForm
     list_display = ["department", "provider", "name", "token_hint", "enabled"]
     list_filter = ["provider", "enabled"]
+
+    def get_fields(self, request, obj=None):
+        """Staff who may only view a robot see the hint, never the stored credentials as read-only text."""
+        if obj is not None and not self.has_change_permission(request, obj):
+            return ["department", "provider", "name", "token_hint", "enabled"]
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return self.get_fields(request, obj)
+        return super().get_readonly_fields(request, obj)
 
     @admin.display(description=_("access token or key"))
     def token_hint(self, robot):

@@ -105,7 +105,8 @@ def claim(notification_id, now) -> list[tuple[Notification, DeliveryAttempt]]:
                     .filter(**destination.same_destination)
                     .exclude(pk=primary.pk)
                     .select_for_update(skip_locked=True, of=("self",))
-                    .values_list("pk", flat=True)
+                    .order_by("available_at", "pk")
+                    .values_list("pk", flat=True)[: destination.digest_capacity - 1]
                 )
         # No longer queued: if this sender dies, the next pass queues them again once the lease is over.
         Notification.objects.filter(pk__in=ids).update(
@@ -151,6 +152,8 @@ def deliver(notification_id) -> str | None:
         outcome = DeliveryAttempt.Outcome.SENT
     for notification, attempt in claimed:
         finish(notification, attempt, outcome, answer=answer, error=error_text, retry_after=retry_after)
+    if outcome == DeliveryAttempt.Outcome.PERMANENT_ERROR:
+        tell_administrators(notifications, error_text)  # once per failed send, a digest included
     return outcome
 
 
@@ -178,8 +181,6 @@ def finish(notification, attempt, outcome, answer="", error="", retry_after=None
             still_pending.update(available_at=now + delay, dispatched_at=None, error=error)
         elif still_pending.update(status=Notification.Status.FAILED, error=error):
             fall_back(notification, now)
-            if outcome == DeliveryAttempt.Outcome.PERMANENT_ERROR:
-                tell_administrators(notification, error)
 
 
 def fall_back(failed: Notification, now) -> Notification | None:
@@ -215,21 +216,22 @@ def fall_back(failed: Notification, now) -> Notification | None:
     return None
 
 
-def tell_administrators(notification: Notification, error: str) -> None:
-    """A permanent failure usually means a wrong address, key or signature: someone must fix it."""
+def tell_administrators(notifications: list[Notification], error: str) -> None:
+    """A permanent failure usually means a wrong address, key or signature: someone must fix it.
+    Called after the failure is recorded, outside any transaction (mail can be slow)."""
     with translation.override(settings.LANGUAGE_CODE):
-        mail_admins(
-            _("A notification could not be delivered"),
-            _("Notification %(id)s (%(step)s, %(channel)s, to %(person)s) failed for good: %(error)s")
+        lines = [
+            _("Notification %(id)s (%(step)s, %(channel)s, to %(person)s)")
             % {
                 "id": notification.pk,
                 "step": notification.step,
                 "channel": notification.get_channel_display(),
                 "person": notification.recipient,
-                "error": error,
-            },
-            fail_silently=True,
-        )
+            }
+            for notification in notifications
+        ]
+        body = _("Failed for good: %(error)s") % {"error": error} + "\n\n" + "\n".join(lines)
+        mail_admins(_("A notification could not be delivered"), body, fail_silently=True)
 
 
 def deliver_due_inline(now, limit=1000) -> int:

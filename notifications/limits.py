@@ -4,8 +4,8 @@ DingTalk and WeCom robots take 20 messages a minute, a Feishu bot 5 a second and
 gateways cap messages per number per day. Every message handed to such a destination is counted
 (``ProviderSend``), and senders lock the destination's row to count and reserve in turn, so workers
 never overshoot together. When the slots left would not carry everything waiting for a destination,
-the last slot carries a digest of all of it; with no slot left, notifications wait, without using an
-attempt, until the window frees one.
+the last slot carries a digest of as much of it as a digest holds; with no slot left, notifications
+wait, without using an attempt, until the window frees one.
 """
 
 from dataclasses import dataclass
@@ -17,6 +17,11 @@ from django.utils import timezone
 from incidents.services.calendar import BEIJING
 
 from .models import ChannelKind, Destination, ProviderSend, Robot
+
+# How many notifications one digest carries: its lines are bounded, so this bounds its size, well
+# within WeCom's 2,048 bytes of text and the others' larger limits. What does not fit waits for the
+# next slot: a digest is never cut.
+DIGEST_CAPACITY = {Robot.Provider.WECOM: 8, Robot.Provider.DINGTALK: 30, Robot.Provider.FEISHU: 30, "sms": 50}
 
 
 @dataclass(frozen=True)
@@ -53,24 +58,27 @@ class Limited:
     key: str
     windows: list[Window]
     same_destination: dict
+    digest_capacity: int
 
 
 def limited(notification) -> Limited | None:
     person = notification.recipient
     if notification.channel == ChannelKind.ROBOT:
-        robot = Robot.objects.filter(department_id=person.department_id, enabled=True).first()
+        robot = Robot.of_department(person.department_id)
         if robot is None:
             return None
         return Limited(
             f"robot:{robot.pk}",
             robot_windows(robot.provider),
             {"channel": ChannelKind.ROBOT, "recipient__department_id": person.department_id},
+            DIGEST_CAPACITY.get(robot.provider, 30),
         )
     if notification.channel == ChannelKind.SMS and person.phone:
         return Limited(
             f"sms:{person.phone}",
             [Window(settings.SMS_DAILY_CAP_PER_NUMBER)],
             {"channel": ChannelKind.SMS, "recipient__phone": person.phone},
+            DIGEST_CAPACITY["sms"],
         )
     return None
 

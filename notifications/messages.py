@@ -19,16 +19,31 @@ def incident_url(incident) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("admin:incidents_incident_change", args=[incident.pk])
 
 
+def standing_of(obligation, now) -> str:
+    if obligation.due_at <= now:
+        return _("Overdue by %(time)s") % {"time": hours_and_minutes(now - obligation.due_at)}
+    return _("Due in %(time)s") % {"time": hours_and_minutes(obligation.due_at - now)}
+
+
+def digest_line(notification, now=None) -> str:
+    """One short line of a digest (bounded in length, so a digest's size is bounded by its count)."""
+    now = now or timezone.now()
+    with translation.override(settings.LANGUAGE_CODE):
+        return "- {person}：{title} · {obligation} · {standing}".format(
+            person=str(notification.recipient)[:20],
+            title=" ".join(notification.incident.title.split())[:30],
+            obligation=notification.obligation.get_kind_display(),
+            standing=standing_of(notification.obligation, now),
+        )
+
+
 def compose(notification, now=None) -> tuple[str, str]:
     """Subject and body: what is due, for which incident, how early or late, and the links."""
     now = now or timezone.now()
     incident, obligation = notification.incident, notification.obligation
     with translation.override(settings.LANGUAGE_CODE):
         due_local = timezone.localtime(obligation.due_at, BEIJING)
-        if obligation.due_at <= now:
-            standing = _("Overdue by %(time)s") % {"time": hours_and_minutes(now - obligation.due_at)}
-        else:
-            standing = _("Due in %(time)s") % {"time": hours_and_minutes(obligation.due_at - now)}
+        standing = standing_of(obligation, now)
         subject = _("[Response deadline] %(severity)s · %(title)s · %(obligation)s %(standing)s") % {
             "severity": incident.get_severity_display(),
             "title": incident.title,

@@ -29,9 +29,7 @@ class Directory:
 
     @staticmethod
     def _robot(department_id) -> Robot | None:
-        if department_id is None:
-            return None
-        return Robot.objects.filter(department_id=department_id, enabled=True).first()
+        return Robot.of_department(department_id)
 
     @staticmethod
     def _department(department_id) -> Department:

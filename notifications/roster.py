@@ -36,10 +36,6 @@ def on_duty(department_id, post, at) -> list[Person]:
     ]
 
 
-def has_roster(department_id) -> bool:
-    return DutyShift.objects.filter(department_id=department_id).exists()
-
-
 def coverage_gaps(department, start, end, post=DutyShift.Post.DUTY_OFFICER) -> list[tuple[datetime, datetime]]:
     """The stretches between ``start`` and ``end`` when nobody holds ``post`` for ``department``."""
     shifts = DutyShift.objects.filter(department=department, post=post, starts_at__lt=end, ends_at__gt=start)
@@ -83,14 +79,19 @@ def import_roster(name: str, content: bytes) -> list[DutyShift]:
     """Every shift of the file, or none: a file with any bad row imports nothing and names each bad row."""
     errors = Errors()
     try:
-        rows = [row for row in read_rows(name, content) if any(cell not in (None, "") for cell in row)]
+        # Blank lines are skipped, but every row keeps its line number in the file for the errors.
+        rows = [
+            (number, row)
+            for number, row in enumerate(read_rows(name, content), start=1)
+            if any(cell not in (None, "") for cell in row)
+        ]
     except Exception:  # a damaged spreadsheet raises anything from zipfile to XML errors
         errors.add("file", _("Upload a roster as a .csv or .xlsx file."))
         errors.raise_if_any()
     if not rows:
         errors.add("file", _("The file has no rows."))
         errors.raise_if_any()
-    headings = [str(cell or "").strip() for cell in rows[0]]
+    headings = [str(cell or "").strip() for cell in rows[0][1]]
     positions = {}
     for key, names in COLUMNS.items():
         found = [headings.index(heading) for heading in names if heading in headings]
@@ -103,7 +104,7 @@ def import_roster(name: str, content: bytes) -> list[DutyShift]:
     departments = {d.code: d for d in Department.objects.all()}
     people = {p.username: p for p in Person.objects.filter(is_active=True)}
     shifts = []
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in rows[1:]:
         cells = {key: (row[position] if position < len(row) else None) for key, position in positions.items()}
         shift, problems = shift_from(cells, departments, people)
         for problem in problems:

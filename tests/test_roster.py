@@ -147,3 +147,12 @@ def test_administrators_import_a_roster_and_see_the_gaps_in_the_admin(admin_clie
     assert DutyShift.objects.count() == 1
     assert gaps.status_code == 200
     assert org.department.name in gaps.content.decode()
+
+
+def test_errors_name_the_line_of_the_file_even_after_blank_lines(org):
+    content = roster_csv([[], [], [org.department.code, "nobody", "值班员", "2026-12-01 08:00", "2026-12-01 20:00"]])
+
+    with pytest.raises(ValidationError) as refused:
+        import_roster("值班表.csv", content)
+
+    assert refused.value.message_dict["rows"] == ["第 4 行：没有用户名为“nobody”的在岗人员。"]

@@ -5,11 +5,28 @@ private deployments (专有钉钉, 政务钉钉, an intranet SMS platform) have 
 provider in the settings. Nothing here logs a URL or a body: both may carry credentials.
 """
 
+from email.utils import parsedate_to_datetime
+
 import requests
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .base import PermanentError, TransientError
+
+
+def seconds_until(retry_after: str | None) -> float | None:
+    """A Retry-After header, given in seconds or as an HTTP date, as seconds from now."""
+    if not retry_after:
+        return None
+    try:
+        return max(0.0, float(retry_after))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(retry_after) - timezone.now()).total_seconds())
+    except (TypeError, ValueError):
+        return None
 
 
 def post_json(url: str, payload, *, params=None, headers=None, data: bytes | None = None) -> tuple[int, object]:
@@ -19,6 +36,7 @@ def post_json(url: str, payload, *, params=None, headers=None, data: bytes | Non
     caller, which knows the provider's codes.
     """
     proxies = {"http": settings.OUTBOUND_PROXY, "https": settings.OUTBOUND_PROXY} if settings.OUTBOUND_PROXY else None
+    # Never follow a redirect: it would turn the POST into a GET without the message, answered 2xx.
     try:
         response = requests.post(
             url,
@@ -28,6 +46,7 @@ def post_json(url: str, payload, *, params=None, headers=None, data: bytes | Non
             headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
             timeout=settings.OUTBOUND_TIMEOUT,
             proxies=proxies,
+            allow_redirects=False,
         )
     except requests.RequestException as error:
         raise TransientError(
@@ -35,9 +54,8 @@ def post_json(url: str, payload, *, params=None, headers=None, data: bytes | Non
         ) from error
     answer = response.text[:2000]
     if response.status_code == 429:
-        retry_after = response.headers.get("Retry-After")
         raise TransientError(
-            _("The provider is throttling."), answer, retry_after=float(retry_after) if retry_after else None
+            _("The provider is throttling."), answer, retry_after=seconds_until(response.headers.get("Retry-After"))
         )
     if response.status_code >= 500:
         raise TransientError(_("The provider answered %(status)s.") % {"status": response.status_code}, answer)

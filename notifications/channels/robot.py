@@ -4,11 +4,11 @@ The notification row stays the recipient's; the robot is the one of the departme
 works in (the group they read), whichever provider it is.
 """
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..acknowledgement import acknowledgement_url
-from ..messages import compose
+from ..messages import compose, digest_line
 from ..models import Robot
 from . import dingtalk, feishu, wecom
 from .base import Channel, PermanentError
@@ -29,17 +29,15 @@ class RobotChannel(Channel):
 
     def send_digest(self, notifications) -> str:
         """Several steps in one message, when the robot's limit would not carry them one by one."""
-        lines = []
-        for notification in notifications:
-            subject, _body = compose(notification)
-            lines.append(f"- {notification.recipient}：{subject}\n  {acknowledgement_url(notification)}")
+        lines = [digest_line(notification) for notification in notifications]
+        lines.append(_("Open the tracker to see and acknowledge them: %(url)s") % {"url": settings.SITE_URL})
         title = _("%(count)d escalation reminders") % {"count": len(notifications)}
         people = list({n.recipient_id: n.recipient for n in notifications}.values())
         return self.post(notifications[0].recipient.department_id, title, "\n".join(lines), people)
 
     @staticmethod
     def post(department_id, title, text, people) -> str:
-        robot = Robot.objects.filter(department_id=department_id, enabled=True).first()
+        robot = Robot.of_department(department_id)
         if robot is None:
             raise PermanentError(str(NO_ROBOT))
         mobiles = [person.phone for person in people if person.phone]

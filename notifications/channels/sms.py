@@ -64,9 +64,12 @@ class SmsChannel(Channel):
             "count": len(notifications),
             "title": first.incident.title[:10],
         }
-        return self.post(first, parameters)
+        # A digest is a message of its own: its idempotency key must not be any member's, or a gateway
+        # that already sent that member would drop the whole digest as a repeat.
+        ids = ",".join(str(pk) for pk in sorted(n.pk for n in notifications))
+        return self.post(first, parameters, out_id="digest-" + hashlib.sha256(ids.encode()).hexdigest()[:32])
 
-    def post(self, notification, parameters) -> str:
+    def post(self, notification, parameters, out_id=None) -> str:
         reason = self.unreachable(notification.recipient)
         if reason:
             raise PermanentError(str(reason))
@@ -76,7 +79,7 @@ class SmsChannel(Channel):
                 "SignName": settings.SMS_SIGN_NAME,
                 "TemplateCode": settings.SMS_TEMPLATE_CODE,
                 "TemplateParam": json.dumps(parameters, ensure_ascii=False),
-                "OutId": str(notification.pk),
+                "OutId": out_id or str(notification.pk),
             },
             ensure_ascii=False,
         ).encode()

@@ -49,6 +49,13 @@ class Robot(models.Model):
     def __str__(self):
         return f"{self.department} · {self.get_provider_display()}"
 
+    @classmethod
+    def of_department(cls, department_id) -> "Robot | None":
+        """The department's enabled robot, if it has one."""
+        if department_id is None:
+            return None
+        return cls.objects.filter(department_id=department_id, enabled=True).first()
+
 
 class ContactPreference(models.Model):
     """The order in which a person prefers to be reached; a permanent failure falls back along it."""
