@@ -196,9 +196,11 @@ def fall_back(failed: Notification, now) -> Notification | None:
     order = preference.channel_order if preference else default_channel_order()
     directory = Directory(now)
     for kind in order:
-        if kind in used or channel_for(kind).unreachable(person, directory):
+        if kind in used:
             continue
         status, _reason = initial_status(kind, person, directory)
+        if status == Notification.Status.SKIPPED:  # this channel cannot reach the person either
+            continue
         return Notification.objects.create(
             incident_id=failed.incident_id,
             obligation_id=failed.obligation_id,
