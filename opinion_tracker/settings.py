@@ -54,6 +54,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "incidents",
     "notifications",
 ]
@@ -125,6 +130,58 @@ STORAGES = {
 }
 
 LOGIN_URL = "admin:login"
+
+# The cache holds sign-in failure counts: per process by default (the embedded tracker is one
+# process); production points it at Redis (rediscache://…) so every worker shares the counts.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Failed sign-ins allowed per username and per client address within the window, then 429.
+LOGIN_FAILURES_PER_USERNAME = env.int("LOGIN_FAILURES_PER_USERNAME", default=5)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # enforces CSRF
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "incidents.api.pagination.TrackerPagination",
+    "DEFAULT_SCHEMA_CLASS": "incidents.api.schema.TrackerAutoSchema",
+    "EXCEPTION_HANDLER": "incidents.api.errors.tracker_exception_handler",
+    # The reports take ?format=csv|xlsx themselves; DRF's own use of the name is turned off.
+    "URL_FORMAT_OVERRIDE": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "opinion_tracker API",
+    "DESCRIPTION": "政务舆情回应督办系统: incidents, deadlines, escalations and compliance reports (API.md).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # The interactive docs are served by the tracker itself: intranets have no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "Severity": "incidents.models.Severity",
+        "ObligationKind": "incidents.models.ObligationKind",
+        "ActionKind": "incidents.models.ActionKind",
+        "ObligationState": "incidents.models.Obligation.State",
+        "IncidentState": "incidents.models.Incident.State",
+        "NotificationStatus": "notifications.models.Notification.Status",
+        "FindingKind": "incidents.models.AccountabilityFinding.Kind",
+        "Role": "incidents.models.Role",
+    },
+}
+
+# Evidence files (statements, reports) uploaded with actions: at most this many bytes each.
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
 
 # Enforcement: the pass runs this often; /healthz calls a pass older than three intervals stale.
 ENFORCEMENT_INTERVAL_SECONDS = env.float("ENFORCEMENT_INTERVAL_SECONDS", default=10)

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps as django_apps
+from django.core.cache import cache
 
 from incidents.models import Department, ObligationPolicy, Person, Role
 from incidents.services.incidents import log_incident
@@ -23,7 +24,9 @@ def beijing(*args) -> datetime:
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
-    """Tests render admin pages without a collectstatic manifest, and hash passwords cheaply."""
+    """Tests render admin pages without a collectstatic manifest, hash passwords cheaply, and start
+    with no sign-in failures counted."""
+    cache.clear()
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -1,3 +1,4 @@
+from .accountability import AccountabilityFinding
 from .calendar import CalendarDay, CalendarYear
 from .incident import (
     PUBLIC_ACTION_KINDS,
@@ -17,6 +18,7 @@ from .policy import ObligationPolicy
 __all__ = [
     "PUBLIC_ACTION_KINDS",
     "SATISFIED_BY",
+    "AccountabilityFinding",
     "Action",
     "ActionKind",
     "CalendarDay",

@@ -84,12 +84,30 @@ class Incident(models.Model):
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     close_reason = models.TextField(_("reason for closing"), blank=True)
+    external_id = models.CharField(
+        _("external id"),
+        max_length=100,
+        blank=True,
+        help_text=_("The monitoring system's own id for an incident it reported (intake)."),
+    )
 
     class Meta:
         verbose_name = _("incident")
         verbose_name_plural = _("incidents")
         ordering = ["-discovered_at", "-id"]
-        indexes = [models.Index(fields=["department", "state", "discovered_at"])]
+        indexes = [
+            models.Index(fields=["department", "state", "discovered_at"]),
+            models.Index(fields=["discovered_at"], name="incident_discovered"),
+        ]
+        constraints = [
+            # Intake is idempotent: a monitoring system that posts the same incident twice (a retry, or
+            # two posts at once) gets the first one back; this constraint, not a lookup, makes it so.
+            models.UniqueConstraint(
+                fields=["logged_by", "external_id"],
+                condition=~Q(external_id=""),
+                name="one_incident_per_external_id",
+            ),
+        ]
 
     def __str__(self):
         return self.title
@@ -266,6 +284,7 @@ class TimelineEvent(models.Model):
         CLOSED = "closed", _("Closed")
         ESCALATED = "escalated", _("Escalated")
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        ACCOUNTABILITY = "accountability", _("Accountability finding recorded")
 
     incident = models.ForeignKey(
         Incident, verbose_name=_("incident"), on_delete=models.PROTECT, related_name="timeline"

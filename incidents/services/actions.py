@@ -16,6 +16,7 @@ from incidents.models import (
 
 from .calendar import WorkingCalendar
 from .deadlines import follow_up_policy, open_obligations
+from .evidence import check_evidence_file
 from .locks import lock_incident
 from .obligations import NON_FIELD, apply_action
 from .timeline import record_event
@@ -37,6 +38,7 @@ def action_errors(incident, *, kind, published_at, evidence_url, evidence_file, 
             URLValidator(schemes=["http", "https"])(evidence_url)
         except ValidationError:
             errors.add("evidence_url", _("Enter a valid http or https link."))
+    check_evidence_file(errors, "evidence_file", evidence_file)
     if kind in PUBLIC_ACTION_KINDS and not (evidence_url or evidence_file):
         errors.add("evidence_url", _("A public response needs its evidence: a link or a file."))
     elif kind in ActionKind.values and kind not in PUBLIC_ACTION_KINDS and not (summary.strip() or evidence_file):

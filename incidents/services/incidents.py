@@ -39,6 +39,7 @@ def log_incident(
     summary="",
     source_platform="",
     source_url="",
+    external_id="",
 ) -> Incident:
     """Log an incident with the obligations of its severity; deadlines already past are overdue at once.
 
@@ -53,7 +54,9 @@ def log_incident(
         occurred_at=occurred_at,
         now=now,
     )
-    check_lengths(errors, Incident, title=title, source_platform=source_platform, source_url=source_url)
+    check_lengths(
+        errors, Incident, title=title, source_platform=source_platform, source_url=source_url, external_id=external_id
+    )
     errors.raise_if_any()
     with transaction.atomic():
         incident = Incident.objects.create(
@@ -67,6 +70,7 @@ def log_incident(
             logged_by=actor,
             source_platform=source_platform,
             source_url=source_url,
+            external_id=external_id,
         )
         record_event(
             incident,

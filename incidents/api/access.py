@@ -1,0 +1,81 @@
+"""Who may see and do what: roles, and the department subtree a person works in.
+
+A person's scope is their department and every department under it. Auditors and administrators
+see everything. Objects outside a person's scope are left out of every queryset, so asking for one
+is a 404, the same answer as for an id that does not exist: their existence never leaks.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from incidents.models import Department, Role
+
+HUMAN_ROLES = frozenset({Role.DUTY_OFFICER, Role.LEADER, Role.AUDITOR, Role.ADMIN})
+SEES_EVERYTHING = frozenset({Role.AUDITOR, Role.ADMIN})
+
+
+def subtree_ids(department_id: int) -> frozenset[int]:
+    """``department_id`` and every department below it (the tree is small: one query, walked here)."""
+    children: dict[int | None, list[int]] = {}
+    for pk, parent_id in Department.objects.values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    found, todo = set(), [department_id]
+    while todo:
+        pk = todo.pop()
+        if pk not in found:
+            found.add(pk)
+            todo.extend(children.get(pk, ()))
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The person behind a request, with their roles and department scope worked out once."""
+
+    person: object
+    roles: frozenset[str]
+    department_ids: frozenset[int] | None  # None: every department
+
+    @classmethod
+    def of(cls, person) -> "Caller":
+        roles = frozenset(person.roles)
+        if person.is_superuser:
+            roles |= {Role.ADMIN}
+        if roles & SEES_EVERYTHING:
+            scope = None
+        elif person.department_id is None:
+            scope = frozenset()
+        else:
+            scope = subtree_ids(person.department_id)
+        return cls(person=person, roles=roles, department_ids=scope)
+
+    def has_any(self, roles) -> bool:
+        return bool(self.roles & set(roles))
+
+    def in_scope(self, department_id) -> bool:
+        return self.department_ids is None or department_id in self.department_ids
+
+    def scope_filter(self, department_field: str) -> Q:
+        """A filter keeping rows whose ``department_field`` is in scope."""
+        if self.department_ids is None:
+            return Q()
+        return Q(**{f"{department_field}__in": self.department_ids})
+
+    def writable_departments(self):
+        """Departments this caller may log incidents for: their subtree (administrators: all)."""
+        if Role.ADMIN in self.roles:
+            return Department.objects.all()
+        if not self.has_any({Role.DUTY_OFFICER, Role.INTEGRATION}) or self.person.department_id is None:
+            return Department.objects.none()
+        # An auditor who is also a duty officer reads everything but logs only for their own subtree.
+        return Department.objects.filter(pk__in=subtree_ids(self.person.department_id))
+
+
+def caller_of(request) -> Caller:
+    """The request's caller, computed once per request."""
+    caller = getattr(request, "_tracker_caller", None)
+    if caller is None or caller.person is not request.user:
+        caller = Caller.of(request.user)
+        request._tracker_caller = caller
+    return caller

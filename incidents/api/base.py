@@ -1,0 +1,36 @@
+"""What every API view here shares: scoped querysets, and the shell around a domain service."""
+
+from rest_framework import status
+from rest_framework.response import Response
+
+from .access import caller_of
+
+
+class ScopedQuerysetMixin:
+    """Lists and lookups keep to the caller's department subtree (``department_field`` says where)."""
+
+    department_field = "department"
+
+    def get_queryset(self):
+        return super().get_queryset().filter(caller_of(self.request).scope_filter(self.department_field))
+
+
+class ServiceShellMixin:
+    """Parse the body with an input serializer, hand it to a service, answer with a serializer.
+
+    Services raise Django's ``ValidationError`` for what the domain refuses; the exception handler
+    turns it into the same 400 by field as a serializer's own errors.
+    """
+
+    def valid(self, serializer_class, request) -> dict:
+        serializer = serializer_class(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def respond(self, serializer_class, instance, code=status.HTTP_200_OK) -> Response:
+        return Response(serializer_class(instance, context={"request": self.request}).data, code)
+
+    def paginated(self, queryset, serializer_class) -> Response:
+        page = self.paginate_queryset(queryset)
+        data = serializer_class(page, many=True, context={"request": self.request}).data
+        return self.get_paginated_response(data)

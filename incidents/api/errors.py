@@ -1,0 +1,40 @@
+"""Errors in the shapes API.md promises, whichever layer raised them."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler
+
+
+def tracker_exception_handler(exc, context):
+    """DRF's handler, plus the domain services' ``ValidationError`` as a 400 by field.
+
+    Services validate everything the domain knows (deadlines, states, evidence) and raise Django's
+    ``ValidationError`` with a message per field; the API shows them exactly as a form would.
+    """
+    if isinstance(exc, DjangoValidationError):
+        exc = ValidationError(as_field_errors(exc))
+    return exception_handler(exc, context)
+
+
+def as_field_errors(exc: DjangoValidationError) -> dict:
+    if not hasattr(exc, "error_dict"):
+        return {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
+    errors = {}
+    for field, messages in exc.message_dict.items():
+        errors[api_settings.NON_FIELD_ERRORS_KEY if field == "__all__" else field] = messages
+    return errors
+
+
+class DetailSerializer(serializers.Serializer):
+    """The body of 401, 403, 404, 405, 406, 415 and 429 answers."""
+
+    detail = serializers.CharField(help_text=_("What went wrong, in the caller's language."))
+
+
+class FieldErrorsSerializer(serializers.Serializer):
+    """The body of a 400: each field (or ``non_field_errors``) with its messages."""
+
+    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)

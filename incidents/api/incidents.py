@@ -1,0 +1,159 @@
+"""Incidents, their actions and timeline, and obligations (API.md, "Incidents")."""
+
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.views import APIView
+
+from incidents.models import Action, Incident, Obligation, Role
+from incidents.services.accountability import record_finding
+from incidents.services.actions import record_action
+from incidents.services.incidents import close, edit_details, log_incident, regrade
+from incidents.services.obligations import waive
+
+from . import serializers as s
+from .access import HUMAN_ROLES, caller_of
+from .base import ScopedQuerysetMixin, ServiceShellMixin
+from .filters import IncidentFilter, ObligationFilter
+from .permissions import RoleAllows
+
+WRITERS = {Role.DUTY_OFFICER, Role.ADMIN}
+
+
+class IncidentViewSet(
+    ScopedQuerysetMixin,
+    ServiceShellMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Duty officers log and handle incidents of their subtree; leaders read theirs; auditors read all."""
+
+    queryset = Incident.objects.prefetch_related(
+        Prefetch("obligations", queryset=Obligation.objects.prefetch_related("findings"))
+    )
+    serializer_class = s.IncidentSerializer
+    permission_classes = [RoleAllows]
+    roles = {
+        "list": HUMAN_ROLES,
+        "retrieve": HUMAN_ROLES,
+        "timeline": HUMAN_ROLES,
+        "actions": HUMAN_ROLES,  # recording one is checked in ``actions`` itself
+        "*": WRITERS,
+    }
+    filterset_class = IncidentFilter
+    ordering_fields = ["discovered_at", "logged_at", "id", "severity", "title"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(request=s.IncidentInput, responses={201: s.IncidentSerializer})
+    def create(self, request):
+        data = self.valid(s.IncidentInput, request)
+        incident = log_incident(**data, actor=request.user, now=timezone.now())
+        return self.incident_response(incident, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.IncidentChangeInput, responses={200: s.IncidentSerializer})
+    def partial_update(self, request, pk=None):
+        incident = self.get_object()
+        changes = self.valid(s.IncidentChangeInput, request)
+        incident = edit_details(incident, changes=changes, actor=request.user, now=timezone.now())
+        return self.incident_response(incident)
+
+    @extend_schema(request=s.RegradeInput, responses={200: s.IncidentSerializer})
+    @action(detail=True, methods=["post"])
+    def regrade(self, request, pk=None):
+        incident = self.get_object()
+        data = self.valid(s.RegradeInput, request)
+        regrade(incident, **data, actor=request.user, now=timezone.now())
+        return self.incident_response(incident)
+
+    @extend_schema(request=s.ReasonInput, responses={200: s.IncidentSerializer})
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        incident = self.get_object()
+        data = self.valid(s.ReasonInput, request)
+        close(incident, **data, actor=request.user, now=timezone.now())
+        return self.incident_response(incident)
+
+    @extend_schema(responses={200: s.TimelineEventSerializer(many=True)})
+    @action(detail=True, methods=["get"], filterset_class=None, ordering_fields=[])
+    def timeline(self, request, pk=None):
+        incident = self.get_object()
+        events = incident.timeline.select_related("actor").order_by("at", "pk")
+        return self.paginated(events, s.TimelineEventSerializer)
+
+    @extend_schema(methods=["GET"], responses={200: s.ActionSerializer(many=True)})
+    @extend_schema(methods=["POST"], request=s.ActionInput, responses={201: s.ActionSerializer})
+    @action(detail=True, methods=["get", "post"], filterset_class=None, ordering_fields=[])
+    def actions(self, request, pk=None):
+        incident = self.get_object()
+        if request.method == "GET":
+            return self.paginated(incident.actions.order_by("published_at", "pk"), s.ActionSerializer)
+        if not caller_of(request).has_any(WRITERS):
+            self.permission_denied(request)
+        data = self.valid(s.ActionInput, request)
+        recorded = record_action(incident, **data, actor=request.user, now=timezone.now())
+        return self.respond(s.ActionSerializer, recorded, status.HTTP_201_CREATED)
+
+    def incident_response(self, incident, code=status.HTTP_200_OK):
+        return self.respond(s.IncidentSerializer, self.queryset.get(pk=incident.pk), code)
+
+
+class ObligationViewSet(
+    ScopedQuerysetMixin,
+    ServiceShellMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Deadlines in the caller's scope; leaders waive them, auditors record findings on breaches."""
+
+    queryset = Obligation.objects.prefetch_related("findings")
+    serializer_class = s.ObligationSerializer
+    permission_classes = [RoleAllows]
+    roles = {
+        "list": HUMAN_ROLES,
+        "retrieve": HUMAN_ROLES,
+        "waive": {Role.LEADER, Role.ADMIN},
+        "accountability": {Role.AUDITOR, Role.ADMIN},
+    }
+    department_field = "incident__department"
+    filterset_class = ObligationFilter
+    ordering_fields = ["due_at", "id"]
+
+    @extend_schema(request=s.ReasonInput, responses={200: s.ObligationSerializer})
+    @action(detail=True, methods=["post"])
+    def waive(self, request, pk=None):
+        obligation = self.get_object()
+        data = self.valid(s.ReasonInput, request)
+        waive(obligation, **data, approver=request.user, now=timezone.now())
+        return self.respond(s.ObligationSerializer, self.get_queryset().get(pk=obligation.pk))
+
+    @extend_schema(request=s.FindingInput, responses={201: s.FindingSerializer})
+    @action(detail=True, methods=["post"])
+    def accountability(self, request, pk=None):
+        obligation = self.get_object()
+        data = self.valid(s.FindingInput, request)
+        finding = record_finding(obligation, **data, actor=request.user, now=timezone.now())
+        return self.respond(s.FindingSerializer, finding, status.HTTP_201_CREATED)
+
+
+class EvidenceView(APIView):
+    """An action's evidence file, for those who may read its incident; never served publicly."""
+
+    permission_classes = [RoleAllows]
+    roles = {"get": HUMAN_ROLES}
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request, pk):
+        actions = Action.objects.filter(caller_of(request).scope_filter("incident__department"))
+        recorded = get_object_or_404(actions, pk=pk)
+        if not recorded.evidence_file:
+            raise Http404
+        return FileResponse(recorded.evidence_file.open("rb"), as_attachment=True)

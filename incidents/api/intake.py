@@ -1,0 +1,32 @@
+"""Intake from monitoring systems (API.md, "Intake from monitoring systems")."""
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.views import APIView
+
+from incidents.models import Role
+from incidents.services.intake import ingest_incident
+
+from . import serializers as s
+from .base import ServiceShellMixin
+from .incidents import IncidentViewSet
+from .permissions import RoleAllows
+
+
+class IngestView(ServiceShellMixin, APIView):
+    """An incident reported by a monitoring system: 201 the first time, 200 with it ever after."""
+
+    permission_classes = [RoleAllows]
+    roles = {"post": {Role.INTEGRATION, Role.ADMIN}}
+
+    @extend_schema(
+        request=s.IngestInput,
+        responses={201: s.IncidentSerializer, 200: s.IncidentSerializer},
+        description="The same external_id from the same account never makes a second incident.",
+    )
+    def post(self, request):
+        data = self.valid(s.IngestInput, request)
+        incident, created = ingest_incident(account=request.user, now=timezone.now(), **data)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return self.respond(s.IncidentSerializer, IncidentViewSet.queryset.get(pk=incident.pk), code)

@@ -1,0 +1,125 @@
+"""Departments and people (administrators manage them; others read their own subtree)."""
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from rest_framework import mixins, serializers, viewsets
+
+from incidents.models import Department, Person, Role
+from incidents.services.people import set_roles
+
+from .access import HUMAN_ROLES
+from .base import ScopedQuerysetMixin
+from .errors import as_field_errors
+from .permissions import RoleAllows
+
+ADMINS = {Role.ADMIN}
+
+
+class DepartmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Department
+        fields = [
+            "id",
+            "name",
+            "code",
+            "parent",
+            "is_government",
+            "principal_leader",
+            "responsible_leader",
+            "supervising_office",
+            "publicity_department",
+        ]
+
+    def validate(self, attrs):
+        """The model's own rules (a department never under itself), checked on what the result would be."""
+        candidate = Department(**{**self.current_values(), **attrs})
+        try:
+            candidate.clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(as_field_errors(exc)) from exc
+        return attrs
+
+    def current_values(self) -> dict:
+        if self.instance is None:
+            return {}
+        return {"pk": self.instance.pk, "parent": self.instance.parent}
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), required=False)
+
+    class Meta:
+        model = Person
+        fields = ["id", "username", "display_name", "password", "roles", "department", "email", "phone"]
+        extra_kwargs = {"department": {"required": True, "allow_null": False}}
+
+    def validate(self, attrs):
+        password = attrs.get("password")
+        if self.instance is None and not password:
+            raise serializers.ValidationError({"password": [self.fields["password"].error_messages["required"]]})
+        if password:
+            person = Person(**{k: v for k, v in attrs.items() if k not in ("password", "roles")})
+            if self.instance is not None:
+                person = self.instance
+            try:
+                validate_password(password, person)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"password": exc.messages}) from exc
+        return attrs
+
+    @transaction.atomic
+    def create(self, validated_data):
+        roles = validated_data.pop("roles", [])
+        person = Person.objects.create_user(**validated_data)
+        set_roles(person, roles)
+        return person
+
+    @transaction.atomic
+    def update(self, person, validated_data):
+        roles = validated_data.pop("roles", None)
+        password = validated_data.pop("password", None)
+        for field, value in validated_data.items():
+            setattr(person, field, value)
+        if password:
+            person.set_password(password)
+        person.save()
+        if roles is not None:
+            set_roles(person, roles)
+        return person
+
+
+class DepartmentViewSet(
+    ScopedQuerysetMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = Department.objects.all()
+    serializer_class = DepartmentSerializer
+    permission_classes = [RoleAllows]
+    roles = {"list": HUMAN_ROLES, "retrieve": HUMAN_ROLES, "*": ADMINS}
+    department_field = "pk"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    ordering_fields = ["code", "name", "id"]
+    search_fields = ["name", "code"]
+
+
+class PersonViewSet(
+    ScopedQuerysetMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = Person.objects.prefetch_related("groups")
+    serializer_class = PersonSerializer
+    permission_classes = [RoleAllows]
+    roles = {"list": HUMAN_ROLES, "retrieve": HUMAN_ROLES, "*": ADMINS}
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    ordering_fields = ["username", "id"]
+    filterset_fields = ["department"]

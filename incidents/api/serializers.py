@@ -1,0 +1,183 @@
+"""What incidents, obligations, actions and timeline events look like in the API, and what it accepts."""
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from incidents.models import (
+    AccountabilityFinding,
+    Action,
+    ActionKind,
+    Incident,
+    Obligation,
+    Severity,
+    TimelineEvent,
+)
+from incidents.services.incidents import EDITABLE_DETAILS
+
+from .access import caller_of
+
+
+class FindingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AccountabilityFinding
+        fields = ["id", "kind", "note", "decided_on", "recorded_by", "recorded_at"]
+        read_only_fields = ["recorded_by", "recorded_at"]
+
+
+class ObligationSerializer(serializers.ModelSerializer):
+    accountability = FindingSerializer(source="findings", many=True, read_only=True)
+
+    class Meta:
+        model = Obligation
+        fields = [
+            "id",
+            "incident",
+            "kind",
+            "clock_started_at",
+            "due_at",
+            "provisional",
+            "state",
+            "met_at",
+            "met_by",
+            "waived_at",
+            "waived_reason",
+            "waived_by",
+            "accountability",
+        ]
+        read_only_fields = fields
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    clock_started_at = serializers.DateTimeField(read_only=True)
+    obligations = ObligationSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "title",
+            "summary",
+            "severity",
+            "department",
+            "occurred_at",
+            "discovered_at",
+            "clock_started_at",
+            "logged_at",
+            "logged_by",
+            "source_platform",
+            "source_url",
+            "external_id",
+            "state",
+            "closed_at",
+            "close_reason",
+            "obligations",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class WritableDepartmentField(serializers.PrimaryKeyRelatedField):
+    """A department the caller may log incidents for; any other id gets the answer a missing one gets."""
+
+    def get_queryset(self):
+        return caller_of(self.context["request"]).writable_departments()
+
+
+class IncidentInput(serializers.Serializer):
+    """What logging an incident takes; the department must be one the caller may log for."""
+
+    title = serializers.CharField(max_length=200)
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    discovered_at = serializers.DateTimeField()
+    occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    department = WritableDepartmentField()
+    source_platform = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    source_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class IngestInput(IncidentInput):
+    external_id = serializers.CharField(max_length=100)
+
+
+class IncidentChangeInput(serializers.Serializer):
+    """Details that can be corrected; anything else is refused by name rather than silently ignored."""
+
+    title = serializers.CharField(max_length=200, required=False)
+    summary = serializers.CharField(required=False, allow_blank=True)
+    source_platform = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    source_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+
+    def validate(self, attrs):
+        fixed = sorted(set(self.initial_data) - set(EDITABLE_DETAILS))
+        if fixed:
+            message = _("Only the title, summary and source can be changed; severity changes by regrading.")
+            raise serializers.ValidationError({field: [message] for field in fixed})
+        return attrs
+
+
+class ActionSerializer(serializers.ModelSerializer):
+    evidence_file = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Action
+        fields = [
+            "id",
+            "incident",
+            "kind",
+            "channel",
+            "published_at",
+            "evidence_url",
+            "evidence_file",
+            "summary",
+            "recorded_by",
+            "recorded_at",
+        ]
+        read_only_fields = fields
+
+    def get_evidence_file(self, action) -> str | None:
+        """Where the file can be downloaded (by those who may read the incident), or null."""
+        if not action.evidence_file:
+            return None
+        path = reverse("api:action-evidence", args=[action.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class ActionInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ActionKind.choices)
+    channel = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    published_at = serializers.DateTimeField()
+    evidence_url = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    evidence_file = serializers.FileField(required=False, allow_null=True, default=None)
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TimelineEventSerializer(serializers.ModelSerializer):
+    actor_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TimelineEvent
+        fields = ["id", "at", "actor", "actor_name", "kind", "obligation", "detail"]
+        read_only_fields = fields
+
+    def get_actor_name(self, event) -> str:
+        return str(event.actor) if event.actor else ""
+
+
+class RegradeInput(serializers.Serializer):
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    reason = serializers.CharField()
+
+
+class ReasonInput(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class FindingInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=AccountabilityFinding.Kind.choices)
+    note = serializers.CharField()
+    decided_on = serializers.DateField()

@@ -1,0 +1,23 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from .auth import SessionView, TokenView
+from .calendar import CalendarYearView
+from .incidents import EvidenceView, IncidentViewSet, ObligationViewSet
+from .intake import IngestView
+from .organisation import DepartmentViewSet, PersonViewSet
+
+router = SimpleRouter()
+router.register("departments", DepartmentViewSet, basename="department")
+router.register("people", PersonViewSet, basename="person")
+router.register("incidents", IncidentViewSet, basename="incident")
+router.register("obligations", ObligationViewSet, basename="obligation")
+
+urlpatterns = [
+    *router.urls,
+    path("actions/<int:pk>/evidence/", EvidenceView.as_view(), name="action-evidence"),
+    path("calendar/<int:year>/", CalendarYearView.as_view(), name="calendar-year"),
+    path("ingest/", IngestView.as_view(), name="ingest"),
+    path("auth/token/", TokenView.as_view(), name="auth-token"),
+    path("auth/session/", SessionView.as_view(), name="auth-session"),
+]

@@ -1,0 +1,1 @@
+"""Compliance reporting for auditors (RULES.md, "Compliance figures auditors need")."""

@@ -1,0 +1,122 @@
+"""The compliance figures of RULES.md for a report scope, each computed by aggregate queries.
+
+Definitions (docs/decisions.md, "Compliance figures"):
+- response rate: incidents with at least one public response, over incidents;
+- time to first public response: from the event clock start to the first public response's
+  publication; median and 90th percentile (nearest rank) over the incidents that have one, and the
+  shares within 5, 24 and 48 hours over *all* incidents (one with no response is within nothing),
+  which is how the 人民网 benchmark counts;
+- on-time rate per obligation: met on time, over the obligations that are decided: met (on time or
+  late) or past their deadline. Waived ones are counted apart; ones still running are not judged;
+- breaches: obligations met late or still open past their deadline;
+- logging delay: discovery to logging.
+"""
+
+from datetime import timedelta
+
+from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Q
+
+from incidents.models import AccountabilityFinding, Obligation, ObligationKind
+
+from .scope import ReportScope, with_first_response
+from .stats import duration_stats
+
+RESPONSE_WINDOWS_HOURS = (5, 24, 48)
+
+
+def share(part: int, whole: int) -> float | None:
+    return None if whole == 0 else round(part / whole, 4)
+
+
+def breached(now) -> Q:
+    """Obligations met late, or still open once their deadline passed (the pass may lag by seconds)."""
+    return Q(state__in=[Obligation.State.OVERDUE, Obligation.State.MET_LATE]) | Q(
+        state=Obligation.State.PENDING, due_at__lte=now
+    )
+
+
+def response_figures(incidents) -> dict:
+    annotated = with_first_response(incidents)
+    windows = {
+        f"within_{hours}h": Count(
+            "pk",
+            filter=Q(
+                first_public_at__lte=ExpressionWrapper(
+                    F("clock_start") + timedelta(hours=hours), output_field=DateTimeField()
+                )
+            ),
+        )
+        for hours in RESPONSE_WINDOWS_HOURS
+    }
+    counts = annotated.aggregate(
+        incidents=Count("pk"), responded=Count("pk", filter=Q(first_public_at__isnull=False)), **windows
+    )
+    total = counts["incidents"]
+    first_response = duration_stats(annotated, "first_public_at", "clock_start")
+    for hours in RESPONSE_WINDOWS_HOURS:
+        within = counts[f"within_{hours}h"]
+        first_response[f"within_{hours}h"] = {"count": within, "share": share(within, total)}
+    return {
+        "incidents": total,
+        "responded": counts["responded"],
+        "response_rate": share(counts["responded"], total),
+        "first_response": first_response,
+    }
+
+
+def obligation_figures(incidents, now) -> list[dict]:
+    """One row per obligation kind, in the order of RULES.md."""
+    obligations = Obligation.objects.filter(incident__in=incidents)
+    state = Obligation.State
+    rows = obligations.values("kind").annotate(
+        met_on_time=Count("pk", filter=Q(state=state.MET)),
+        met_late=Count("pk", filter=Q(state=state.MET_LATE)),
+        overdue=Count("pk", filter=Q(state__in=Obligation.OPEN_STATES, due_at__lte=now)),
+        running=Count("pk", filter=Q(state__in=Obligation.OPEN_STATES, due_at__gt=now)),
+        waived=Count("pk", filter=Q(state=state.WAIVED)),
+    )
+    by_kind = {row["kind"]: row for row in rows}
+    figures = []
+    for kind in ObligationKind.values:
+        row = by_kind.get(kind)
+        if row is None:
+            continue
+        decided = row["met_on_time"] + row["met_late"] + row["overdue"]
+        figures.append(
+            {
+                "kind": kind,
+                "decided": decided,
+                "met_on_time": row["met_on_time"],
+                "met_late": row["met_late"],
+                "overdue": row["overdue"],
+                "running": row["running"],
+                "waived": row["waived"],
+                "on_time_rate": share(row["met_on_time"], decided),
+            }
+        )
+    return figures
+
+
+def accountability_figures(incidents, now) -> dict:
+    obligations = Obligation.objects.filter(incident__in=incidents)
+    findings = AccountabilityFinding.objects.filter(obligation__incident__in=incidents)
+    by_kind = dict(findings.values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
+    return {
+        "breach_count": obligations.filter(breached(now)).count(),
+        "waived": obligations.filter(state=Obligation.State.WAIVED).count(),
+        "findings": {kind: by_kind.get(kind, 0) for kind in AccountabilityFinding.Kind.values},
+    }
+
+
+def compliance_figures(scope: ReportScope, now, visible=None) -> dict:
+    """Every figure of the report for ``scope``, as of ``now`` (deadlines still running are not judged)."""
+    incidents = scope.incidents(visible)
+    return {
+        "start": scope.start,
+        "end": scope.end,
+        "severity": scope.severity,
+        **response_figures(incidents),
+        "obligations": obligation_figures(incidents, now),
+        **accountability_figures(incidents, now),
+        "logging_delay": duration_stats(incidents, "logged_at", "discovered_at"),
+    }

@@ -1,0 +1,157 @@
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+
+from incidents.api.serializers import FindingSerializer
+from incidents.models import Department, Obligation, ObligationKind, Severity
+
+from ..breaches import late_by_seconds
+from ..models import Notification
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = [
+            "id",
+            "incident",
+            "obligation",
+            "step",
+            "recipient",
+            "channel",
+            "status",
+            "attempts",
+            "created_at",
+            "sent_at",
+            "acknowledged_at",
+            "error",
+            "fallback_for",
+        ]
+        read_only_fields = fields
+
+
+class ToldSerializer(serializers.ModelSerializer):
+    """One escalation notification of a breach: who was told, at which step, how and when."""
+
+    recipient_name = serializers.CharField(source="recipient.__str__", read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = [
+            "step",
+            "recipient",
+            "recipient_name",
+            "channel",
+            "status",
+            "created_at",
+            "sent_at",
+            "acknowledged_at",
+        ]
+        read_only_fields = fields
+
+
+class BreachSerializer(serializers.ModelSerializer):
+    obligation = serializers.IntegerField(source="pk", read_only=True)
+    incident_title = serializers.CharField(source="incident.title", read_only=True)
+    department = serializers.IntegerField(source="incident.department_id", read_only=True)
+    department_name = serializers.CharField(source="incident.department.name", read_only=True)
+    late_by_seconds = serializers.SerializerMethodField()
+    escalated_to = ToldSerializer(source="notifications", many=True, read_only=True)
+    accountability = FindingSerializer(source="findings", many=True, read_only=True)
+
+    class Meta:
+        model = Obligation
+        fields = [
+            "obligation",
+            "incident",
+            "incident_title",
+            "department",
+            "department_name",
+            "kind",
+            "state",
+            "due_at",
+            "met_at",
+            "late_by_seconds",
+            "escalated_to",
+            "accountability",
+        ]
+        read_only_fields = fields
+
+    def get_late_by_seconds(self, obligation) -> int:
+        return late_by_seconds(obligation, self.context.get("now") or timezone.now())
+
+
+class ReportQuery(serializers.Serializer):
+    """The scope of a report: Beijing dates (inclusive), and optionally a department and a severity."""
+
+    start = serializers.DateField()
+    end = serializers.DateField()
+    department = serializers.IntegerField(required=False, min_value=1)
+    include_children = serializers.BooleanField(required=False, default=True)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    format = serializers.ChoiceField(choices=["json", "csv", "xlsx"], required=False, default="json")
+
+    def validate_department(self, value):
+        if not Department.objects.filter(pk=value).exists():
+            raise serializers.ValidationError(_("No department has this id."))
+        return value
+
+    def validate(self, attrs):
+        if attrs["end"] < attrs["start"]:
+            raise serializers.ValidationError({"end": [_("The end date is before the start date.")]})
+        return attrs
+
+
+class DurationFiguresSerializer(serializers.Serializer):
+    median_seconds = serializers.IntegerField(allow_null=True)
+    p90_seconds = serializers.IntegerField(allow_null=True)
+    max_seconds = serializers.IntegerField(allow_null=True)
+
+
+class ShareSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    share = serializers.FloatField(allow_null=True, help_text="count / incidents in scope, 0–1; null with none")
+
+
+class FirstResponseSerializer(DurationFiguresSerializer):
+    within_5h = ShareSerializer()
+    within_24h = ShareSerializer()
+    within_48h = ShareSerializer()
+
+
+class ObligationFiguresSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ObligationKind.choices)
+    decided = serializers.IntegerField(help_text="met, met late, or past the deadline; the on-time rate's base")
+    met_on_time = serializers.IntegerField()
+    met_late = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    running = serializers.IntegerField(help_text="open and not yet due: not judged")
+    waived = serializers.IntegerField()
+    on_time_rate = serializers.FloatField(allow_null=True)
+
+
+class FindingCountsSerializer(serializers.Serializer):
+    criticism = serializers.IntegerField()
+    interview = serializers.IntegerField()
+    exemption = serializers.IntegerField()
+
+
+class ComplianceReportSerializer(serializers.Serializer):
+    """The figures of RULES.md ("Compliance figures auditors need") for one scope."""
+
+    start = serializers.DateField()
+    end = serializers.DateField()
+    department = serializers.IntegerField(allow_null=True)
+    include_children = serializers.BooleanField()
+    severity = serializers.ChoiceField(choices=Severity.choices, allow_null=True)
+    incidents = serializers.IntegerField()
+    responded = serializers.IntegerField()
+    response_rate = serializers.FloatField(allow_null=True)
+    first_response = FirstResponseSerializer()
+    obligations = ObligationFiguresSerializer(many=True)
+    breach_count = serializers.IntegerField()
+    waived = serializers.IntegerField()
+    findings = FindingCountsSerializer()
+    logging_delay = DurationFiguresSerializer()
+    breaches = BreachSerializer(many=True, help_text="The latest breaches, at most 100; all at /reports/breaches/")
+    breaches_complete = serializers.BooleanField()

@@ -1,0 +1,147 @@
+"""The inbox and acknowledgement (API.md, "Notifications") and the reports (API.md, "Reports")."""
+
+import io
+
+import django_filters as filters
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import ListAPIView
+from rest_framework.views import APIView
+
+from incidents.api.access import HUMAN_ROLES, caller_of, subtree_ids
+from incidents.api.base import ServiceShellMixin
+from incidents.api.permissions import RoleAllows
+from incidents.models import Role
+from incidents.reports.compliance import compliance_figures
+from incidents.reports.ledger import csv_lines, xlsx_workbook
+from incidents.reports.scope import ReportScope
+
+from ..acknowledgement import acknowledge
+from ..breaches import breaches
+from ..models import Notification
+from .serializers import BreachSerializer, ComplianceReportSerializer, NotificationSerializer, ReportQuery
+
+REPORT_READERS = {Role.AUDITOR, Role.ADMIN}
+BREACHES_IN_REPORT = 100
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class NotificationFilter(filters.FilterSet):
+    class Meta:
+        model = Notification
+        fields = ["incident", "obligation", "recipient", "status"]
+
+
+class NotificationViewSet(ServiceShellMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A person's own notifications; auditors and administrators see everyone's."""
+
+    queryset = Notification.objects.all()
+    serializer_class = NotificationSerializer
+    permission_classes = [RoleAllows]
+    roles = {"*": HUMAN_ROLES}
+    filterset_class = NotificationFilter
+    ordering_fields = ["created_at", "id"]
+
+    def get_queryset(self):
+        caller = caller_of(self.request)
+        if caller.department_ids is None:  # auditors and administrators
+            return super().get_queryset()
+        return super().get_queryset().filter(recipient=self.request.user)
+
+    @extend_schema(request=None, responses={200: NotificationSerializer})
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        notification = self.get_object()
+        if notification.recipient_id != request.user.pk:
+            raise PermissionDenied(_("Only the recipient can acknowledge a notification."))
+        acknowledge(notification, request.user, timezone.now())
+        return self.respond(NotificationSerializer, notification)
+
+
+class ReportScopeMixin(ServiceShellMixin):
+    """Reads the report's query (start, end, department, include_children, severity)."""
+
+    permission_classes = [RoleAllows]
+    roles = {"get": REPORT_READERS}
+
+    def report_query(self) -> dict:
+        query = ReportQuery(data=self.request.query_params, context={"request": self.request})
+        query.is_valid(raise_exception=True)
+        return query.validated_data
+
+    def incidents_in_scope(self, query):
+        department = query.get("department")
+        if department is None:
+            ids = None
+        elif query["include_children"]:
+            ids = subtree_ids(department)
+        else:
+            ids = frozenset({department})
+        scope = ReportScope(query["start"], query["end"], department_ids=ids, severity=query.get("severity"))
+        return scope, scope.incidents(caller_of(self.request).scope_filter("department"))
+
+
+class ComplianceReportView(ReportScopeMixin, APIView):
+    @extend_schema(
+        parameters=[ReportQuery],
+        responses={
+            200: OpenApiResponse(ComplianceReportSerializer, description="JSON; with format=csv or xlsx, the ledger"),
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, XLSX): OpenApiTypes.BINARY,
+        },
+    )
+    def get(self, request):
+        query = self.report_query()
+        scope, incidents = self.incidents_in_scope(query)
+        now = timezone.now()
+        if query["format"] == "csv":
+            return self.csv_ledger(scope, incidents, now)
+        if query["format"] == "xlsx":
+            return self.xlsx_ledger(scope, incidents, now)
+        figures = compliance_figures(scope, now, caller_of(request).scope_filter("department"))
+        listed = list(breaches(incidents, now)[: BREACHES_IN_REPORT + 1])
+        report = {
+            **figures,
+            "department": query.get("department"),
+            "include_children": query["include_children"],
+            "breaches": listed[:BREACHES_IN_REPORT],
+            "breaches_complete": len(listed) <= BREACHES_IN_REPORT,
+        }
+        return self.respond(ComplianceReportSerializer, report)
+
+    @staticmethod
+    def filename(scope, extension) -> str:
+        return f"ledger-{scope.start:%Y%m%d}-{scope.end:%Y%m%d}.{extension}"
+
+    def csv_ledger(self, scope, incidents, now):
+        response = StreamingHttpResponse(csv_lines(incidents, now), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{self.filename(scope, "csv")}"'
+        return response
+
+    def xlsx_ledger(self, scope, incidents, now):
+        buffer = io.BytesIO()
+        xlsx_workbook(incidents, now).save(buffer)
+        response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+        response["Content-Disposition"] = f'attachment; filename="{self.filename(scope, "xlsx")}"'
+        return response
+
+
+class BreachListView(ReportScopeMixin, ListAPIView):
+    """Every breach in a report's scope, latest deadline first, with who was told when."""
+
+    serializer_class = BreachSerializer
+    filter_backends = []
+
+    @extend_schema(parameters=[ReportQuery])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        _scope, incidents = self.incidents_in_scope(self.report_query())
+        return breaches(incidents, timezone.now())

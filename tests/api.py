@@ -1,0 +1,12 @@
+"""Helpers for API tests: a client signed in with a person's token."""
+
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+
+def client_for(person, language=None) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=person)[0].key}")
+    if language:
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+    return client
