@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 
 from incidents.models import Obligation, ObligationKind
@@ -23,21 +24,21 @@ BOM = "\ufeff"
 
 def headings() -> list[str]:
     return [
-        _("No."),
-        _("Title"),
-        _("Responsible department"),
-        _("Severity"),
-        _("State"),
-        _("Occurred at"),
-        _("Discovered at"),
-        _("Logged at"),
-        _("Logging delay (minutes)"),
-        _("First public response at"),
-        _("Time to first public response (hours)"),
+        pgettext("ledger heading", "No."),
+        pgettext("ledger heading", "Title"),
+        pgettext("ledger heading", "Responsible department"),
+        pgettext("ledger heading", "Severity"),
+        pgettext("ledger heading", "State"),
+        pgettext("ledger heading", "Occurred at"),
+        pgettext("ledger heading", "Discovered at"),
+        pgettext("ledger heading", "Logged at"),
+        pgettext("ledger heading", "Logging delay (minutes)"),
+        pgettext("ledger heading", "First public response at"),
+        pgettext("ledger heading", "Time to first public response (hours)"),
         *[str(label) for label in ObligationKind.labels],
-        _("Accountability"),
-        _("Source platform"),
-        _("Source link"),
+        pgettext("ledger heading", "Accountability"),
+        pgettext("ledger heading", "Source platform"),
+        pgettext("ledger heading", "Source link"),
     ]
 
 
