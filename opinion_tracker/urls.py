@@ -15,3 +15,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]
+
+handler404 = "incidents.api.errors.not_found"
+handler500 = "incidents.api.errors.server_error"

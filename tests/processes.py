@@ -103,6 +103,15 @@ class Processes:
             self.log_dir / "beat-schedule",
         )
 
-    def gunicorn(self, port: int) -> None:
-        self.start("gunicorn", BIN / "gunicorn", "opinion_tracker.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", 2)
+    def gunicorn(self, port: int, *options) -> None:
+        self.start(
+            "gunicorn",
+            BIN / "gunicorn",
+            "opinion_tracker.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            2,
+            *options,
+        )
         wait_for(lambda: answers(port), "gunicorn to listen")

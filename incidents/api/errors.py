@@ -1,7 +1,9 @@
 """Errors in the shapes API.md promises, whichever layer raised them."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
@@ -38,3 +40,16 @@ class FieldErrorsSerializer(serializers.Serializer):
     """The body of a 400: each field (or ``non_field_errors``) with its messages."""
 
     non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+def not_found(request, exception):
+    """Django's 404 for a URL that matches no route: JSON under /api/, as the schema promises."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(_("Not found."))}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(_("Server error."))}, status=500)
+    return defaults.server_error(request)

@@ -2,6 +2,7 @@
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from rest_framework import mixins, serializers, viewsets
 
@@ -49,11 +50,22 @@ class DepartmentSerializer(serializers.ModelSerializer):
 class PersonSerializer(serializers.ModelSerializer):
     password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
     roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), required=False)
+    # Checked in validate_email rather than by EmailValidator, which would document every answer's
+    # email as an address although people without one have "".
+    email = serializers.CharField(required=False, allow_blank=True, max_length=254)
 
     class Meta:
         model = Person
         fields = ["id", "username", "display_name", "password", "roles", "department", "email", "phone"]
         extra_kwargs = {"department": {"required": True, "allow_null": False}}
+
+    def validate_email(self, value):
+        if value:
+            try:
+                validate_email(value)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.messages) from exc
+        return value
 
     def validate(self, attrs):
         password = attrs.get("password")

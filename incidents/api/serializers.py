@@ -52,6 +52,7 @@ class ObligationSerializer(serializers.ModelSerializer):
 
 class IncidentSerializer(serializers.ModelSerializer):
     clock_started_at = serializers.DateTimeField(read_only=True)
+    source_url = serializers.CharField(read_only=True, help_text="A link, or empty.")
     obligations = ObligationSerializer(many=True, read_only=True)
 
     class Meta:
@@ -120,6 +121,7 @@ class IncidentChangeInput(serializers.Serializer):
 
 
 class ActionSerializer(serializers.ModelSerializer):
+    evidence_url = serializers.CharField(read_only=True, help_text="A link, or empty.")
     evidence_file = serializers.SerializerMethodField()
 
     class Meta:
