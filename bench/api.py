@@ -1,14 +1,15 @@
 """Benchmark of the REST API on PostgreSQL, served by gunicorn (not a test; results go in docs/benchmarks.md).
 
-    .venv/bin/python bench/api.py [--incidents N] [--clients C] [--workers W] [--explain]
+    .venv/bin/python bench/api.py [--incidents N] [--clients 1,8] [--workers W] [--requests R] [--explain]
 
 Uses its own database, ``opinion_tracker_bench_api`` on 127.0.0.1 (made when missing, and dropped and
 made again only when it holds a data set of another size), so it never touches a database in use.
 - data: ``N`` incidents (1,000,000 by default) discovered over the five years up to now, in a city
   government of 30 departments and 17 sub-departments, each with the obligations of its severity, its
   public responses and its "logged" timeline event, written by INSERT … SELECT; kept between runs.
-- load: gunicorn on 127.0.0.1 driven by ``C`` client threads: p50/p95 and requests/s of a duty officer's
-  list of open incidents (their department and its sub-departments), an incident's detail, and logging one.
+- load: gunicorn on 127.0.0.1 driven by one client, then by eight at once (threads): p50/p95 and requests/s
+  of a duty officer's list of open incidents (their department and its sub-departments), an incident's
+  detail, and logging one. One client gives the time a request takes; eight, what queueing adds to it.
 - report: an auditor's compliance report for the last full calendar year (about a fifth of the data set)
   over HTTP, and the same figures computed in-process, to tell the database's time from the HTTP layer's.
 """
@@ -45,6 +46,7 @@ import django  # noqa: E402  (the environment above must be set first)
 django.setup()
 
 import requests  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -55,6 +57,7 @@ from incidents.reports.compliance import compliance_figures  # noqa: E402
 from incidents.reports.scope import ReportScope  # noqa: E402
 from incidents.services.calendar import BEIJING  # noqa: E402
 from incidents.services.people import set_roles  # noqa: E402
+from notifications.breaches import breaches  # noqa: E402
 
 # A city government: (code, name, weight, sub-departments). The weight is a department's share of the
 # incidents (the police, health, housing and the city managers see far more than the statistics office).
@@ -487,9 +490,8 @@ def measure(name, base, token, calls, clients, expected, warm_up=50):
     )
 
 
-def load(base, duty_token, subtree, clients, requests_per_endpoint):
+def load(base, duty_token, subtree, clients, requests_per_endpoint, rng):
     """The duty officer's three calls: the list of open incidents, an incident, logging one."""
-    rng = random.Random(2026)
     total = requests_per_endpoint + 50
     department = Department.objects.get(code=DUTY_DEPARTMENT).pk
     listing = f"/api/v1/incidents/?department={department}&include_children=true&state=open"
@@ -513,6 +515,11 @@ def load(base, duty_token, subtree, clients, requests_per_endpoint):
     measure("list (open, department subtree)", base, duty_token, [("GET", listing, None)] * total, clients, 200)
     measure("detail", base, duty_token, detail, clients, 200)
     measure("create", base, duty_token, create, clients, 201)
+
+
+def breaches_in_report(scope, now):
+    """The report's list of breaches, as the view reads it (the first 101, with their notifications)."""
+    return list(breaches(scope.incidents(), now)[:101])
 
 
 class Statements:
@@ -566,6 +573,12 @@ def report(base, auditor_token, year, runs, explain):
     )
     for ms, sql, _params in statements.slowest(len(statements.timed)):
         print(f"  {ms:7.0f} ms  {sql[:160]}…")
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        breaches_in_report(scope, timezone.now())
+        times.append(time.perf_counter() - started)
+    print(f"breaches list (first 101) in-process: median {statistics.median(times):.2f} s of {runs}")
     if explain:
         for _ms, sql, params in statements.slowest(2):
             with connection.cursor() as cursor:
@@ -577,13 +590,14 @@ def report(base, auditor_token, year, runs, explain):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=1_000_000)
-    parser.add_argument("--clients", type=int, default=8, help="concurrent client threads")
+    parser.add_argument("--clients", default="1,8", help="concurrent client threads, one load run for each")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--requests", type=int, default=500, help="measured requests per endpoint")
     parser.add_argument("--runs", type=int, default=5, help="timed runs of the compliance report")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the report's two slowest queries")
     args = parser.parse_args()
 
+    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
     started = time.perf_counter()
     if prepare(args.incidents):
         seconds = generate(args.incidents)
@@ -604,9 +618,13 @@ def main():
     auditor_token = person("bench-auditor", Department.objects.get(code="gov"), Role.AUDITOR)
     connection.close()  # gunicorn's workers have their own connections
 
+    rng = random.Random(2026)
+    print(f"gunicorn: {args.workers} workers, CONN_MAX_AGE={settings.DATABASES['default']['CONN_MAX_AGE']}")
     with gunicorn(args.workers) as base:
-        load(base, duty_token, subtree, args.clients, args.requests)
+        for clients in map(int, args.clients.split(",")):
+            load(base, duty_token, subtree, clients, args.requests, rng)
         report(base, auditor_token, timezone.localdate().year - 1, args.runs, args.explain)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

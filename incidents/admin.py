@@ -12,6 +12,7 @@ from django.db import models
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -137,9 +138,19 @@ class ObligationInline(ReadOnlyInline):
     fk_name = "incident"
 
 
+@admin.display(description=_("evidence file"))
+def evidence_link(action):
+    """Evidence is served only through the API, which checks who may read the incident; never from /media/."""
+    if not action.evidence_file:
+        return "-"
+    return format_html(
+        '<a href="{}">{}</a>', reverse("api:action-evidence", args=[action.pk]), action.evidence_file.name
+    )
+
+
 class ActionInline(ReadOnlyInline):
     model = Action
-    fields = ["kind", "channel", "published_at", "evidence_url", "evidence_file", "summary", "recorded_by"]
+    fields = ["kind", "channel", "published_at", "evidence_url", evidence_link, "summary", "recorded_by"]
     readonly_fields = fields
 
 
@@ -277,8 +288,12 @@ class ActionAdmin(TrackerAdmin):
     autocomplete_fields = ["incident"]
     form = ActionAddForm
 
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj) if obj else ActionAddForm.Meta.fields
+
     def get_readonly_fields(self, request, obj=None):
-        return [*ActionAddForm.Meta.fields, "recorded_by", "recorded_at"] if obj else []
+        shown = [evidence_link if field == "evidence_file" else field for field in ActionAddForm.Meta.fields]
+        return [*shown, "recorded_by", "recorded_at"] if obj else []
 
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request)

@@ -2,11 +2,15 @@
 
 import pytest
 from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import CalendarYear, Incident
+from incidents.services.actions import record_action
 from notifications.models import EscalationPolicy
+
+from .conftest import beijing
 
 
 def registered_models():
@@ -167,3 +171,20 @@ def test_a_government_sets_its_own_escalation_ladder_in_the_admin(admin_client, 
         ["principal_leader", "responsible_leader"],
         ["in_app", "email"],
     )
+
+
+def test_evidence_is_linked_through_the_api_and_not_served_from_media(admin_client, org, log, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    discovered = beijing(2026, 3, 1, 9, 0)
+    incident = log(discovered_at=discovered)
+    action = record_action(
+        incident,
+        kind="statement",
+        published_at=discovered,
+        evidence_file=SimpleUploadedFile("通报.pdf", b"%PDF-1.4\n"),
+        now=discovered,
+    )
+    page = admin_client.get(f"/admin/incidents/action/{action.pk}/change/").content.decode()
+    assert f"/api/v1/actions/{action.pk}/evidence/" in page
+    assert admin_client.get(f"/api/v1/actions/{action.pk}/evidence/").status_code == 200
+    assert admin_client.get(f"/media/{action.evidence_file.name}").status_code == 404

@@ -150,3 +150,11 @@ def test_schema_and_offline_docs(org):
     page = docs.content.decode()
     assert "cdn" not in page.lower()
     assert "/static/drf_spectacular_sidecar/" in page
+
+
+def test_the_admin_sign_in_is_limited_too(org, settings):
+    settings.LOGIN_FAILURES_PER_USERNAME = 2
+    browser = Client()
+    for _attempt in range(2):
+        assert browser.post("/admin/login/", {"username": "admin", "password": "guess"}).status_code == 200
+    assert browser.post("/admin/login/", {"username": "admin", "password": "guess"}).status_code == 429

@@ -1,13 +1,7 @@
-"""Signing in for an API token or a browser session, with failed attempts limited.
-
-Failures are counted per username and per client address in the cache (shared by all workers when
-the cache is Redis, see ``CACHE_URL``); once either count reaches its limit, every attempt is
-refused with 429 until the window ends, right password or not, so guessing gains nothing.
-"""
+"""Signing in for an API token or a browser session, with failed attempts limited (``incidents.signin``)."""
 
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
-from django.core.cache import cache
 from django.middleware.csrf import get_token
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -19,6 +13,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from incidents.signin import LoginGuard, too_many_attempts
+
 from .base import ServiceShellMixin
 from .organisation import PersonSerializer
 
@@ -28,37 +24,10 @@ class Credentials(serializers.Serializer):
     password = serializers.CharField(max_length=4096, style={"input_type": "password"}, trim_whitespace=False)
 
 
-class LoginGuard:
-    """Counts failed sign-ins per username and per address within ``LOGIN_FAILURE_WINDOW_SECONDS``."""
-
-    def __init__(self, request, username: str):
-        address = request.META.get("REMOTE_ADDR", "")
-        self.keys = {
-            f"login-failures:user:{username.strip().lower()}": settings.LOGIN_FAILURES_PER_USERNAME,
-            f"login-failures:addr:{address}": settings.LOGIN_FAILURES_PER_ADDRESS,
-        }
-
-    def check(self) -> None:
-        counts = cache.get_many(self.keys)
-        if any(counts.get(key, 0) >= limit for key, limit in self.keys.items()):
-            raise Throttled(
-                wait=settings.LOGIN_FAILURE_WINDOW_SECONDS,
-                detail=_("Too many failed sign-ins; try again later."),
-            )
-
-    def failed(self) -> None:
-        for key in self.keys:
-            # add() starts the window; incr() keeps its expiry, so the window is fixed from the first failure.
-            if not cache.add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS):
-                try:
-                    cache.incr(key)
-                except ValueError:  # expired between add() and incr()
-                    cache.add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-
-
 def authenticate_or_refuse(request, credentials: dict):
     guard = LoginGuard(request, credentials["username"])
-    guard.check()
+    if guard.blocked:
+        raise Throttled(wait=settings.LOGIN_FAILURE_WINDOW_SECONDS, detail=too_many_attempts())
     person = authenticate(request, **credentials)
     if person is None:
         guard.failed()
