@@ -1,6 +1,7 @@
 """Departments, people, the working calendar and signing in, through the API."""
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -158,3 +159,10 @@ def test_the_admin_sign_in_is_limited_too(org, settings):
     for _attempt in range(2):
         assert browser.post("/admin/login/", {"username": "admin", "password": "guess"}).status_code == 200
     assert browser.post("/admin/login/", {"username": "admin", "password": "guess"}).status_code == 429
+
+
+def test_the_schema_generates_without_a_warning(tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", tmp_path / "schema.yaml")
+    schema = (tmp_path / "schema.yaml").read_text()
+    assert "/api/v1/reports/compliance/" in schema
+    assert "especially_major" in schema
