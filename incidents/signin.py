@@ -2,8 +2,12 @@
 
 Failures are counted per username and per client address in the cache (shared by all workers when
 the cache is Redis, see ``CACHE_URL``). Once either count reaches its limit, every attempt is
-refused until the window ends, right password or not, so guessing gains nothing.
+refused until the window ends, right password or not, so guessing gains nothing. The count is kept
+from the first attempt, so the window is fixed rather than sliding.
 """
+
+import contextlib
+import unicodedata
 
 from django.conf import settings
 from django.contrib import admin
@@ -13,28 +17,48 @@ from django.utils.translation import gettext as _
 
 
 class LoginGuard:
-    """Counts failed sign-ins per username and per address within ``LOGIN_FAILURE_WINDOW_SECONDS``."""
+    """Counts sign-in attempts per username and per address within ``LOGIN_FAILURE_WINDOW_SECONDS``.
+
+    An attempt is counted *before* the password is checked (``admit``) and handed back when it
+    succeeds (``succeeded``), so what stays counted are the failures. Counting first is what holds
+    under concurrency: twenty guesses sent at once each take a slot with an atomic increment, and
+    those beyond the limit are refused without checking a password at all.
+    """
 
     def __init__(self, request, username: str):
+        # Django's sign-in form compares usernames after NFKC normalisation, so the count must too:
+        # otherwise "ａｄｍｉｎ" would be a fresh username with fresh attempts that signs in as "admin".
+        name = unicodedata.normalize("NFKC", username).strip().lower()
         address = request.META.get("REMOTE_ADDR", "")
         self.keys = {
-            f"login-failures:user:{username.strip().lower()}": settings.LOGIN_FAILURES_PER_USERNAME,
+            f"login-failures:user:{name}": settings.LOGIN_FAILURES_PER_USERNAME,
             f"login-failures:addr:{address}": settings.LOGIN_FAILURES_PER_ADDRESS,
         }
 
-    @property
-    def blocked(self) -> bool:
-        counts = cache.get_many(self.keys)
-        return any(counts.get(key, 0) >= limit for key, limit in self.keys.items())
+    def admit(self) -> bool:
+        """Take a slot for this attempt; False (and nothing taken) when a limit is reached."""
+        counts = {key: self._increment(key) for key in self.keys}
+        if any(counts[key] > limit for key, limit in self.keys.items()):
+            self.succeeded()
+            return False
+        return True
 
-    def failed(self) -> None:
+    def succeeded(self) -> None:
+        """Give the slot back: a successful sign-in is not a failure."""
         for key in self.keys:
-            # add() starts the window; incr() keeps its expiry, so the window is fixed from the first failure.
-            if not cache.add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS):
-                try:
-                    cache.incr(key)
-                except ValueError:  # expired between add() and incr()
-                    cache.add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+            with contextlib.suppress(ValueError):  # the window ended meanwhile
+                cache.decr(key)
+
+    @staticmethod
+    def _increment(key) -> int:
+        window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+        # add() starts the window; incr() keeps its expiry, so it is fixed from the first attempt.
+        cache.add(key, 0, timeout=window)
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add() and incr()
+            cache.add(key, 1, timeout=window)
+            return 1
 
 
 def too_many_attempts() -> str:
@@ -46,11 +70,11 @@ def guarded_admin_login(request, **kwargs):
     if request.method != "POST":
         return admin.site.login(request, **kwargs)
     guard = LoginGuard(request, request.POST.get("username", ""))
-    if guard.blocked:
+    if not guard.admit():
         response = HttpResponse(too_many_attempts(), status=429, content_type="text/plain; charset=utf-8")
         response["Retry-After"] = str(settings.LOGIN_FAILURE_WINDOW_SECONDS)
         return response
     response = admin.site.login(request, **kwargs)
-    if response.status_code == 200:
-        guard.failed()
+    if response.status_code != 200:  # signed in (a redirect); a failure shows the form again
+        guard.succeeded()
     return response

@@ -15,5 +15,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 
+handler400 = "incidents.api.errors.bad_request"
 handler404 = "incidents.api.errors.not_found"
 handler500 = "incidents.api.errors.server_error"

@@ -6,6 +6,7 @@ is a 404, the same answer as for an id that does not exist: their existence neve
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db.models import Q
 
@@ -29,7 +30,7 @@ def subtree_ids(department_id: int) -> frozenset[int]:
     return frozenset(found)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Caller:
     """The person behind a request, with their roles and department scope worked out once."""
 
@@ -62,14 +63,30 @@ class Caller:
             return Q()
         return Q(**{f"{department_field}__in": self.department_ids})
 
+    @cached_property
+    def own_subtree(self) -> frozenset[int]:
+        """The person's own department and those under it, whatever else their roles let them read."""
+        if self.person.department_id is None:
+            return frozenset()
+        return self.department_ids if self.department_ids is not None else subtree_ids(self.person.department_id)
+
+    def may_act(self, roles, department_id) -> bool:
+        """Whether one of ``roles`` lets the caller change something of ``department_id``.
+
+        Administrators act everywhere; everyone else only in their own subtree, so an auditor who is
+        also a duty officer reads every incident but handles only those of their own departments.
+        """
+        if Role.ADMIN in self.roles:
+            return True
+        return self.has_any(roles) and department_id in self.own_subtree
+
     def writable_departments(self):
-        """Departments this caller may log incidents for: their subtree (administrators: all)."""
+        """Departments this caller may log incidents for (duty officers, integration accounts)."""
         if Role.ADMIN in self.roles:
             return Department.objects.all()
-        if not self.has_any({Role.DUTY_OFFICER, Role.INTEGRATION}) or self.person.department_id is None:
+        if not self.has_any({Role.DUTY_OFFICER, Role.INTEGRATION}):
             return Department.objects.none()
-        # An auditor who is also a duty officer reads everything but logs only for their own subtree.
-        return Department.objects.filter(pk__in=subtree_ids(self.person.department_id))
+        return Department.objects.filter(pk__in=self.own_subtree)
 
 
 def caller_of(request) -> Caller:

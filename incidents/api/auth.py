@@ -26,12 +26,12 @@ class Credentials(serializers.Serializer):
 
 def authenticate_or_refuse(request, credentials: dict):
     guard = LoginGuard(request, credentials["username"])
-    if guard.blocked:
+    if not guard.admit():
         raise Throttled(wait=settings.LOGIN_FAILURE_WINDOW_SECONDS, detail=too_many_attempts())
     person = authenticate(request, **credentials)
     if person is None:
-        guard.failed()
         raise AuthenticationFailed(_("The username or password is wrong."))
+    guard.succeeded()
     return person
 
 

@@ -34,3 +34,11 @@ class ServiceShellMixin:
         page = self.paginate_queryset(queryset)
         data = serializer_class(page, many=True, context={"request": self.request}).data
         return self.get_paginated_response(data)
+
+
+class FileAnswerMixin:
+    """For views whose answer may be a file (CSV, XLSX, PDF…): a client that asks for that type by
+    ``Accept`` gets it, rather than a 406 from DRF, whose renderers know only JSON."""
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)

@@ -1,11 +1,11 @@
 """Errors in the shapes API.md promises, whichever layer raised them."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
@@ -18,6 +18,8 @@ def tracker_exception_handler(exc, context):
     """
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(as_field_errors(exc))
+    elif isinstance(exc, Http404):
+        exc = NotFound()  # Django's message names the model, in English; DRF's is translated
     return exception_handler(exc, context)
 
 
@@ -47,6 +49,13 @@ def not_found(request, exception):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": str(_("Not found."))}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def bad_request(request, exception):
+    """A request Django refuses before any view (too many fields, a broken multipart body)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(_("Bad request."))}, status=400)
+    return defaults.bad_request(request, exception)
 
 
 def server_error(request):

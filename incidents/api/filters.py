@@ -1,11 +1,50 @@
 """Query filters of API.md (django-filter), shared by the list endpoints and the schema."""
 
 import django_filters as filters
+from django import forms
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 
 from incidents.models import Incident, Obligation
 
 from .access import subtree_ids
+
+LARGEST_ID = 2**63 - 1
+
+
+class IdField(forms.IntegerField):
+    """A row id: a whole number a database column can hold (larger ones overflow SQLite's integers)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=LARGEST_ID, **kwargs)
+
+
+class IdFilter(filters.NumberFilter):
+    """An id filter that finds nothing for an id outside the caller's scope, rather than saying it exists.
+
+    django-filter's model-choice filters would answer 400 for an id that exists nowhere and 200 with
+    nothing for one that exists elsewhere, which tells the caller which ids exist.
+    """
+
+    field_class = IdField
+
+
+class MomentField(IsoDateTimeField):
+    """An ISO 8601 time (Beijing time without an offset) between the years 1900 and 2200."""
+
+    def to_python(self, value):
+        try:
+            moment = super().to_python(value)
+        except OverflowError:
+            raise forms.ValidationError(_("This time is out of range.")) from None
+        if moment is not None and not 1900 <= moment.year <= 2200:
+            raise forms.ValidationError(_("This time is out of range."))
+        return moment
+
+
+class MomentFilter(filters.IsoDateTimeFilter):
+    field_class = MomentField
 
 
 class DepartmentFilterSet(filters.FilterSet):
@@ -16,12 +55,12 @@ class DepartmentFilterSet(filters.FilterSet):
     """
 
     department_path = "department"
-    department = filters.NumberFilter(method="filter_department", label="department id")
+    department = IdFilter(method="filter_department", label="department id")
     include_children = filters.BooleanFilter(method="keep_all", label="include sub-departments (default true)")
 
     def filter_department(self, queryset, name, value):
         alone = self.form.cleaned_data.get("include_children") is False
-        ids = {int(value)} if alone else subtree_ids(int(value))
+        ids = {value} if alone else subtree_ids(value)
         return queryset.filter(**{f"{self.department_path}__in": ids})
 
     def keep_all(self, queryset, name, value):
@@ -29,8 +68,8 @@ class DepartmentFilterSet(filters.FilterSet):
 
 
 class IncidentFilter(DepartmentFilterSet):
-    discovered_after = filters.IsoDateTimeFilter(field_name="discovered_at", lookup_expr="gte")
-    discovered_before = filters.IsoDateTimeFilter(field_name="discovered_at", lookup_expr="lte")
+    discovered_after = MomentFilter(field_name="discovered_at", lookup_expr="gte")
+    discovered_before = MomentFilter(field_name="discovered_at", lookup_expr="lte")
     q = filters.CharFilter(method="search", label="words in the title or summary")
 
     class Meta:
@@ -45,9 +84,9 @@ class IncidentFilter(DepartmentFilterSet):
 
 class ObligationFilter(DepartmentFilterSet):
     department_path = "incident__department"
-    due_before = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lte")
-    due_after = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
-    incident = filters.NumberFilter(field_name="incident")
+    due_before = MomentFilter(field_name="due_at", lookup_expr="lte")
+    due_after = MomentFilter(field_name="due_at", lookup_expr="gte")
+    incident = IdFilter(field_name="incident")
 
     class Meta:
         model = Obligation

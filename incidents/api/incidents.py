@@ -19,7 +19,7 @@ from incidents.services.obligations import waive
 
 from . import serializers as s
 from .access import HUMAN_ROLES, caller_of
-from .base import ScopedQuerysetMixin, ServiceShellMixin
+from .base import FileAnswerMixin, ScopedQuerysetMixin, ServiceShellMixin
 from .filters import IncidentFilter, ObligationFilter
 from .permissions import RoleAllows
 
@@ -48,7 +48,7 @@ class IncidentViewSet(
         "*": WRITERS,
     }
     filterset_class = IncidentFilter
-    ordering_fields = ["discovered_at", "logged_at", "id", "severity", "title"]
+    ordering_fields = ["discovered_at", "logged_at", "id", "title"]
     http_method_names = ["get", "post", "patch", "head", "options"]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
@@ -60,7 +60,7 @@ class IncidentViewSet(
 
     @extend_schema(request=s.IncidentChangeInput, responses={200: s.IncidentSerializer})
     def partial_update(self, request, pk=None):
-        incident = self.get_object()
+        incident = self.incident_to_change()
         changes = self.valid(s.IncidentChangeInput, request)
         incident = edit_details(incident, changes=changes, actor=request.user, now=timezone.now())
         return self.incident_response(incident)
@@ -68,7 +68,7 @@ class IncidentViewSet(
     @extend_schema(request=s.RegradeInput, responses={200: s.IncidentSerializer})
     @action(detail=True, methods=["post"])
     def regrade(self, request, pk=None):
-        incident = self.get_object()
+        incident = self.incident_to_change()
         data = self.valid(s.RegradeInput, request)
         regrade(incident, **data, actor=request.user, now=timezone.now())
         return self.incident_response(incident)
@@ -76,7 +76,7 @@ class IncidentViewSet(
     @extend_schema(request=s.ReasonInput, responses={200: s.IncidentSerializer})
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        incident = self.get_object()
+        incident = self.incident_to_change()
         data = self.valid(s.ReasonInput, request)
         close(incident, **data, actor=request.user, now=timezone.now())
         return self.incident_response(incident)
@@ -92,14 +92,19 @@ class IncidentViewSet(
     @extend_schema(methods=["POST"], request=s.ActionInput, responses={201: s.ActionSerializer})
     @action(detail=True, methods=["get", "post"], filterset_class=None, ordering_fields=[])
     def actions(self, request, pk=None):
-        incident = self.get_object()
         if request.method == "GET":
-            return self.paginated(incident.actions.order_by("published_at", "pk"), s.ActionSerializer)
-        if not caller_of(request).has_any(WRITERS):
-            self.permission_denied(request)
+            return self.paginated(self.get_object().actions.order_by("published_at", "pk"), s.ActionSerializer)
+        incident = self.incident_to_change()
         data = self.valid(s.ActionInput, request)
         recorded = record_action(incident, **data, actor=request.user, now=timezone.now())
         return self.respond(s.ActionSerializer, recorded, status.HTTP_201_CREATED)
+
+    def incident_to_change(self):
+        """The incident in the URL, if this caller may change it: 404 unseen, 403 seen but not theirs."""
+        incident = self.get_object()
+        if not caller_of(self.request).may_act(WRITERS, incident.department_id):
+            self.permission_denied(self.request)
+        return incident
 
     def incident_response(self, incident, code=status.HTTP_200_OK):
         return self.respond(s.IncidentSerializer, self.queryset.get(pk=incident.pk), code)
@@ -131,6 +136,8 @@ class ObligationViewSet(
     @action(detail=True, methods=["post"])
     def waive(self, request, pk=None):
         obligation = self.get_object()
+        if not caller_of(request).may_act({Role.LEADER}, obligation.incident.department_id):
+            self.permission_denied(request)
         data = self.valid(s.ReasonInput, request)
         waive(obligation, **data, approver=request.user, now=timezone.now())
         return self.respond(s.ObligationSerializer, self.get_queryset().get(pk=obligation.pk))
@@ -144,7 +151,7 @@ class ObligationViewSet(
         return self.respond(s.FindingSerializer, finding, status.HTTP_201_CREATED)
 
 
-class EvidenceView(APIView):
+class EvidenceView(FileAnswerMixin, APIView):
     """An action's evidence file, for those who may read its incident; never served publicly."""
 
     permission_classes = [RoleAllows]
@@ -156,4 +163,7 @@ class EvidenceView(APIView):
         recorded = get_object_or_404(actions, pk=pk)
         if not recorded.evidence_file:
             raise Http404
-        return FileResponse(recorded.evidence_file.open("rb"), as_attachment=True)
+        try:
+            return FileResponse(recorded.evidence_file.open("rb"), as_attachment=True)
+        except FileNotFoundError:
+            raise Http404 from None

@@ -1,10 +1,13 @@
 """Departments and people (administrators manage them; others read their own subtree)."""
 
+import django_filters as filters
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext as _
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.authtoken.models import Token
 
 from incidents.models import Department, Person, Role
 from incidents.services.people import set_roles
@@ -12,6 +15,7 @@ from incidents.services.people import set_roles
 from .access import HUMAN_ROLES
 from .base import ScopedQuerysetMixin
 from .errors import as_field_errors
+from .filters import IdFilter
 from .permissions import RoleAllows
 
 ADMINS = {Role.ADMIN}
@@ -59,6 +63,19 @@ class PersonSerializer(serializers.ModelSerializer):
         fields = ["id", "username", "display_name", "password", "roles", "department", "email", "phone"]
         extra_kwargs = {"department": {"required": True, "allow_null": False}}
 
+    def validate_username(self, value):
+        """Usernames are compared as Django's sign-in form compares them (NFKC), so no look-alike accounts."""
+        value = Person.normalize_username(value)
+        others = Person.objects.exclude(pk=self.instance.pk if self.instance else None)
+        if others.filter(username=value).exists():
+            raise serializers.ValidationError(_("A person with this username already exists."))
+        return value
+
+    def validate_roles(self, value):
+        if Role.INTEGRATION in value and len(set(value)) > 1:
+            raise serializers.ValidationError(_("An integration account has no other role."))
+        return value
+
     def validate_email(self, value):
         if value:
             try:
@@ -96,6 +113,7 @@ class PersonSerializer(serializers.ModelSerializer):
             setattr(person, field, value)
         if password:
             person.set_password(password)
+            Token.objects.filter(user=person).delete()  # a new password ends the old API token too
         person.save()
         if roles is not None:
             set_roles(person, roles)
@@ -120,6 +138,14 @@ class DepartmentViewSet(
     search_fields = ["name", "code"]
 
 
+class PersonFilter(filters.FilterSet):
+    department = IdFilter(field_name="department")
+
+    class Meta:
+        model = Person
+        fields = ["department"]
+
+
 class PersonViewSet(
     ScopedQuerysetMixin,
     mixins.CreateModelMixin,
@@ -134,4 +160,4 @@ class PersonViewSet(
     roles = {"list": HUMAN_ROLES, "retrieve": HUMAN_ROLES, "*": ADMINS}
     http_method_names = ["get", "post", "patch", "head", "options"]
     ordering_fields = ["username", "id"]
-    filterset_fields = ["department"]
+    filterset_class = PersonFilter

@@ -79,6 +79,16 @@ class IncidentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class MomentField(serializers.DateTimeField):
+    """A time; one without an offset is Beijing time. Times near year 1 overflow when made aware: a 400."""
+
+    def enforce_timezone(self, value):
+        try:
+            return super().enforce_timezone(value)
+        except OverflowError:
+            self.fail("overflow")
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class WritableDepartmentField(serializers.PrimaryKeyRelatedField):
     """A department the caller may log incidents for; any other id gets the answer a missing one gets."""
@@ -93,8 +103,8 @@ class IncidentInput(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     summary = serializers.CharField(required=False, allow_blank=True, default="")
     severity = serializers.ChoiceField(choices=Severity.choices)
-    discovered_at = serializers.DateTimeField()
-    occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    discovered_at = MomentField()
+    occurred_at = MomentField(required=False, allow_null=True, default=None)
     department = WritableDepartmentField()
     source_platform = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     source_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
@@ -152,7 +162,7 @@ class ActionSerializer(serializers.ModelSerializer):
 class ActionInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ActionKind.choices)
     channel = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
-    published_at = serializers.DateTimeField()
+    published_at = MomentField()
     evidence_url = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     evidence_file = serializers.FileField(required=False, allow_null=True, default=None)
     summary = serializers.CharField(required=False, allow_blank=True, default="")

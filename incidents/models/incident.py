@@ -228,8 +228,17 @@ class Obligation(models.Model):
         return self.state in self.OPEN_STATES
 
 
+EVIDENCE_NAME_BYTES = 120
+
+
 def evidence_path(action, filename):
-    return f"evidence/{action.incident_id}/{filename}"
+    """Where an evidence file is kept: its name cut to what every filesystem holds (255 bytes), by bytes,
+    since a name of rare characters (CJK Extension B, 4 bytes each) is long in bytes though short in letters."""
+    stem, dot, extension = filename.rpartition(".")
+    if not dot:
+        stem, extension = filename, ""
+    stem = stem.encode()[:EVIDENCE_NAME_BYTES].decode(errors="ignore") or "evidence"
+    return f"evidence/{action.incident_id}/{stem}{dot}{extension[:10]}"
 
 
 class Action(models.Model):

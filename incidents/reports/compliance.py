@@ -8,13 +8,14 @@ Definitions (docs/decisions.md, "Compliance figures"):
   which is how the 人民网 benchmark counts;
 - on-time rate per obligation: met on time, over the obligations that are decided: met (on time or
   late) or past their deadline. Waived ones are counted apart; ones still running are not judged;
-- breaches: obligations met late or still open past their deadline;
+- breaches: obligations met late or still open past their deadline, except those excused by a
+  documented 容错 exemption, which are counted apart (``exempted``), as waivers are;
 - logging delay: discovery to logging.
 """
 
 from datetime import timedelta
 
-from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Q
+from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q
 
 from incidents.models import AccountabilityFinding, Obligation, ObligationKind
 
@@ -28,11 +29,21 @@ def share(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(part / whole, 4)
 
 
-def breached(now) -> Q:
+EXEMPTED = Exists(
+    AccountabilityFinding.objects.filter(obligation=OuterRef("pk"), kind=AccountabilityFinding.Kind.EXEMPTION)
+)
+
+
+def late(now) -> Q:
     """Obligations met late, or still open once their deadline passed (the pass may lag by seconds)."""
     return Q(state__in=[Obligation.State.OVERDUE, Obligation.State.MET_LATE]) | Q(
         state=Obligation.State.PENDING, due_at__lte=now
     )
+
+
+def breached(now) -> Q:
+    """Late obligations, except those excused by a documented 容错 exemption: RULES.md reports those apart."""
+    return late(now) & ~EXEMPTED
 
 
 def response_figures(incidents) -> dict:
@@ -103,6 +114,7 @@ def accountability_figures(incidents, now) -> dict:
     by_kind = dict(findings.values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
     return {
         "breach_count": obligations.filter(breached(now)).count(),
+        "exempted": obligations.filter(late(now) & EXEMPTED).count(),
         "waived": obligations.filter(state=Obligation.State.WAIVED).count(),
         "findings": {kind: by_kind.get(kind, 0) for kind in AccountabilityFinding.Kind.values},
     }

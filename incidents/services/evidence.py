@@ -1,5 +1,6 @@
 """Evidence files: what may be uploaded, judged by the file's own bytes, not by what the sender claims."""
 
+import zipfile
 from pathlib import PurePath
 
 from django.conf import settings
@@ -10,6 +11,8 @@ from .validation import Errors
 
 ZIP = b"PK\x03\x04"
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# An Office document is a ZIP holding its main part; any other ZIP is not the document it claims to be.
+OFFICE_PARTS = {".docx": "word/document.xml", ".xlsx": "xl/workbook.xml", ".pptx": "ppt/presentation.xml"}
 
 # Extension → a test on the first bytes. Office files are ZIP or OLE containers, so their extension
 # says which document it is; everything else must carry its own signature.
@@ -26,18 +29,27 @@ SIGNATURES = {
     ".pptx": lambda head: head.startswith(ZIP),
     ".doc": lambda head: head.startswith(OLE),
     ".xls": lambda head: head.startswith(OLE),
-    ".txt": lambda head: is_text(head),
+    ".txt": lambda head: True,  # the whole file is read by ``whole_file_matches``
 }
 HEAD_BYTES = 2048
 
 
-def is_text(head: bytes) -> bool:
+def whole_file_matches(upload, extension: str) -> bool:
+    """The checks that need more than the first bytes: text is UTF-8 throughout, Office has its part."""
+    upload.seek(0)
     try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # The head may end in the middle of a character; only an error before its last bytes counts.
-        return exc.start >= len(head) - 3 and b"\0" not in head
-    return b"\0" not in head
+        if extension == ".txt":
+            content = upload.read()
+            content.decode("utf-8")
+            return b"\0" not in content
+        if extension in OFFICE_PARTS:
+            with zipfile.ZipFile(upload) as archive:
+                return OFFICE_PARTS[extension] in archive.namelist()
+        return True
+    except (UnicodeDecodeError, zipfile.BadZipFile):
+        return False
+    finally:
+        upload.seek(0)
 
 
 def check_evidence_file(errors: Errors, field: str, upload) -> None:
@@ -63,5 +75,5 @@ def check_evidence_file(errors: Errors, field: str, upload) -> None:
     upload.seek(0)
     head = upload.read(HEAD_BYTES)
     upload.seek(0)
-    if not matches(head):
+    if not (matches(head) and whole_file_matches(upload, extension)):
         errors.add(field, _("The file's content is not a %(type)s file.") % {"type": extension})

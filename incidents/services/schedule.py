@@ -14,11 +14,14 @@ from .validation import Errors
 
 def load_year(year, *, holidays, workdays, now, actor=None, note="", source=CalendarYear.Source.ADMIN):
     """Load (or correct) ``year``'s official schedule, replacing the days it had, then recompute."""
+    holidays, workdays = set(holidays), set(workdays)  # a date listed twice is listed once
     errors = Errors()
+    if any(day.weekday() < 5 for day in workdays):
+        errors.add("workdays", _("Adjusted working days are weekend days that are worked; a weekday is one already."))
     for field, days in (("holidays", holidays), ("workdays", workdays)):
         if any(day.year != year for day in days):
             errors.add(field, _("Every date must be in %(year)s.") % {"year": year})
-    if set(holidays) & set(workdays):
+    if holidays & workdays:
         errors.add("workdays", _("A date cannot be both a holiday and a working day."))
     errors.raise_if_any()
     with transaction.atomic():

@@ -81,15 +81,32 @@ class BreachSerializer(serializers.ModelSerializer):
         return late_by_seconds(obligation, self.context.get("now") or timezone.now())
 
 
+FIRST_YEAR, LAST_YEAR = 1990, 2099
+
+
+def within_reportable_years(day):
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise serializers.ValidationError(
+            _("Dates from %(first)d to %(last)d only.") % {"first": FIRST_YEAR, "last": LAST_YEAR}
+        )
+    return day
+
+
 class ReportQuery(serializers.Serializer):
     """The scope of a report: Beijing dates (inclusive), and optionally a department and a severity."""
 
     start = serializers.DateField()
     end = serializers.DateField()
-    department = serializers.IntegerField(required=False, min_value=1)
+    department = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     include_children = serializers.BooleanField(required=False, default=True)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     format = serializers.ChoiceField(choices=["json", "csv", "xlsx"], required=False, default="json")
+
+    def validate_start(self, value):
+        return within_reportable_years(value)
+
+    def validate_end(self, value):
+        return within_reportable_years(value)
 
     def validate_department(self, value):
         if not Department.objects.filter(pk=value).exists():
@@ -150,6 +167,7 @@ class ComplianceReportSerializer(serializers.Serializer):
     first_response = FirstResponseSerializer()
     obligations = ObligationFiguresSerializer(many=True)
     breach_count = serializers.IntegerField()
+    exempted = serializers.IntegerField(help_text="late, but excused by a documented 容错 exemption")
     waived = serializers.IntegerField()
     findings = FindingCountsSerializer()
     logging_delay = DurationFiguresSerializer()

@@ -15,7 +15,8 @@ from rest_framework.generics import ListAPIView
 from rest_framework.views import APIView
 
 from incidents.api.access import HUMAN_ROLES, caller_of, subtree_ids
-from incidents.api.base import ServiceShellMixin
+from incidents.api.base import FileAnswerMixin, ServiceShellMixin
+from incidents.api.filters import IdFilter
 from incidents.api.permissions import RoleAllows
 from incidents.models import Role
 from incidents.reports.compliance import compliance_figures
@@ -33,6 +34,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class NotificationFilter(filters.FilterSet):
+    incident = IdFilter(field_name="incident")
+    obligation = IdFilter(field_name="obligation")
+    recipient = IdFilter(field_name="recipient")
+
     class Meta:
         model = Notification
         fields = ["incident", "obligation", "recipient", "status"]
@@ -87,7 +92,9 @@ class ReportScopeMixin(ServiceShellMixin):
         return scope, scope.incidents(caller_of(self.request).scope_filter("department"))
 
 
-class ComplianceReportView(ReportScopeMixin, APIView):
+class ComplianceReportView(FileAnswerMixin, ReportScopeMixin, APIView):
+    """The figures as JSON, or the ledger as CSV or XLSX (``format``)."""
+
     @extend_schema(
         parameters=[ReportQuery],
         responses={
