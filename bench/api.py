@@ -315,6 +315,14 @@ CROSS JOIN LATERAL (
 WHERE o.applies
 """
 
+# What record_action keeps on each incident: the earliest public response's publication time.
+FIRST_RESPONSES = """
+UPDATE incidents_incident i SET first_public_response_at = a.first
+FROM (SELECT incident_id, min(published_at) AS first FROM incidents_action
+      WHERE kind IN ('statement', 'press_conference', 'briefing', 'interview') GROUP BY incident_id) a
+WHERE a.incident_id = i.id
+"""
+
 TIMELINE = """
 INSERT INTO incidents_timelineevent (at, kind, detail, actor_id, incident_id, obligation_id)
 SELECT logged_at, 'logged',
@@ -354,6 +362,7 @@ def generate(count) -> dict:
             ("plan", PLAN),
             ("incidents", INCIDENTS),
             ("actions", ACTIONS),
+            ("first responses", FIRST_RESPONSES),
             ("obligations", OBLIGATIONS),
             ("timeline", TIMELINE),
         ]:

@@ -66,6 +66,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "occurred_at",
             "discovered_at",
             "clock_started_at",
+            "first_public_response_at",
             "logged_at",
             "logged_by",
             "source_platform",

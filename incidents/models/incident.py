@@ -84,6 +84,13 @@ class Incident(models.Model):
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     close_reason = models.TextField(_("reason for closing"), blank=True)
+    first_public_response_at = models.DateTimeField(
+        _("first public response at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the earliest public response recorded was published."),
+    )
     external_id = models.CharField(
         _("external id"),
         max_length=100,

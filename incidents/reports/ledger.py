@@ -17,7 +17,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from incidents.models import Obligation, ObligationKind
 from incidents.services.calendar import BEIJING
 
-from .scope import with_first_response
+from .scope import with_clock_start
 
 CHUNK = 2000
 BOM = "\ufeff"
@@ -72,7 +72,7 @@ def describe(obligation: Obligation, now) -> str:
 
 def ledger_rows(incidents, now) -> Iterator[list]:
     rows = (
-        with_first_response(incidents)
+        with_clock_start(incidents)
         .select_related("department")
         .prefetch_related(Prefetch("obligations", queryset=Obligation.objects.prefetch_related("findings")))
         .order_by("discovered_at", "pk")
@@ -91,7 +91,7 @@ def ledger_row(incident, now) -> list:
         findings += [
             f"{obligation.get_kind_display()}: {f.get_kind_display()} {f.decided_on}" for f in obligation.findings.all()
         ]
-    first = incident.first_public_at
+    first = incident.first_public_response_at
     return [
         incident.pk,
         incident.title,

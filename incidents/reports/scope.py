@@ -3,15 +3,14 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import DateTimeField, ExpressionWrapper, Min, Q
+from django.db.models import DateTimeField, ExpressionWrapper
 from django.db.models.functions import Coalesce, Least
 
-from incidents.models import PUBLIC_ACTION_KINDS, Incident
+from incidents.models import Incident
 from incidents.services.calendar import BEIJING
 
 # The event clock of RULES.md, in SQL: the earlier of occurrence (when known) and discovery.
 CLOCK_STARTED_AT = Least(Coalesce("occurred_at", "discovered_at"), "discovered_at")
-FIRST_PUBLIC_AT = Min("actions__published_at", filter=Q(actions__kind__in=PUBLIC_ACTION_KINDS))
 
 
 @dataclass(frozen=True)
@@ -42,12 +41,10 @@ class ReportScope:
         return incidents
 
 
-def with_first_response(incidents):
-    """Each incident with its event clock start and the publication time of its first public response.
+def with_clock_start(incidents):
+    """Each incident with its event clock's start, from which the first public response is timed.
 
-    One GROUP BY over the join with actions, rather than a subquery per incident.
+    The first response's own time is kept on the incident (``first_public_response_at``), so a
+    year's figures read the year's incidents alone, never all their actions.
     """
-    return incidents.annotate(
-        clock_start=ExpressionWrapper(CLOCK_STARTED_AT, output_field=DateTimeField()),
-        first_public_at=FIRST_PUBLIC_AT,
-    )
+    return incidents.annotate(clock_start=ExpressionWrapper(CLOCK_STARTED_AT, output_field=DateTimeField()))

@@ -84,12 +84,22 @@ def record_action(
             action_kind=kind,
             published_at=published_at,
         )
+        if action.is_public:
+            note_first_public_response(incident, action.published_at)
         obligations = list(incident.obligations.select_for_update())
         apply_action(obligations, action, now, actor)
         follow_up_running = any(o.kind == ObligationKind.FOLLOW_UP and o.is_open for o in obligations)
         if action.is_public and not follow_up_running and latest_public_action(incident) == action:
             start_follow_up(incident, action, now, WorkingCalendar(), actor)
     return action
+
+
+def note_first_public_response(incident, published_at) -> None:
+    """Keep the incident's earliest public response time, which reports read for every incident of a
+    year without joining all their actions. The caller holds the incident's lock, so it cannot race."""
+    if incident.first_public_response_at is None or published_at < incident.first_public_response_at:
+        incident.first_public_response_at = published_at
+        incident.save(update_fields=["first_public_response_at"])
 
 
 def latest_public_action(incident) -> Action | None:
