@@ -20,7 +20,7 @@ from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, F,
 from incidents.models import AccountabilityFinding, Obligation, ObligationKind
 
 from .scope import ReportScope, with_clock_start
-from .stats import duration_stats
+from .stats import aggregate_with_durations
 
 RESPONSE_WINDOWS_HOURS = (5, 24, 48)
 
@@ -46,9 +46,9 @@ def breached(now) -> Q:
     return late(now) & ~EXEMPTED
 
 
-def response_figures(incidents) -> dict:
-    annotated = with_clock_start(incidents)
-    windows = {
+def incident_figures(incidents) -> dict:
+    """Response rate, time to first public response and logging delay, in one pass over the incidents."""
+    within = {
         f"within_{hours}h": Count(
             "pk",
             filter=Q(
@@ -59,19 +59,28 @@ def response_figures(incidents) -> dict:
         )
         for hours in RESPONSE_WINDOWS_HOURS
     }
-    counts = annotated.aggregate(
-        incidents=Count("pk"), responded=Count("pk", filter=Q(first_public_response_at__isnull=False)), **windows
+    counts, durations = aggregate_with_durations(
+        with_clock_start(incidents),
+        {
+            "incidents": Count("pk"),
+            "responded": Count("pk", filter=Q(first_public_response_at__isnull=False)),
+            **within,
+        },
+        {
+            "first_response": ("first_public_response_at", "clock_start"),
+            "logging_delay": ("logged_at", "discovered_at"),
+        },
     )
     total = counts["incidents"]
-    first_response = duration_stats(annotated, "first_public_response_at", "clock_start")
-    for hours in RESPONSE_WINDOWS_HOURS:
-        within = counts[f"within_{hours}h"]
-        first_response[f"within_{hours}h"] = {"count": within, "share": share(within, total)}
+    first_response = durations["first_response"]
+    for window in within:
+        first_response[window] = {"count": counts[window], "share": share(counts[window], total)}
     return {
         "incidents": total,
         "responded": counts["responded"],
         "response_rate": share(counts["responded"], total),
         "first_response": first_response,
+        "logging_delay": durations["logging_delay"],
     }
 
 
@@ -139,8 +148,7 @@ def compliance_figures(scope: ReportScope, now, visible=None) -> dict:
         "start": scope.start,
         "end": scope.end,
         "severity": scope.severity,
-        **response_figures(incidents),
+        **incident_figures(incidents),
         "obligations": obligations,
         **accountability_figures(incidents, obligations, now),
-        "logging_delay": duration_stats(incidents, "logged_at", "discovered_at"),
     }

@@ -29,29 +29,37 @@ def nearest_rank(sorted_values: list, fraction: float):
     return sorted_values[rank - 1]
 
 
-def duration_stats(queryset, later: str, earlier: str) -> dict:
-    """Median, 90th percentile and maximum of ``later - earlier`` over ``queryset`` (rows where both are set).
+def aggregate_with_durations(queryset, counts: dict, durations: dict[str, tuple[str, str]]) -> tuple[dict, dict]:
+    """``counts`` (aggregates) and, for each named duration ``later - earlier``, its median, 90th
+    percentile and maximum in seconds (None where no row has both times), in one pass over ``queryset``.
 
-    Returns seconds (None when no row has both times).
+    On PostgreSQL this is a single aggregate query: ordered-set aggregates skip the NULL durations of
+    rows missing a time, so each percentile ranks only the rows that have one.
     """
-    rows = queryset.filter(**{f"{later}__isnull": False, f"{earlier}__isnull": False})
-    duration = ExpressionWrapper(F(later) - F(earlier), output_field=DurationField())
-    if connection.vendor == "postgresql":
-        figures = rows.aggregate(
-            median=PercentileDisc(duration, 0.5), p90=PercentileDisc(duration, 0.9), longest=Max(duration)
-        )
-    else:
-        values = sorted(rows.annotate(duration=duration).values_list("duration", flat=True))
-        figures = {
-            "median": nearest_rank(values, 0.5),
-            "p90": nearest_rank(values, 0.9),
-            "longest": values[-1] if values else None,
-        }
-    return {
-        "median_seconds": seconds(figures["median"]),
-        "p90_seconds": seconds(figures["p90"]),
-        "max_seconds": seconds(figures["longest"]),
+    expressions = {
+        name: ExpressionWrapper(F(later) - F(earlier), output_field=DurationField())
+        for name, (later, earlier) in durations.items()
     }
+    if connection.vendor == "postgresql":
+        aggregates = dict(counts)
+        for name, duration in expressions.items():
+            aggregates[f"{name}:median"] = PercentileDisc(duration, 0.5)
+            aggregates[f"{name}:p90"] = PercentileDisc(duration, 0.9)
+            aggregates[f"{name}:max"] = Max(duration)
+        totals = queryset.aggregate(**aggregates)
+        figures = {name: [totals[f"{name}:{figure}"] for figure in ("median", "p90", "max")] for name in expressions}
+    else:
+        totals = queryset.aggregate(**counts)
+        rows = list(queryset.annotate(**expressions).values_list(*expressions))
+        figures = {}
+        for column, name in enumerate(expressions):
+            values = sorted(row[column] for row in rows if row[column] is not None)
+            figures[name] = [nearest_rank(values, 0.5), nearest_rank(values, 0.9), values[-1] if values else None]
+    stats = {
+        name: {"median_seconds": seconds(median), "p90_seconds": seconds(p90), "max_seconds": seconds(longest)}
+        for name, (median, p90, longest) in figures.items()
+    }
+    return {key: totals[key] for key in counts}, stats
 
 
 def seconds(value: timedelta | None) -> int | None:
