@@ -54,12 +54,14 @@ class Caller:
     def has_any(self, roles) -> bool:
         return bool(self.roles & set(roles))
 
-    def in_scope(self, department_id) -> bool:
-        return self.department_ids is None or department_id in self.department_ids
+    @property
+    def sees_everything(self) -> bool:
+        """Auditors and administrators: no department limits what they read."""
+        return self.department_ids is None
 
     def scope_filter(self, department_field: str) -> Q:
         """A filter keeping rows whose ``department_field`` is in scope."""
-        if self.department_ids is None:
+        if self.sees_everything:
             return Q()
         return Q(**{f"{department_field}__in": self.department_ids})
 
@@ -68,7 +70,7 @@ class Caller:
         """The person's own department and those under it, whatever else their roles let them read."""
         if self.person.department_id is None:
             return frozenset()
-        return self.department_ids if self.department_ids is not None else subtree_ids(self.person.department_id)
+        return subtree_ids(self.person.department_id) if self.sees_everything else self.department_ids
 
     def may_act(self, roles, department_id) -> bool:
         """Whether one of ``roles`` lets the caller change something of ``department_id``.

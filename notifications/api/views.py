@@ -54,8 +54,7 @@ class NotificationViewSet(ServiceShellMixin, mixins.ListModelMixin, mixins.Retri
     ordering_fields = ["created_at", "id"]
 
     def get_queryset(self):
-        caller = caller_of(self.request)
-        if caller.department_ids is None:  # auditors and administrators
+        if caller_of(self.request).sees_everything:
             return super().get_queryset()
         return super().get_queryset().filter(recipient=self.request.user)
 
