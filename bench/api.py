@@ -277,7 +277,7 @@ WHERE a.at <= %(now)s
 OBLIGATIONS = """
 INSERT INTO incidents_obligation (incident_id, kind, clock, clock_started_at, "offset", offset_working_days,
     due_at, provisional, state, met_at, met_by_id, waived_at, waived_reason, waived_by_id, next_step_at,
-    created_at)
+    created_at, incident_discovered_at)
 SELECT p.n, o.kind, o.clock, o.started, o.off, o.days, o.due, false, st.state,
        CASE WHEN st.state IN ('met', 'met_late') THEN o.met_at END,
        CASE WHEN st.state IN ('met', 'met_late') THEN o.met_by END,
@@ -288,7 +288,7 @@ SELECT p.n, o.kind, o.clock, o.started, o.off, o.days, o.due, false, st.state,
             ELSE '经核实情况不实，经领导批准不作公开回应' END,
        NULL,
        CASE WHEN st.state = 'pending' THEN o.due - interval '1 hour' END,
-       o.created
+       o.created, p.discovered_at
 FROM bench_plan p
 CROSS JOIN LATERAL (VALUES
     ('internal_report', 'discovery', p.discovered_at, interval '2 hours', NULL::smallint,
@@ -528,7 +528,7 @@ def load(base, duty_token, subtree, clients, requests_per_endpoint, rng):
 
 def breaches_in_report(scope, now):
     """The report's list of breaches, as the view reads it (the first 101, with their notifications)."""
-    return list(breaches(scope.incidents(), now)[:101])
+    return list(breaches(scope.obligations(), now)[:101])
 
 
 class Statements:

@@ -2,21 +2,20 @@
 
 from django.db.models import Prefetch
 
-from incidents.models import Obligation
 from incidents.reports.compliance import breached
 
 from .models import Notification
 
 
-def breaches(incidents, now):
-    """The breached obligations of ``incidents``, latest deadline first, with findings and notifications."""
+def breaches(obligations, now):
+    """The breached ones of ``obligations``: the latest incident's first, each incident's latest deadline first
+    (the order of the report's index, so a first page never sorts a whole year), with findings and notifications."""
     told = Notification.objects.select_related("recipient").order_by("created_at", "pk")
     return (
-        Obligation.objects.filter(incident__in=incidents)
-        .filter(breached(now))
+        obligations.filter(breached(now))
         .select_related("incident", "incident__department")
         .prefetch_related("findings", Prefetch("notifications", queryset=told))
-        .order_by("-due_at", "-pk")
+        .order_by("-incident_discovered_at", "-due_at", "-pk")
     )
 
 

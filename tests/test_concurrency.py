@@ -82,6 +82,7 @@ def test_passes_running_at_once_over_a_thousand_due_obligations_record_each_step
             due_at=DISCOVERED + 2 * H,
             created_at=DISCOVERED,
             next_step_at=DISCOVERED,
+            incident_discovered_at=DISCOVERED,
         )
         for incident in incidents
         for kind in kinds

@@ -177,3 +177,25 @@ def test_bad_report_queries_are_400(auditor, org):
     unknown = auditor.get("/api/v1/reports/compliance/", {**QUERY, "department": 99999, "format": "pdf"})
     assert set(unknown.json()) == {"department", "format"}
     assert client_for(org.leader).get("/api/v1/reports/compliance/", QUERY).status_code == 403
+
+
+def test_breaches_come_latest_incident_first_then_latest_deadline(org, log):
+    """The order that lets the report read a year's breaches from its index (docs/decisions.md)."""
+    earlier = log(discovered_at=beijing(2026, 3, 5, 9, 0))
+    later = log(discovered_at=beijing(2026, 3, 5, 10, 0))
+    log(discovered_at=beijing(2026, 3, 6, 9, 0))  # outside the period
+    now = beijing(2026, 3, 6, 12, 0)
+    enforce(now)
+    auditor = client_for(PersonFactory(department=org.office, roles=[Role.AUDITOR]))
+    with time_machine.travel(now, tick=False):
+        report = auditor.get("/api/v1/reports/compliance/", {"start": "2026-03-05", "end": "2026-03-05"}).json()
+        listed = auditor.get("/api/v1/reports/breaches/", {"start": "2026-03-05", "end": "2026-03-05"}).json()
+
+    order = [(b["incident"], b["kind"]) for b in report["breaches"]]
+    assert order == [
+        (incident.pk, kind)
+        for incident in (later, earlier)
+        for kind in ("press_conference", "first_statement", "internal_report")
+    ]
+    assert [(b["incident"], b["kind"]) for b in listed["results"]] == order
+    assert report["breach_count"] == 6

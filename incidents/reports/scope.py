@@ -1,12 +1,12 @@
 """Which incidents a report covers: a period of Beijing dates, a department (and its subtree), a severity."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import DateTimeField, ExpressionWrapper
+from django.db.models import DateTimeField, ExpressionWrapper, Q
 from django.db.models.functions import Coalesce, Least
 
-from incidents.models import Incident
+from incidents.models import Incident, Obligation
 from incidents.services.calendar import BEIJING
 
 # The event clock of RULES.md, in SQL: the earlier of occurrence (when known) and discovery.
@@ -17,8 +17,9 @@ CLOCK_STARTED_AT = Least(Coalesce("occurred_at", "discovered_at"), "discovered_a
 class ReportScope:
     start: date
     end: date
-    department_ids: frozenset[int] | None = None  # None: every department the caller may see
+    department_ids: frozenset[int] | None = None  # None: every department
     severity: str | None = None
+    visible: Q = field(default_factory=Q)  # the caller's own restriction; empty for who sees everything
 
     @property
     def starts_at(self) -> datetime:
@@ -29,16 +30,33 @@ class ReportScope:
         """The end date is inclusive: everything discovered before the next Beijing midnight."""
         return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=BEIJING)
 
-    def incidents(self, visible=None):
-        """The incidents in scope; ``visible`` is the caller's own restriction (a Q), if any."""
+    @property
+    def narrowed(self) -> bool:
+        """Whether anything beyond the period chooses the incidents."""
+        return self.department_ids is not None or bool(self.severity) or bool(self.visible)
+
+    def incidents(self):
         incidents = Incident.objects.filter(discovered_at__gte=self.starts_at, discovered_at__lt=self.ends_before)
-        if visible is not None:
-            incidents = incidents.filter(visible)
+        incidents = incidents.filter(self.visible)
         if self.department_ids is not None:
             incidents = incidents.filter(department__in=self.department_ids)
         if self.severity:
             incidents = incidents.filter(severity=self.severity)
         return incidents
+
+    def obligations(self):
+        """The obligations of the incidents in scope.
+
+        Each obligation keeps its incident's discovery time, so the period alone is matched on the
+        obligations' own index (a year's report reads that year's obligations, not every one ever
+        made); the incidents are joined only when the scope narrows them further.
+        """
+        obligations = Obligation.objects.filter(
+            incident_discovered_at__gte=self.starts_at, incident_discovered_at__lt=self.ends_before
+        )
+        if self.narrowed:
+            obligations = obligations.filter(incident__in=self.incidents())
+        return obligations
 
 
 def with_clock_start(incidents):

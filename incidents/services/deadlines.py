@@ -49,6 +49,7 @@ def new_obligation(incident, policy, clock_started_at, now, calendar, actor=None
         provisional=provisional,
         created_at=now,
         next_step_at=now,
+        incident_discovered_at=incident.discovered_at,
     )
     obligation_event(obligation, TimelineEvent.Kind.OBLIGATION_ADDED, now, actor, provisional=provisional)
     return obligation

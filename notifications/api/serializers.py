@@ -171,5 +171,7 @@ class ComplianceReportSerializer(serializers.Serializer):
     waived = serializers.IntegerField()
     findings = FindingCountsSerializer()
     logging_delay = DurationFiguresSerializer()
-    breaches = BreachSerializer(many=True, help_text="The latest breaches, at most 100; all at /reports/breaches/")
+    breaches = BreachSerializer(
+        many=True, help_text="The first 100 breaches, the latest incident's first; all at /reports/breaches/"
+    )
     breaches_complete = serializers.BooleanField()

@@ -79,7 +79,7 @@ class ReportScopeMixin(ServiceShellMixin):
         query.is_valid(raise_exception=True)
         return query.validated_data
 
-    def incidents_in_scope(self, query):
+    def report_scope(self, query) -> ReportScope:
         department = query.get("department")
         if department is None:
             ids = None
@@ -87,8 +87,13 @@ class ReportScopeMixin(ServiceShellMixin):
             ids = subtree_ids(department)
         else:
             ids = frozenset({department})
-        scope = ReportScope(query["start"], query["end"], department_ids=ids, severity=query.get("severity"))
-        return scope, scope.incidents(caller_of(self.request).scope_filter("department"))
+        return ReportScope(
+            query["start"],
+            query["end"],
+            department_ids=ids,
+            severity=query.get("severity"),
+            visible=caller_of(self.request).scope_filter("department"),
+        )
 
 
 class ComplianceReportView(FileAnswerMixin, ReportScopeMixin, APIView):
@@ -104,14 +109,14 @@ class ComplianceReportView(FileAnswerMixin, ReportScopeMixin, APIView):
     )
     def get(self, request):
         query = self.report_query()
-        scope, incidents = self.incidents_in_scope(query)
+        scope = self.report_scope(query)
         now = timezone.now()
         if query["format"] == "csv":
-            return self.csv_ledger(scope, incidents, now)
+            return self.csv_ledger(scope, now)
         if query["format"] == "xlsx":
-            return self.xlsx_ledger(scope, incidents, now)
-        figures = compliance_figures(scope, now, caller_of(request).scope_filter("department"))
-        listed = list(breaches(incidents, now)[: BREACHES_IN_REPORT + 1])
+            return self.xlsx_ledger(scope, now)
+        figures = compliance_figures(scope, now)
+        listed = list(breaches(scope.obligations(), now)[: BREACHES_IN_REPORT + 1])
         report = {
             **figures,
             "department": query.get("department"),
@@ -125,21 +130,21 @@ class ComplianceReportView(FileAnswerMixin, ReportScopeMixin, APIView):
     def filename(scope, extension) -> str:
         return f"ledger-{scope.start:%Y%m%d}-{scope.end:%Y%m%d}.{extension}"
 
-    def csv_ledger(self, scope, incidents, now):
-        response = StreamingHttpResponse(csv_lines(incidents, now), content_type="text/csv; charset=utf-8")
+    def csv_ledger(self, scope, now):
+        response = StreamingHttpResponse(csv_lines(scope.incidents(), now), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{self.filename(scope, "csv")}"'
         return response
 
-    def xlsx_ledger(self, scope, incidents, now):
+    def xlsx_ledger(self, scope, now):
         buffer = io.BytesIO()
-        xlsx_workbook(incidents, now).save(buffer)
+        xlsx_workbook(scope.incidents(), now).save(buffer)
         response = HttpResponse(buffer.getvalue(), content_type=XLSX)
         response["Content-Disposition"] = f'attachment; filename="{self.filename(scope, "xlsx")}"'
         return response
 
 
 class BreachListView(ReportScopeMixin, ListAPIView):
-    """Every breach in a report's scope, latest deadline first, with who was told when."""
+    """Every breach in a report's scope, the latest incident's first, with who was told when."""
 
     serializer_class = BreachSerializer
     filter_backends = []
@@ -149,5 +154,4 @@ class BreachListView(ReportScopeMixin, ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        _scope, incidents = self.incidents_in_scope(self.report_query())
-        return breaches(incidents, timezone.now())
+        return breaches(self.report_scope(self.report_query()).obligations(), timezone.now())
