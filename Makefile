@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint format messages
+.PHONY: run test lint format messages screenshots
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ run: $(VENV)/.run-deps
 
 test: $(VENV)/.test-deps
 	bash scripts/test.sh
+
+# Pictures of the main pages for the README, taken by the browser tests.
+screenshots: $(VENV)/.test-deps
+	SECRET_KEY=screenshots-only SCREENSHOT_DIR=docs/screenshots $(PY) -m pytest -q tests/test_web_browser.py
 
 lint: $(VENV)/.test-deps
 	$(VENV)/bin/ruff check .

@@ -8,13 +8,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from .forms import HTTPS_URLS, ActionForm, IncidentForm, ReasonForm, RegradeForm, add_service_errors
 from .models import (
     Action,
     CalendarDay,
@@ -24,29 +24,12 @@ from .models import (
     Obligation,
     ObligationPolicy,
     Person,
-    Severity,
     TimelineEvent,
 )
-from .services.actions import action_errors, record_action
-from .services.incidents import close, edit_details, incident_errors, log_incident, regrade
+from .services.actions import record_action
+from .services.incidents import close, edit_details, log_incident, regrade
 from .services.obligations import waive
 from .services.schedule import recompute_provisional_deadlines
-
-
-def add_service_errors(form, errors) -> None:
-    """Show a service's field errors on the form (on the form as a whole for fields it does not have)."""
-    for field, field_messages in errors.items():
-        for message in field_messages:
-            form.add_error(field if field in form.fields else None, message)
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 3}))
-
-
-class RegradeForm(ReasonForm):
-    severity = forms.ChoiceField(label=_("new severity"), choices=Severity.choices)
-    field_order = ["severity", "reason"]
 
 
 def service_form_view(request, *, title, subject, back_url, form_class, apply):
@@ -75,14 +58,6 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-# Links typed without a scheme are taken as https (Django 6's default, opted into now).
-HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
-
-
-def https_formfield(db_field, **kwargs):
-    return db_field.formfield(**HTTPS_URLS.get(type(db_field), {}), **kwargs)
 
 
 class TrackerAdmin(admin.ModelAdmin):
@@ -161,35 +136,6 @@ class TimelineInline(ReadOnlyInline):
     show_change_link = False
 
 
-class IncidentAddForm(forms.ModelForm):
-    class Meta:
-        model = Incident
-        fields = [
-            "title",
-            "summary",
-            "severity",
-            "department",
-            "discovered_at",
-            "occurred_at",
-            "source_platform",
-            "source_url",
-        ]
-        formfield_callback = https_formfield
-
-    def clean(self):
-        data = super().clean()
-        errors = incident_errors(
-            title=data.get("title"),
-            severity=data.get("severity"),
-            department=data.get("department"),
-            discovered_at=data.get("discovered_at"),
-            occurred_at=data.get("occurred_at"),
-            now=timezone.now(),
-        )
-        add_service_errors(self, {f: m for f, m in errors.items() if f not in self.errors})
-        return data
-
-
 @admin.register(Incident)
 class IncidentAdmin(TrackerAdmin):
     list_display = ["title", "severity", "department", "state", "discovered_at", "logged_at"]
@@ -212,7 +158,7 @@ class IncidentAdmin(TrackerAdmin):
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
-            kwargs["form"] = IncidentAddForm
+            kwargs["form"] = IncidentForm
         return super().get_form(request, obj, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
@@ -256,28 +202,14 @@ class IncidentAdmin(TrackerAdmin):
         )
 
 
-class ActionAddForm(forms.ModelForm):
-    class Meta:
-        model = Action
-        fields = ["incident", "kind", "channel", "published_at", "evidence_url", "evidence_file", "summary"]
-        formfield_callback = https_formfield
+class ActionAddForm(ActionForm):
+    """The admin picks the incident on the form; the web page has it from the URL."""
 
-    def clean(self):
-        data = super().clean()
-        incident = data.get("incident")
-        if incident is None:
-            return data
-        errors = action_errors(
-            incident,
-            kind=data.get("kind"),
-            published_at=data.get("published_at"),
-            evidence_url=data.get("evidence_url", ""),
-            evidence_file=data.get("evidence_file"),
-            summary=data.get("summary", ""),
-            now=timezone.now(),
-        )
-        add_service_errors(self, {f: m for f, m in errors.items() if f not in self.errors})
-        return data
+    class Meta(ActionForm.Meta):
+        fields = ["incident", *ActionForm.Meta.fields]
+
+    def incident_of(self, data):
+        return data.get("incident")
 
 
 @admin.register(Action)

@@ -9,7 +9,9 @@ notifications to delivery after those records are committed.
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from incidents.services.obligations import mark_due_obligations_overdue
@@ -50,3 +52,9 @@ def enforce(now, deliver: Callable = deliver_due_inline) -> PassSummary:
 
 def last_run() -> EnforcementRun | None:
     return EnforcementRun.objects.filter(name=PASS_NAME).first()
+
+
+def is_recent(run: EnforcementRun | None, now) -> bool:
+    """Whether the last pass finished within three intervals; after that the scheduler looks stopped."""
+    limit = timedelta(seconds=3 * settings.ENFORCEMENT_INTERVAL_SECONDS)
+    return run is not None and now - run.last_finished_at <= limit

@@ -1,8 +1,5 @@
 """Thin views: the health check, and the acknowledgement page a message links to."""
 
-from datetime import timedelta
-
-from django.conf import settings
 from django.db import DatabaseError
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -11,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from .acknowledgement import LinkExpired, LinkInvalid, acknowledge, notification_for_token
-from .enforcement import last_run
+from .enforcement import is_recent, last_run
 
 
 @never_cache
@@ -24,8 +21,7 @@ def healthz(request):
             {"database": f"error: {type(error).__name__}", "last_sweep_at": None, "ok": False}, status=503
         )
     last_sweep_at = run.last_finished_at if run else None
-    limit = timedelta(seconds=3 * settings.ENFORCEMENT_INTERVAL_SECONDS)
-    ok = last_sweep_at is not None and timezone.now() - last_sweep_at <= limit
+    ok = is_recent(run, timezone.now())
     return JsonResponse({"database": "ok", "last_sweep_at": last_sweep_at, "ok": ok}, status=200 if ok else 503)
 
 

@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.tracker_status",
             ],
         },
     },
@@ -133,7 +134,7 @@ STORAGES = {
     },
 }
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "web:signin"
 
 # The cache holds sign-in failure counts: per process by default (the embedded tracker is one
 # process); production points it at Redis (rediscache://…) so every worker shares the counts.

@@ -29,6 +29,11 @@ if ! redis_up && command -v redis-server >/dev/null; then
   for _ in $(seq 30); do redis_up && break; sleep 1; done
 fi
 redis_up || fail_or_skip "Redis is not running on 127.0.0.1:6379"
+# The browser tests drive Debian's Chromium; root may install it, anyone else runs without them.
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || true
+fi
+[ -x /usr/bin/chromium ] || fail_or_skip "Chromium is missing at /usr/bin/chromium"
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

@@ -11,6 +11,7 @@ from incidents.models import Department, ObligationPolicy, Person, Role
 from incidents.services.incidents import log_incident
 from notifications.models import EscalationPolicy
 
+from .browser import chromium, new_page  # noqa: F401 (fixtures of the browser tests)
 from .factories import DepartmentFactory, PersonFactory
 from .mail import Mailbox, free_port, start_smtp_server
 

@@ -3,7 +3,7 @@
 from rest_framework import status
 from rest_framework.response import Response
 
-from .access import caller_of
+from incidents.access import caller_of
 
 
 class ScopedQuerysetMixin:

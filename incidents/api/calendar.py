@@ -7,11 +7,11 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
 
+from incidents.access import HUMAN_ROLES
 from incidents.models import CalendarYear, Role
 from incidents.services.calendar import WorkingCalendar
 from incidents.services.schedule import load_year
 
-from .access import HUMAN_ROLES
 from .base import ServiceShellMixin
 from .permissions import RoleAllows
 

@@ -6,9 +6,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
+from incidents.access import subtree_ids
 from incidents.models import Incident, Obligation
-
-from .access import subtree_ids
 
 LARGEST_ID = 2**63 - 1
 

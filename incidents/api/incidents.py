@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.views import APIView
 
+from incidents.access import HUMAN_ROLES, INCIDENT_HANDLERS, caller_of
 from incidents.models import Action, Incident, Obligation, Role
 from incidents.services.accountability import record_finding
 from incidents.services.actions import record_action
@@ -18,12 +19,9 @@ from incidents.services.incidents import close, edit_details, log_incident, regr
 from incidents.services.obligations import waive
 
 from . import serializers as s
-from .access import HUMAN_ROLES, caller_of
 from .base import FileAnswerMixin, ScopedQuerysetMixin, ServiceShellMixin
 from .filters import IncidentFilter, ObligationFilter
 from .permissions import RoleAllows
-
-WRITERS = {Role.DUTY_OFFICER, Role.ADMIN}
 
 
 class IncidentViewSet(
@@ -45,7 +43,7 @@ class IncidentViewSet(
         "retrieve": HUMAN_ROLES,
         "timeline": HUMAN_ROLES,
         "actions": HUMAN_ROLES,  # recording one is checked in ``actions`` itself
-        "*": WRITERS,
+        "*": INCIDENT_HANDLERS,
     }
     filterset_class = IncidentFilter
     ordering_fields = ["discovered_at", "logged_at", "id", "title"]
@@ -102,7 +100,7 @@ class IncidentViewSet(
     def incident_to_change(self):
         """The incident in the URL, if this caller may change it: 404 unseen, 403 seen but not theirs."""
         incident = self.get_object()
-        if not caller_of(self.request).may_act(WRITERS, incident.department_id):
+        if not caller_of(self.request).may_act(INCIDENT_HANDLERS, incident.department_id):
             self.permission_denied(self.request)
         return incident
 

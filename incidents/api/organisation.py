@@ -9,10 +9,10 @@ from django.utils.translation import gettext as _
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.authtoken.models import Token
 
+from incidents.access import HUMAN_ROLES
 from incidents.models import Department, Person, Role
 from incidents.services.people import set_roles
 
-from .access import HUMAN_ROLES
 from .base import ScopedQuerysetMixin
 from .errors import as_field_errors
 from .filters import IdFilter

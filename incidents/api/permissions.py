@@ -6,7 +6,7 @@ objects) is the querysets' business, so an object outside it is a 404 (see ``acc
 
 from rest_framework.permissions import BasePermission
 
-from .access import caller_of
+from incidents.access import caller_of
 
 
 class RoleAllows(BasePermission):

@@ -6,6 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from incidents.access import caller_of
 from incidents.models import (
     AccountabilityFinding,
     Action,
@@ -16,8 +17,6 @@ from incidents.models import (
     TimelineEvent,
 )
 from incidents.services.incidents import EDITABLE_DETAILS
-
-from .access import caller_of
 
 
 class FindingSerializer(serializers.ModelSerializer):

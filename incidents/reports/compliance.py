@@ -16,8 +16,10 @@ Definitions (docs/decisions.md, "Compliance figures"):
 from datetime import timedelta
 
 from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.db.models.functions import TruncMonth
 
 from incidents.models import AccountabilityFinding, Obligation, ObligationKind
+from incidents.services.calendar import BEIJING
 
 from .scope import ReportScope, with_clock_start
 from .stats import aggregate_with_durations
@@ -153,3 +155,30 @@ def compliance_figures(scope: ReportScope, now) -> dict:
         "obligations": per_kind,
         **accountability_figures(scope.obligations(), per_kind, now),
     }
+
+
+def monthly_figures(scope: ReportScope, now) -> list[dict]:
+    """Per Beijing month of discovery: incidents, and the on-time rate of the decided obligations."""
+    state = Obligation.State
+    incidents = (
+        scope.incidents()
+        .annotate(month=TruncMonth("discovered_at", tzinfo=BEIJING))
+        .values("month")
+        .annotate(incidents=Count("pk"))
+    )
+    obligations = (
+        scope.obligations()
+        .annotate(month=TruncMonth("incident_discovered_at", tzinfo=BEIJING))
+        .values("month")
+        .annotate(
+            met_on_time=counted(Q(state=state.MET)),
+            decided=counted(
+                Q(state__in=[state.MET, state.MET_LATE]) | Q(state__in=Obligation.OPEN_STATES, due_at__lte=now)
+            ),
+        )
+    )
+    rates = {row["month"]: share(row["met_on_time"], row["decided"]) for row in obligations}
+    return [
+        {"month": row["month"].date(), "incidents": row["incidents"], "on_time_rate": rates.get(row["month"])}
+        for row in sorted(incidents, key=lambda row: row["month"])
+    ]

@@ -14,22 +14,19 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView
 from rest_framework.views import APIView
 
-from incidents.api.access import HUMAN_ROLES, caller_of, subtree_ids
+from incidents.access import HUMAN_ROLES, caller_of
 from incidents.api.base import FileAnswerMixin, ServiceShellMixin
 from incidents.api.filters import IdFilter
 from incidents.api.permissions import RoleAllows
-from incidents.models import Role
-from incidents.reports.compliance import compliance_figures
 from incidents.reports.ledger import csv_lines, xlsx_workbook
 from incidents.reports.scope import ReportScope
 
 from ..acknowledgement import acknowledge
 from ..breaches import breaches
 from ..models import Notification
+from ..report import REPORT_READERS, compliance_report, report_scope
 from .serializers import BreachSerializer, ComplianceReportSerializer, NotificationSerializer, ReportQuery
 
-REPORT_READERS = {Role.AUDITOR, Role.ADMIN}
-BREACHES_IN_REPORT = 100
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -80,20 +77,7 @@ class ReportScopeMixin(ServiceShellMixin):
         return query.validated_data
 
     def report_scope(self, query) -> ReportScope:
-        department = query.get("department")
-        if department is None:
-            ids = None
-        elif query["include_children"]:
-            ids = subtree_ids(department)
-        else:
-            ids = frozenset({department})
-        return ReportScope(
-            query["start"],
-            query["end"],
-            department_ids=ids,
-            severity=query.get("severity"),
-            visible=caller_of(self.request).scope_filter("department"),
-        )
+        return report_scope(query, caller_of(self.request))
 
 
 class ComplianceReportView(FileAnswerMixin, ReportScopeMixin, APIView):
@@ -115,14 +99,10 @@ class ComplianceReportView(FileAnswerMixin, ReportScopeMixin, APIView):
             return self.csv_ledger(scope, now)
         if query["format"] == "xlsx":
             return self.xlsx_ledger(scope, now)
-        figures = compliance_figures(scope, now)
-        listed = list(breaches(scope.obligations(), now)[: BREACHES_IN_REPORT + 1])
         report = {
-            **figures,
+            **compliance_report(scope, now),
             "department": query.get("department"),
             "include_children": query["include_children"],
-            "breaches": listed[:BREACHES_IN_REPORT],
-            "breaches_complete": len(listed) <= BREACHES_IN_REPORT,
         }
         return self.respond(ComplianceReportSerializer, report)
 

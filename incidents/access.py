@@ -14,6 +14,8 @@ from incidents.models import Department, Role
 
 HUMAN_ROLES = frozenset({Role.DUTY_OFFICER, Role.LEADER, Role.AUDITOR, Role.ADMIN})
 SEES_EVERYTHING = frozenset({Role.AUDITOR, Role.ADMIN})
+# Who logs incidents and handles them (actions, regrading, closing), within their own subtree.
+INCIDENT_HANDLERS = frozenset({Role.DUTY_OFFICER, Role.ADMIN})
 
 
 def subtree_ids(department_id: int) -> frozenset[int]:

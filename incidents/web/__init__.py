@@ -1,0 +1,1 @@
+"""The web pages of incidents: signing in, the duty dashboard, logging and handling an incident."""

@@ -1,0 +1,144 @@
+"""Logging an incident, and the incident page: its clocks, actions and timeline, and handling it.
+
+Each form posts to its own URL. A form with errors comes back on the same page with everything typed
+still in it; the services decide, the forms only show what they say.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+
+from incidents.access import INCIDENT_HANDLERS
+from incidents.forms import ReasonForm, RegradeForm, add_service_errors
+from incidents.models import Incident
+from incidents.services.actions import record_action
+from incidents.services.incidents import close, log_incident, regrade
+
+from .access import PersonPage
+from .clocks import clock_of, countdown_patterns
+from .forms import LogIncidentForm, RecordActionForm
+
+
+def run_service(form, apply):
+    """What ``apply`` returns for a valid form's data, or None when the form or the service found errors
+    (which the form then shows, on the fields they belong to)."""
+    if not form.is_valid():
+        return None
+    try:
+        return apply(**form.cleaned_data)
+    except ValidationError as error:
+        add_service_errors(form, error.message_dict)
+        return None
+
+
+class LogIncidentView(PersonPage, View):
+    roles = INCIDENT_HANDLERS
+    template_name = "tracker/log_incident.html"
+
+    def form(self, data=None):
+        return LogIncidentForm(data, departments=self.caller.writable_departments().order_by("name"))
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": self.form()})
+
+    def post(self, request):
+        form = self.form(request.POST)
+        incident = run_service(form, lambda **data: log_incident(**data, actor=request.user, now=timezone.now()))
+        if incident is not None:
+            messages.success(request, _("Incident logged; its deadlines are running."))
+            return redirect("web:incident", pk=incident.pk)
+        return render(request, self.template_name, {"form": form}, status=400)
+
+
+class IncidentPage(PersonPage, View):
+    """The incident as everyone in scope reads it; those who handle it also get the forms."""
+
+    template_name = "tracker/incident.html"
+
+    def incident(self, pk) -> Incident:
+        visible = Incident.objects.filter(self.caller.scope_filter("department"))
+        return get_object_or_404(visible.select_related("department", "logged_by"), pk=pk)
+
+    def may_handle(self, incident) -> bool:
+        return self.caller.may_act(INCIDENT_HANDLERS, incident.department_id)
+
+    def get(self, request, pk):
+        return self.page(self.incident(pk))
+
+    def page(self, incident, status=200, **forms):
+        now = timezone.now()
+        obligations = incident.obligations.order_by("due_at", "pk")
+        handling = self.may_handle(incident) and incident.state == Incident.State.OPEN
+        context = {
+            "incident": incident,
+            "obligations": [(o, clock_of(o, now)) for o in obligations],
+            "actions": incident.actions.select_related("recorded_by").order_by("published_at", "pk"),
+            "timeline": incident.timeline.select_related("actor", "obligation").order_by("at", "pk"),
+            "handling": handling,
+            "now": now,
+            "countdown_patterns": countdown_patterns(),
+        }
+        if handling:
+            context["action_form"] = forms.get("action_form") or RecordActionForm(incident=incident)
+            context["regrade_form"] = forms.get("regrade_form") or RegradeForm(initial={"severity": incident.severity})
+            context["close_form"] = forms.get("close_form") or ReasonForm()
+        return render(self.request, self.template_name, context, status=status)
+
+
+class HandleIncident(IncidentPage):
+    """A POST that changes the incident: the page again with the form's errors, or back to it on success."""
+
+    form_name = ""
+    done = ""
+
+    def make_form(self, request, incident):
+        raise NotImplementedError
+
+    def apply(self, incident, **data):
+        raise NotImplementedError
+
+    def post(self, request, pk):
+        incident = self.incident(pk)
+        if not self.may_handle(incident):
+            raise PermissionDenied
+        form = self.make_form(request, incident)
+        if run_service(form, lambda **data: self.apply(incident, **data)) is not None:
+            messages.success(request, self.done)
+            return redirect("web:incident", pk=incident.pk)
+        return self.page(incident, status=400, **{self.form_name: form})
+
+
+class RecordActionView(HandleIncident):
+    form_name = "action_form"
+    done = _("Action recorded.")
+
+    def make_form(self, request, incident):
+        return RecordActionForm(request.POST, request.FILES, incident=incident)
+
+    def apply(self, incident, **data):
+        return record_action(incident, **data, actor=self.request.user, now=timezone.now())
+
+
+class RegradeView(HandleIncident):
+    form_name = "regrade_form"
+    done = _("Severity changed; the deadlines follow it.")
+
+    def make_form(self, request, incident):
+        return RegradeForm(request.POST)
+
+    def apply(self, incident, **data):
+        return regrade(incident, **data, actor=self.request.user, now=timezone.now())
+
+
+class CloseView(HandleIncident):
+    form_name = "close_form"
+    done = _("Incident closed.")
+
+    def make_form(self, request, incident):
+        return ReasonForm(request.POST)
+
+    def apply(self, incident, **data):
+        return close(incident, **data, actor=self.request.user, now=timezone.now())

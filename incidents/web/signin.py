@@ -1,0 +1,73 @@
+"""Signing in and out of the web pages, and where each person lands.
+
+The sign-in form is Django's, behind the same failure limit as the API and the admin (``LoginGuard``).
+"""
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from incidents.access import HUMAN_ROLES, Caller, caller_of
+from incidents.models import Role
+from incidents.signin import LoginGuard, too_many_attempts
+
+# The page each role starts on, in order: a person with several roles lands on the first they hold.
+LANDING = [
+    (Role.DUTY_OFFICER, "web:dashboard"),
+    (Role.LEADER, "web:escalations"),
+    (Role.AUDITOR, "web:compliance"),
+    (Role.ADMIN, "admin:index"),
+]
+
+
+def landing_url(request) -> str:
+    caller = caller_of(request)
+    for role, url_name in LANDING:
+        if role in caller.roles:
+            return reverse(url_name)
+    raise PermissionDenied  # integration accounts and people without a role have no pages
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return redirect(settings.LOGIN_URL)
+    return redirect(landing_url(request))
+
+
+class SignInForm(AuthenticationForm):
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not Caller.of(user).has_any(HUMAN_ROLES):
+            raise ValidationError(_("This account has no pages to open here."), code="no_role")
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "tracker/signin.html"
+    form_class = SignInForm
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        username = request.POST.get("username", "")
+        guard = LoginGuard(request, username)
+        if not guard.admit():
+            # The password is not checked at all; the form comes back empty but for the name.
+            form = self.form_class(request, initial={"username": username})
+            response = self.render_to_response(self.get_context_data(form=form, refused=too_many_attempts()))
+            response.status_code = 429
+            response["Retry-After"] = str(settings.LOGIN_FAILURE_WINDOW_SECONDS)
+            return response
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 302:  # signed in; a failure shows the form again
+            guard.succeeded()
+        return response
+
+    def get_default_redirect_url(self):
+        return landing_url(self.request)
+
+
+class SignOutView(auth_views.LogoutView):
+    next_page = "web:signin"

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import dashboard, incident, signin
+
+urlpatterns = [
+    path("", signin.home, name="home"),
+    path("signin/", signin.SignInView.as_view(), name="signin"),
+    path("signout/", signin.SignOutView.as_view(), name="signout"),
+    path("incidents/", dashboard.DashboardView.as_view(), name="dashboard"),
+    path("incidents/new/", incident.LogIncidentView.as_view(), name="log_incident"),
+    path("incidents/<int:pk>/", incident.IncidentPage.as_view(), name="incident"),
+    path("incidents/<int:pk>/actions/", incident.RecordActionView.as_view(), name="record_action"),
+    path("incidents/<int:pk>/regrade/", incident.RegradeView.as_view(), name="regrade"),
+    path("incidents/<int:pk>/close/", incident.CloseView.as_view(), name="close"),
+]

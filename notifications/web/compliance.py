@@ -1,0 +1,74 @@
+"""The auditors' compliance page: the figures of RULES.md for a period, department and severity, three
+charts, the latest breaches with who was told when, and the ledger to download.
+
+The query is judged by the API's own ``ReportQuery``, so the page and the API accept and refuse alike;
+the downloads are the API's CSV and XLSX, fetched with the page's session.
+"""
+
+from urllib.parse import urlencode
+
+from django import forms
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+
+from incidents.forms import add_new_service_errors, department_filter, severity_filter
+from incidents.models import Department
+from incidents.reports.charts import first_response_chart, monthly_chart, on_time_chart
+from incidents.reports.compliance import monthly_figures
+from incidents.web.access import PersonPage
+
+from ..api.serializers import ReportQuery
+from ..report import REPORT_READERS, compliance_report, report_scope
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class ComplianceForm(forms.Form):
+    start = forms.DateField(label=_("from"), widget=DateInput)
+    end = forms.DateField(label=_("to"), widget=DateInput)
+    department = department_filter(Department.objects.order_by("name"))
+    include_children = forms.BooleanField(label=_("with sub-departments"), required=False)
+    severity = severity_filter()
+
+
+def query_of(params, today) -> dict:
+    """The page's query as the API reads it; a first visit asks for this year so far, sub-departments included."""
+    if "start" not in params:
+        return {"start": f"{today:%Y}-01-01", "end": f"{today:%Y-%m-%d}", "include_children": "true"}
+    query = {key: params[key] for key in ("start", "end", "department", "severity") if params.get(key)}
+    query["include_children"] = "true" if params.get("include_children") else "false"
+    return query
+
+
+class ComplianceView(PersonPage, TemplateView):
+    roles = REPORT_READERS
+    template_name = "tracker/compliance.html"
+
+    def get_context_data(self, **kwargs):
+        now = timezone.now()
+        query = query_of(self.request.GET, timezone.localdate(now))
+        form = ComplianceForm({**query, "include_children": query["include_children"] == "true"})
+        checked = ReportQuery(data=query)
+        context = {**super().get_context_data(**kwargs), "form": form, "now": now}
+        if not checked.is_valid():
+            form.is_valid()
+            add_new_service_errors(form, checked.errors)
+            return context
+        scope = report_scope(checked.validated_data, self.caller)
+        report = compliance_report(scope, now)
+        ledger = reverse("api:report-compliance")
+        return {
+            **context,
+            "report": report,
+            "charts": [
+                on_time_chart(report["obligations"]),
+                first_response_chart(report),
+                monthly_chart(monthly_figures(scope, now)),
+            ],
+            "csv_url": f"{ledger}?{urlencode({**query, 'format': 'csv'})}",
+            "xlsx_url": f"{ledger}?{urlencode({**query, 'format': 'xlsx'})}",
+        }

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import compliance, escalations
+
+urlpatterns = [
+    path("escalations/", escalations.EscalationsView.as_view(), name="escalations"),
+    path("escalations/<int:pk>/acknowledge/", escalations.AcknowledgeView.as_view(), name="acknowledge"),
+    path("compliance/", compliance.ComplianceView.as_view(), name="compliance"),
+]

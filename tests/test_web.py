@@ -1,0 +1,82 @@
+"""The web pages without a browser: who may open what, where people land, and the scheduler's warning."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from incidents.models import Role
+from notifications.models import EnforcementRun
+
+from .factories import DepartmentFactory, PersonFactory
+
+
+@pytest.fixture
+def signed_in(client):
+    def _signed_in(person):
+        client.force_login(person)
+        return client
+
+    return _signed_in
+
+
+@pytest.mark.parametrize(
+    ("role", "landing"),
+    [(Role.DUTY_OFFICER, "/incidents/"), (Role.LEADER, "/escalations/"), (Role.AUDITOR, "/compliance/")],
+)
+def test_each_role_lands_on_its_page(signed_in, org, role, landing):
+    person = PersonFactory(department=org.department, roles=[role])
+    assert signed_in(person).get("/").headers["Location"] == landing
+
+
+def test_signing_in_with_the_form_and_the_failure_limit(client, org, settings):
+    answer = client.post("/signin/", {"username": org.duty_officer.username, "password": "correct-horse-battery"})
+    assert answer.status_code == 302
+    client.logout()
+    for _ in range(settings.LOGIN_FAILURES_PER_USERNAME):
+        assert client.post("/signin/", {"username": org.leader.username, "password": "wrong"}).status_code == 200
+    refused = client.post("/signin/", {"username": org.leader.username, "password": "correct-horse-battery"})
+    assert refused.status_code == 429
+    assert "登录失败次数过多" in refused.content.decode()
+
+
+def test_an_integration_account_cannot_sign_in_to_the_pages(client, org):
+    robot = PersonFactory(department=org.department, roles=[Role.INTEGRATION])
+    answer = client.post("/signin/", {"username": robot.username, "password": "correct-horse-battery"})
+    assert answer.status_code == 200
+    assert "此账号没有可用的页面。" in answer.content.decode()
+
+
+def test_pages_follow_roles_and_department_scope(signed_in, org, log):
+    now = timezone.now()
+    elsewhere = DepartmentFactory(name="市卫生健康委员会", parent=org.government)
+    theirs = log(title="网传医院停诊", discovered_at=now, department=elsewhere, actor=None)
+    ours = log(discovered_at=now)
+    leader = signed_in(org.leader)
+    assert leader.get("/incidents/new/").status_code == 403
+    assert leader.get("/compliance/").status_code == 403
+    assert leader.get(f"/incidents/{theirs.pk}/").status_code == 404
+    page = leader.get(f"/incidents/{ours.pk}/")
+    assert page.status_code == 200
+    assert 'id="record-action"' not in page.content.decode()
+    assert leader.post(f"/incidents/{ours.pk}/close/", {"reason": "已平息"}).status_code == 403
+    duty = signed_in(org.duty_officer)
+    assert duty.post(f"/incidents/{theirs.pk}/close/", {"reason": "已平息"}).status_code == 404
+    assert theirs.title not in duty.get("/incidents/").content.decode()
+
+
+def test_a_stale_scheduler_is_shown_on_every_page(signed_in, org):
+    duty = signed_in(org.duty_officer)
+    assert "调度器从未运行" in duty.get("/incidents/").content.decode()
+    long_ago = timezone.now() - timedelta(hours=1)
+    EnforcementRun.objects.create(name="enforcement", last_started_at=long_ago, last_finished_at=long_ago)
+    assert "时限督办已停止" in duty.get("/escalations/").content.decode()
+    EnforcementRun.objects.filter(name="enforcement").update(last_finished_at=timezone.now())
+    assert "时限督办已停止" not in duty.get("/incidents/").content.decode()
+
+
+def test_an_empty_or_backwards_period_is_refused_on_the_compliance_page(signed_in, org):
+    auditor = signed_in(PersonFactory(department=org.office, roles=[Role.AUDITOR]))
+    page = auditor.get("/compliance/", {"start": "2026-03-31", "end": "2026-03-01"}).content.decode()
+    assert "结束日期早于开始日期。" in page
+    assert "超时违规清单" not in page
