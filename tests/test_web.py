@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from incidents.models import Role
@@ -80,3 +81,41 @@ def test_an_empty_or_backwards_period_is_refused_on_the_compliance_page(signed_i
     page = auditor.get("/compliance/", {"start": "2026-03-31", "end": "2026-03-01"}).content.decode()
     assert "结束日期早于开始日期。" in page
     assert "超时违规清单" not in page
+
+
+def test_a_duty_officer_handles_an_incident_from_its_page(signed_in, org, log):
+    incident = log(discovered_at=timezone.now() - timedelta(minutes=30))
+    duty = signed_in(org.duty_officer)
+    published = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    report = SimpleUploadedFile("情况报告.pdf", b"%PDF-1.4\n")
+    recorded = duty.post(
+        f"/incidents/{incident.pk}/actions/",
+        {"kind": "internal_report", "published_at": published, "evidence_file": report},
+    )
+    assert recorded.status_code == 302
+    assert incident.obligations.get(kind="internal_report").state == "met"
+    page = duty.get(f"/incidents/{incident.pk}/").content.decode()
+    assert f"/api/v1/actions/{incident.actions.get().pk}/evidence/" in page
+
+    fake = SimpleUploadedFile("通报.pdf", b"not a pdf")
+    refused = duty.post(
+        f"/incidents/{incident.pk}/actions/", {"kind": "statement", "published_at": published, "evidence_file": fake}
+    )
+    assert refused.status_code == 400
+    assert 'aria-invalid="true"' in refused.content.decode()
+
+    regraded = duty.post(f"/incidents/{incident.pk}/regrade/", {"severity": "general", "reason": "经核实影响有限"})
+    assert regraded.status_code == 302
+    incident.refresh_from_db()
+    assert incident.severity == "general"
+    closing = duty.post(f"/incidents/{incident.pk}/close/", {"reason": "舆情已平息"})
+    assert closing.status_code == 400  # the response and the verification report are still open
+    assert "以下办理事项尚未完成" in closing.content.decode()
+
+
+def test_the_pages_switch_to_english(signed_in, org):
+    duty = signed_in(org.duty_officer)
+    duty.post("/i18n/setlang/", {"language": "en", "next": "/incidents/"})
+    page = duty.get("/incidents/").content.decode()
+    assert "Open incidents, nearest deadline first" in page
+    assert "Duty board" in page
