@@ -65,16 +65,28 @@ def too_many_attempts() -> str:
     return _("Too many failed sign-ins; try again later.")
 
 
-def guarded_admin_login(request, **kwargs):
-    """The Django admin's sign-in page behind the same limit: a failed sign-in re-renders the form (200)."""
-    if request.method != "POST":
-        return admin.site.login(request, **kwargs)
+def guarded_form_sign_in(request, sign_in, refuse):
+    """A sign-in form's POST behind the limit: ``refuse()`` answers past it (given 429 and Retry-After)
+    without checking the password; otherwise ``sign_in()`` answers, a redirect when it signed in and the
+    form again (200) when it failed."""
     guard = LoginGuard(request, request.POST.get("username", ""))
     if not guard.admit():
-        response = HttpResponse(too_many_attempts(), status=429, content_type="text/plain; charset=utf-8")
+        response = refuse()
+        response.status_code = 429
         response["Retry-After"] = str(settings.LOGIN_FAILURE_WINDOW_SECONDS)
         return response
-    response = admin.site.login(request, **kwargs)
-    if response.status_code != 200:  # signed in (a redirect); a failure shows the form again
+    response = sign_in()
+    if response.status_code != 200:
         guard.succeeded()
     return response
+
+
+def guarded_admin_login(request, **kwargs):
+    """The Django admin's sign-in page behind the same limit."""
+    if request.method != "POST":
+        return admin.site.login(request, **kwargs)
+    return guarded_form_sign_in(
+        request,
+        sign_in=lambda: admin.site.login(request, **kwargs),
+        refuse=lambda: HttpResponse(too_many_attempts(), content_type="text/plain; charset=utf-8"),
+    )

@@ -5,7 +5,7 @@ from django.db.models import F, Min, Prefetch, Q
 from django.utils import timezone
 from django.views.generic import ListView
 
-from incidents.access import subtree_ids
+from incidents.access import INCIDENT_HANDLERS, subtree_ids
 from incidents.forms import department_filter, severity_filter
 from incidents.models import Department, Incident, Obligation
 
@@ -56,6 +56,7 @@ class DashboardView(PersonPage, ListView):
             **context,
             "rows": with_clocks(context["page_obj"], now),
             "filter_form": self.filter_form,
+            "may_log": self.caller.has_any(INCIDENT_HANDLERS),
             "now": now,
             "countdown_patterns": countdown_patterns(),
         }

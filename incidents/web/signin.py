@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.access import HUMAN_ROLES, Caller, caller_of
 from incidents.models import Role
-from incidents.signin import LoginGuard, too_many_attempts
+from incidents.signin import guarded_form_sign_in, too_many_attempts
 
 # The page each role starts on, in order: a person with several roles lands on the first they hold.
 LANDING = [
@@ -51,19 +51,13 @@ class SignInView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        username = request.POST.get("username", "")
-        guard = LoginGuard(request, username)
-        if not guard.admit():
-            # The password is not checked at all; the form comes back empty but for the name.
-            form = self.form_class(request, initial={"username": username})
-            response = self.render_to_response(self.get_context_data(form=form, refused=too_many_attempts()))
-            response.status_code = 429
-            response["Retry-After"] = str(settings.LOGIN_FAILURE_WINDOW_SECONDS)
-            return response
-        response = super().post(request, *args, **kwargs)
-        if response.status_code == 302:  # signed in; a failure shows the form again
-            guard.succeeded()
-        return response
+        sign_in = super().post
+        return guarded_form_sign_in(request, sign_in=lambda: sign_in(request, *args, **kwargs), refuse=self.refused)
+
+    def refused(self):
+        """Past the limit the password is not checked at all; the form comes back empty but for the name."""
+        form = self.form_class(self.request, initial={"username": self.request.POST.get("username", "")})
+        return self.render_to_response(self.get_context_data(form=form, refused=too_many_attempts()))
 
     def get_default_redirect_url(self):
         return landing_url(self.request)
