@@ -11,9 +11,14 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from .admin_durations import SPOKEN_DURATIONS
+from .admin_timeline import beijing_text, detail_lines
 from .forms import HTTPS_URLS, ActionForm, IncidentForm, ReasonForm, RegradeForm, add_service_errors
 from .models import (
     Action,
@@ -25,16 +30,26 @@ from .models import (
     ObligationPolicy,
     Person,
     TimelineEvent,
+    WorkingHours,
 )
 from .services.actions import record_action
 from .services.incidents import close, edit_details, log_incident, regrade
 from .services.obligations import waive
 from .services.schedule import recompute_provisional_deadlines
 
+admin.site.site_header = admin.site.site_title = format_lazy(
+    "{} · {}", _("Public opinion response tracker"), _("Administration")
+)
+admin.site.index_title = _("Administration")
+# Every admin form reads and shows durations as people write them; links typed without a scheme are https.
+FORMFIELD_OVERRIDES = {**HTTPS_URLS, **SPOKEN_DURATIONS}
 
-def service_form_view(request, *, title, subject, back_url, form_class, apply):
+
+def service_form_view(
+    request, *, title, subject, back_url, form_class, apply, template="admin/incidents/service_form.html", **extra
+):
     """A small admin page that runs one service (regrade, close, waive, an import) and shows its errors on
-    the form."""
+    the form; ``template`` may extend the plain page with what its form needs explained (``extra``)."""
     form = form_class(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -45,10 +60,11 @@ def service_form_view(request, *, title, subject, back_url, form_class, apply):
             messages.success(request, _("Done: %(title)s") % {"title": title})
             return redirect(back_url)
     context = {**admin.site.each_context(request), "title": title, "subject": subject, "back_url": back_url}
-    return render(request, "admin/incidents/service_form.html", {**context, "form": form})
+    return render(request, template, {**context, **extra, "form": form})
 
 
 class ReadOnlyInline(admin.TabularInline):
+    template = "admin/incidents/readonly_tabular.html"
     extra = 0
     can_delete = False
     show_change_link = True
@@ -61,7 +77,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 class TrackerAdmin(admin.ModelAdmin):
-    formfield_overrides = HTTPS_URLS
+    formfield_overrides = FORMFIELD_OVERRIDES
 
 
 class ReadOnlyAdmin(TrackerAdmin):
@@ -129,9 +145,19 @@ class ActionInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+@admin.display(description=_("at (Beijing time)"), ordering="at")
+def event_time(event):
+    return beijing_text(event.at)
+
+
+@admin.display(description=_("detail"))
+def event_detail(event):
+    return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in detail_lines(event.detail)))
+
+
 class TimelineInline(ReadOnlyInline):
     model = TimelineEvent
-    fields = ["at", "kind", "actor", "detail"]
+    fields = [event_time, "kind", "actor", event_detail]
     readonly_fields = fields
     show_change_link = False
 
@@ -188,7 +214,7 @@ class IncidentAdmin(TrackerAdmin):
         return self.incident_service_view(request, pk, _("Regrade"), RegradeForm, regrade)
 
     def close_view(self, request, pk):
-        return self.incident_service_view(request, pk, _("Close"), ReasonForm, close)
+        return self.incident_service_view(request, pk, pgettext_lazy("incident", "Close"), ReasonForm, close)
 
     def incident_service_view(self, request, pk, title, form_class, service):
         incident = get_object_or_404(Incident, pk=pk)
@@ -306,6 +332,15 @@ class CalendarYearAdmin(TrackerAdmin):
 
 @admin.register(TimelineEvent)
 class TimelineEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "incident", "kind", "actor", "detail"]
+    list_display = [event_time, "incident", "kind", "actor", event_detail]
+    fields = [event_time, "incident", "kind", "actor", "obligation", event_detail]
+    readonly_fields = fields
     list_filter = ["kind"]
     search_fields = ["incident__title"]
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(TrackerAdmin):
+    """When working-day obligations (the verification report) may escalate, per government."""
+
+    list_display = ["__str__", "government", "start", "end"]

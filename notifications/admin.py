@@ -10,8 +10,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from incidents.admin import ReadOnlyAdmin, TrackerAdmin, service_form_view
-from incidents.models import Department
+from incidents.admin import FORMFIELD_OVERRIDES, ReadOnlyAdmin, TrackerAdmin, service_form_view
 
 from .models import (
     Audience,
@@ -26,7 +25,8 @@ from .models import (
     Notification,
     Robot,
 )
-from .roster import coverage_gaps, import_roster
+from .roster import COLUMN_HELP, COLUMNS, coverage, import_roster, shift_length_problem
+from .steps import step_label
 
 COVERAGE_DAYS = 14
 
@@ -142,6 +142,7 @@ class EscalationStepForm(forms.ModelForm):
 
 
 class EscalationStepInline(admin.StackedInline):
+    formfield_overrides = FORMFIELD_OVERRIDES
     model = EscalationStep
     form = EscalationStepForm
     extra = 0
@@ -169,12 +170,26 @@ class DeliveryAttemptInline(admin.TabularInline):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "incident", "step", "recipient", "channel", "status", "attempts", "acknowledged_at"]
-    list_filter = ["status", "channel", "step"]
+    list_display = [
+        "created_at",
+        "incident",
+        "step_in_words",
+        "recipient",
+        "channel",
+        "status",
+        "error",
+        "attempts",
+        "acknowledged_at",
+    ]
+    list_filter = ["status", "channel"]
     list_select_related = ["incident", "recipient"]
     search_fields = ["incident__title", "recipient__username", "recipient__display_name"]
     date_hierarchy = "created_at"
     inlines = [DeliveryAttemptInline]
+
+    @admin.display(description=_("step"), ordering="step")
+    def step_in_words(self, notification) -> str:
+        return step_label(notification.step)
 
 
 @admin.register(EscalationPlan)
@@ -191,14 +206,32 @@ class EnforcementRunAdmin(ReadOnlyAdmin):
 class RosterFileForm(forms.Form):
     file = forms.FileField(
         label=_("roster file"),
-        help_text=_("CSV or XLSX with the columns 部门编码, 用户名, 岗位 (值班员 or 带班领导), 开始时间, 结束时间."),
+        help_text=_("CSV or XLSX, one shift per row, under a first row of the headings below."),
     )
+
+
+class DutyShiftForm(forms.ModelForm):
+    """Times the roster import would refuse are refused here in its words, on the end time, rather than by
+    the name of the database constraint behind them."""
+
+    class Meta:
+        model = DutyShift
+        fields = ["department", "person", "post", "starts_at", "ends_at"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("starts_at") and cleaned.get("ends_at"):
+            problem = shift_length_problem(cleaned["starts_at"], cleaned["ends_at"])
+            if problem:
+                self.add_error("ends_at", problem)
+        return cleaned
 
 
 @admin.register(DutyShift)
 class DutyShiftAdmin(TrackerAdmin):
     """The roster; an import page (all rows or none) and the gaps in coverage over the coming 14 days."""
 
+    form = DutyShiftForm
     list_display = ["department", "post", "person", "starts_at", "ends_at"]
     list_filter = ["post", "department"]
     list_select_related = ["department", "person"]
@@ -228,17 +261,16 @@ class DutyShiftAdmin(TrackerAdmin):
             back_url=reverse("admin:notifications_dutyshift_changelist"),
             form_class=RosterFileForm,
             apply=apply,
+            template="admin/notifications/dutyshift/import.html",
+            columns=[(COLUMNS[key][0], meaning, example) for key, (meaning, example) in COLUMN_HELP.items()],
         )
 
     def gaps_view(self, request):
         start = timezone.now()
-        end = start + timedelta(days=COVERAGE_DAYS)
-        departments = Department.objects.filter(duty_shifts__isnull=False).distinct()
-        rows = [(department, coverage_gaps(department, start, end)) for department in departments]
         context = {
             **self.admin_site.each_context(request),
             "title": _("Gaps in duty coverage over the coming %(days)d days") % {"days": COVERAGE_DAYS},
-            "rows": rows,
+            "rows": coverage(start, start + timedelta(days=COVERAGE_DAYS)),
             "opts": self.model._meta,
         }
         return render(request, "admin/notifications/dutyshift/gaps.html", context)

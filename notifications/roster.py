@@ -3,11 +3,14 @@ roster from CSV or XLSX (all rows or none)."""
 
 import csv
 import io
+from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import load_workbook
 
 from incidents.models import Department, Person
@@ -24,6 +27,14 @@ COLUMNS = {
     "starts_at": ("开始时间", "starts_at"),
     "ends_at": ("结束时间", "ends_at"),
 }
+# What the import page says of each column, with a cell as it would be written.
+COLUMN_HELP = {
+    "department": (gettext_lazy("the department's code, as in the admin's list of departments"), "jc-transport"),
+    "username": (gettext_lazy("the person's username"), "transport_duty"),
+    "post": (gettext_lazy("值班员 (duty officer) or 带班领导 (leader on duty)"), "值班员"),
+    "starts_at": (gettext_lazy("when the shift starts, Beijing time"), "2026-12-01 08:00"),
+    "ends_at": (gettext_lazy("when it ends, Beijing time, at most 7 days later"), "2026-12-01 20:00"),
+}
 POSTS = {"值班员": DutyShift.Post.DUTY_OFFICER, "带班领导": DutyShift.Post.SHIFT_LEADER}
 LONGEST_SHIFT = timedelta(days=7)
 TIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M")
@@ -38,9 +49,36 @@ def on_duty(department_id, post, at) -> list[Person]:
 
 def coverage_gaps(department, start, end, post=DutyShift.Post.DUTY_OFFICER) -> list[tuple[datetime, datetime]]:
     """The stretches between ``start`` and ``end`` when nobody holds ``post`` for ``department``."""
-    shifts = DutyShift.objects.filter(department=department, post=post, starts_at__lt=end, ends_at__gt=start)
+    return gaps_between(shifts_within(start, end, post).filter(department=department), start, end)
+
+
+class Coverage(NamedTuple):
+    department: Department
+    has_roster: bool  # any shift at all, at any time and post
+    gaps: list[tuple[datetime, datetime]]
+
+
+def coverage(start, end, post=DutyShift.Post.DUTY_OFFICER) -> list[Coverage]:
+    """Every department's gaps, in one query of shifts: a department that keeps no roster is the widest gap
+    of all, so it is listed as such rather than left out."""
+    by_department = defaultdict(list)
+    for shift in shifts_within(start, end, post):
+        by_department[shift.department_id].append(shift)
+    rostered = set(DutyShift.objects.order_by().values_list("department_id", flat=True).distinct())
+    return [
+        Coverage(department, department.pk in rostered, gaps_between(by_department[department.pk], start, end))
+        for department in Department.objects.all()
+    ]
+
+
+def shifts_within(start, end, post):
+    return DutyShift.objects.filter(post=post, starts_at__lt=end, ends_at__gt=start).order_by("starts_at")
+
+
+def gaps_between(shifts, start, end) -> list[tuple[datetime, datetime]]:
+    """The stretches of ``start``–``end`` none of ``shifts`` (in order of their start) covers."""
     gaps, covered_until = [], start
-    for shift in shifts.order_by("starts_at"):
+    for shift in shifts:
         if shift.starts_at > covered_until:
             gaps.append((covered_until, shift.starts_at))
         covered_until = max(covered_until, shift.ends_at)
@@ -103,17 +141,70 @@ def import_roster(name: str, content: bytes) -> list[DutyShift]:
 
     departments = {d.code: d for d in Department.objects.all()}
     people = {p.username: p for p in Person.objects.filter(is_active=True)}
-    shifts = []
+    numbered = []
     for number, row in rows[1:]:
         cells = {key: (row[position] if position < len(row) else None) for key, position in positions.items()}
         shift, problems = shift_from(cells, departments, people)
         for problem in problems:
-            errors.add("rows", _("Row %(number)d: %(problem)s") % {"number": number, "problem": problem})
+            errors.add("rows", row_problem(number, problem))
         if shift is not None:
-            shifts.append(shift)
+            numbered.append((number, shift))
     errors.raise_if_any()
     with transaction.atomic():
-        return DutyShift.objects.bulk_create(shifts)
+        for problem in overlaps(numbered):
+            errors.add("rows", problem)
+        errors.raise_if_any()
+        return DutyShift.objects.bulk_create([shift for number, shift in numbered])
+
+
+def row_problem(number, problem) -> str:
+    return _("Row %(number)d: %(problem)s") % {"number": number, "problem": problem}
+
+
+def overlaps(numbered: list[tuple[int, DutyShift]]) -> list[str]:
+    """Rows that put a person on the same post twice at once, with another row of the file or with a shift
+    already stored (as importing the same roster twice would), in the order of the file."""
+    stored = stored_shifts(numbered)
+    problems, earlier = [], defaultdict(list)
+    for number, shift in numbered:
+        key = shift.person_id, shift.post
+        problems.extend(row_problem(number, same_time_as_row(n)) for n, other in earlier[key] if overlap(shift, other))
+        problems.extend(row_problem(number, already_on_duty(other)) for other in stored[key] if overlap(shift, other))
+        earlier[key].append((number, shift))
+    return problems
+
+
+def stored_shifts(numbered) -> dict[tuple, list[DutyShift]]:
+    """The stored shifts of the file's people over the file's span, by person and post. The people's rows
+    are locked first, so two imports of the same roster at once cannot both pass."""
+    stored = defaultdict(list)
+    if not numbered:
+        return stored
+    people = {shift.person_id for _number, shift in numbered}
+    list(Person.objects.select_for_update().filter(pk__in=people))
+    start = min(shift.starts_at for _number, shift in numbered)
+    end = max(shift.ends_at for _number, shift in numbered)
+    existing = DutyShift.objects.filter(person__in=people, starts_at__lt=end, ends_at__gt=start)
+    for shift in existing.select_related("person"):
+        stored[shift.person_id, shift.post].append(shift)
+    return stored
+
+
+def overlap(shift, other) -> bool:
+    return shift.starts_at < other.ends_at and other.starts_at < shift.ends_at
+
+
+def same_time_as_row(number) -> str:
+    return _("the same person holds the same post at the same time in row %(number)d.") % {"number": number}
+
+
+def already_on_duty(shift) -> str:
+    return _("%(person)s is already on duty as %(post)s from %(start)s to %(end)s (Beijing time).") % {
+        "person": shift.person,
+        "post": shift.get_post_display(),
+        "start": timezone.localtime(shift.starts_at, BEIJING).strftime("%Y-%m-%d %H:%M"),
+        "end": timezone.localtime(shift.ends_at, BEIJING).strftime("%Y-%m-%d %H:%M"),
+    }
 
 
 def shift_from(cells, departments, people) -> tuple[DutyShift | None, list[str]]:
@@ -129,10 +220,17 @@ def shift_from(cells, departments, people) -> tuple[DutyShift | None, list[str]]
         problems.append(_("the post must be 值班员 or 带班领导."))
     if starts_at is None or ends_at is None:
         problems.append(_("times are written like 2026-12-01 08:00 (Beijing time)."))
-    elif not starts_at < ends_at <= starts_at + LONGEST_SHIFT:
-        problems.append(_("a shift ends after it starts, and lasts at most 7 days."))
+    elif problem := shift_length_problem(starts_at, ends_at):
+        problems.append(problem)
     if problems:
         return None, problems
     return DutyShift(
         department=departments[code], person=people[username], post=post, starts_at=starts_at, ends_at=ends_at
     ), []
+
+
+def shift_length_problem(starts_at, ends_at) -> str | None:
+    """Why a shift's times are refused, in the words both the import and the admin's form show."""
+    if not starts_at < ends_at <= starts_at + LONGEST_SHIFT:
+        return _("a shift ends after it starts, and lasts at most 7 days.")
+    return None

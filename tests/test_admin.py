@@ -1,6 +1,9 @@
 """The admin: in Chinese by default, every model usable, incidents logged through the same services."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -8,6 +11,7 @@ from django.utils import timezone
 
 from incidents.models import CalendarYear, Incident
 from incidents.services.actions import record_action
+from notifications.enforcement import enforce
 from notifications.models import EscalationPolicy
 
 from .conftest import beijing
@@ -188,3 +192,76 @@ def test_evidence_is_linked_through_the_api_and_not_served_from_media(admin_clie
     assert f"/api/v1/actions/{action.pk}/evidence/" in page
     assert admin_client.get(f"/api/v1/actions/{action.pk}/evidence/").status_code == 200
     assert admin_client.get(f"/media/{action.evidence_file.name}").status_code == 404
+
+
+def test_ladder_offsets_show_as_signed_hours_and_minutes(admin_client, org):
+    national = EscalationPolicy.objects.filter(government=None, steps__offset__lt=timedelta(0)).first()
+
+    page = admin_client.get(reverse("admin:notifications_escalationpolicy_change", args=[national.pk])).content.decode()
+
+    assert 'value="-1:00"' in page
+    assert "-1 23:00:00" not in page
+    assert "提前1小时、之后2小时" in page  # the help says what may be typed
+
+
+@pytest.mark.parametrize(
+    ("typed", "offset"),
+    [
+        ("提前1小时", timedelta(hours=-1)),
+        ("-0:30", timedelta(minutes=-30)),
+        ("1小时30分", timedelta(hours=1, minutes=30)),
+    ],
+)
+def test_ladder_offsets_are_taken_as_people_write_them(admin_client, org, typed, offset):
+    url = reverse("admin:notifications_escalationpolicy_add")
+
+    response = admin_client.post(url, escalation_policy_form(org, offset=typed))
+
+    assert response.status_code == 302
+    [step] = EscalationPolicy.objects.get(government=org.government).steps.all()
+    assert step.offset == offset
+
+
+def test_a_duration_that_is_not_one_is_refused_in_chinese(admin_client, org):
+    url = reverse("admin:notifications_escalationpolicy_add")
+
+    response = admin_client.post(url, escalation_policy_form(org, offset="一会儿"))
+
+    assert response.status_code == 200
+    assert "无法识别该时长，请写作 -1:00 或 +2:30" in response.content.decode()
+    assert not EscalationPolicy.objects.filter(government=org.government).exists()
+
+
+def test_the_timeline_reads_in_beijing_time_and_words_not_json(admin_client, org, log):
+    incident = log(discovered_at=beijing(2026, 3, 1, 9, 0))
+    with time_machine.travel(beijing(2026, 3, 1, 12, 0), tick=False):
+        enforce(beijing(2026, 3, 1, 12, 0))
+    escalated = incident.timeline.filter(kind="escalated").first()
+
+    page = admin_client.get(reverse("admin:incidents_incident_change", args=[incident.pk])).content.decode()
+
+    assert "时间（北京时间）" in page
+    assert "2026-03-01 09:00" in page
+    assert "2026-03-01 01:00" not in page  # the UTC time of the same moment
+    assert "办理事项：内部报告" in page
+    assert "截止时间：2026-03-01 11:00" in page
+    assert f"接收人：{escalated.detail['recipients'][0]['name']}" in page
+    assert "&quot;due_at&quot;" not in page
+
+
+def test_a_view_only_page_closes_with_close_and_an_incident_still_closes_with_banjie(admin_client, log):
+    incident = log(discovered_at=timezone.now())
+    obligation = incident.obligations.first()
+
+    view_only = admin_client.get(reverse("admin:incidents_obligation_change", args=[obligation.pk])).content.decode()
+    incident_page = admin_client.get(reverse("admin:incidents_incident_change", args=[incident.pk])).content.decode()
+
+    assert 'class="closelink">关闭</a>' in view_only
+    assert f'<a href="/admin/incidents/incident/{incident.pk}/close/">办结</a>' in incident_page
+
+
+def test_the_admin_is_headed_with_the_products_name(admin_client):
+    page = admin_client.get(reverse("admin:index")).content.decode()
+
+    assert "政务舆情回应督办系统 · 系统管理" in page
+    assert "Django" not in page

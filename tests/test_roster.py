@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -156,3 +157,79 @@ def test_errors_name_the_line_of_the_file_even_after_blank_lines(org):
         import_roster("值班表.csv", content)
 
     assert refused.value.message_dict["rows"] == ["第 4 行：没有用户名为“nobody”的在岗人员。"]
+
+
+def test_a_shift_that_ends_before_it_starts_is_refused_in_plain_words_in_the_admin(admin_client, org):
+    response = admin_client.post(
+        reverse("admin:notifications_dutyshift_add"),
+        {
+            "department": org.department.pk,
+            "person": org.duty_officer.pk,
+            "post": "duty_officer",
+            "starts_at_0": "2026-12-01",
+            "starts_at_1": "20:00:00",
+            "ends_at_0": "2026-12-01",
+            "ends_at_1": "08:00:00",
+        },
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "班次须晚于开始时间结束，且最长 7 天。" in page
+    assert "shift_ends_after_it_starts" not in page
+    assert not DutyShift.objects.exists()
+
+
+def test_the_import_page_lists_the_columns_with_examples(admin_client):
+    page = admin_client.get(reverse("admin:notifications_dutyshift_import")).content.decode()
+
+    for heading in HEADINGS:
+        assert f"<td>{heading}</td>" in page
+    assert "<td>2026-12-01 08:00</td>" in page
+    assert "值班员 或 带班领导" in page
+
+
+def test_importing_the_same_roster_twice_is_refused_naming_the_rows(admin_client, org):
+    content = roster_csv(
+        [
+            [org.department.code, org.duty_officer.username, "值班员", "2026-12-01 08:00", "2026-12-01 20:00"],
+            [org.department.code, org.leader.username, "带班领导", "2026-12-01 08:00", "2026-12-02 08:00"],
+        ]
+    )
+    url = reverse("admin:notifications_dutyshift_import")
+
+    first = admin_client.post(url, {"file": SimpleUploadedFile("值班表.csv", content)})
+    again = admin_client.post(url, {"file": SimpleUploadedFile("值班表.csv", content)})
+
+    assert first.status_code == 302
+    assert again.status_code == 200
+    page = again.content.decode()
+    assert f"第 2 行：{org.duty_officer} 已有 2026-12-01 08:00 至 2026-12-01 20:00（北京时间）的值班员班次" in page
+    assert f"第 3 行：{org.leader} 已有 2026-12-01 08:00 至 2026-12-02 08:00（北京时间）的带班领导班次" in page
+    assert DutyShift.objects.count() == 2
+
+
+def test_overlapping_rows_of_one_file_import_nothing(org):
+    content = roster_csv(
+        [
+            [org.department.code, org.duty_officer.username, "值班员", "2026-12-01 08:00", "2026-12-01 20:00"],
+            [org.department.code, org.deputy.username, "值班员", "2026-12-01 08:00", "2026-12-01 20:00"],
+            [org.department.code, org.duty_officer.username, "值班员", "2026-12-01 19:00", "2026-12-02 08:00"],
+            [org.department.code, org.duty_officer.username, "带班领导", "2026-12-01 19:00", "2026-12-02 08:00"],
+        ]
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        import_roster("值班表.csv", content)
+
+    assert refused.value.message_dict["rows"] == ["第 4 行：与第 2 行为同一人员、同一岗位，时间重叠。"]
+    assert not DutyShift.objects.exists()
+
+
+def test_the_gap_list_names_departments_without_a_roster(admin_client, org):
+    with time_machine.travel(beijing(2026, 3, 10, 0), tick=False):
+        shift(org, org.duty_officer, beijing(2026, 3, 10, 0), beijing(2026, 3, 11, 0))
+        page = admin_client.get(reverse("admin:notifications_dutyshift_gaps")).content.decode()
+
+    assert re.search(rf"<td>{org.office.name}</td>\s*<td>未建立值班表。</td>", page)
+    assert "2026-03-11 00:00 – 2026-03-24 00:00" in page
