@@ -16,10 +16,11 @@ $(VENV)/.test-deps: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@ $(VENV)/.run-deps
 
+# The demo as people will get it (DEBUG off: the tracker's own error pages), with the local defaults of LOCAL=1.
 run: $(VENV)/.run-deps
-	DEBUG=1 $(PY) manage.py migrate --noinput
-	DEBUG=1 $(PY) manage.py load_demo
-	DEBUG=1 $(PY) manage.py runtracker 127.0.0.1:8000
+	LOCAL=1 DEBUG=0 $(PY) manage.py migrate --noinput
+	LOCAL=1 DEBUG=0 $(PY) manage.py load_demo
+	LOCAL=1 DEBUG=0 $(PY) manage.py runtracker 127.0.0.1:8000
 
 test: $(VENV)/.test-deps
 	bash scripts/test.sh

@@ -4,6 +4,7 @@ fields they belong to; the rules themselves live in the services, so every way i
 from django import forms
 from django.db import models
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .models import Action, Incident, Severity
@@ -28,6 +29,72 @@ def add_service_errors(form, errors) -> None:
 def add_new_service_errors(form, errors) -> None:
     """The service's errors on fields the form has not already found wrong (one message per field is enough)."""
     add_service_errors(form, {field: messages for field, messages in errors.items() if field not in form.errors})
+
+
+# The usual answers of the free-text fields, each kept as the Chinese name the ledger records, with its name in
+# the page's language beside it.
+SOURCE_PLATFORMS = [
+    ("微博", _("Weibo")),
+    ("微信", _("WeChat")),
+    ("抖音", _("Douyin")),
+    ("快手", _("Kuaishou")),
+    ("今日头条", _("Toutiao")),
+    ("小红书", _("Xiaohongshu")),
+    ("B站", _("Bilibili")),
+    ("百度贴吧", _("Baidu Tieba")),
+    ("知乎", _("Zhihu")),
+    ("人民网留言板", _("People's Daily Online message board")),
+    ("12345热线", _("12345 hotline")),
+    ("新闻媒体", _("News media")),
+    ("其他", _("Other")),
+]
+CHANNELS = [
+    ("政府网站", _("Government website")),
+    ("政务微博", _("Government Weibo account")),
+    ("政务微信", _("Government WeChat account")),
+    ("政务客户端", _("Government app")),
+    ("政务抖音", _("Government Douyin account")),
+    ("新闻发布会", _("Press conference")),
+    ("广播电视", _("Radio and television")),
+    ("报刊", _("Newspapers")),
+]
+
+
+class SuggestingInput(forms.TextInput):
+    """Free text with a picklist (``<datalist>``) of the usual answers: the common ones are a tap away, and
+    anything else can still be typed, since the field records whatever the person actually saw."""
+
+    def __init__(self, suggestions, attrs=None):
+        super().__init__(attrs)
+        self.suggestions = suggestions
+
+    def render(self, name, value, attrs=None, renderer=None):
+        list_id = f"{(attrs or {}).get('id', name)}_suggestions"
+        field = super().render(name, value, {**(attrs or {}), "list": list_id}, renderer)
+        options = format_html_join("", "{}", ((suggestion(*pair),) for pair in self.suggestions))
+        return format_html('{}<datalist id="{}">{}</datalist>', field, list_id, options)
+
+
+def suggestion(value: str, label) -> str:
+    """One option; its label only where it says more than the value (in English, not in Chinese)."""
+    if str(label) == value:
+        return format_html('<option value="{}">', value)
+    return format_html('<option value="{}" label="{}">', value, label)
+
+
+def suggest(form: forms.BaseForm, name: str, suggestions) -> None:
+    """Give a text field the picklist, keeping the attributes (``maxlength``, the admin's class) it has.
+
+    Like ``start_at_now``, it passes over a field the form lacks: the admin shows recorded fields read-only."""
+    if name in form.fields:
+        field = form.fields[name]
+        field.widget = SuggestingInput(suggestions, attrs=field.widget.attrs)
+
+
+def start_at_now(form: forms.BaseForm, name: str) -> None:
+    """A new record's time starts at now (the widget shows it in Beijing time), to be corrected if need be."""
+    if name in form.fields:
+        form.fields[name].initial = timezone.now
 
 
 class ReasonForm(forms.Form):
@@ -56,6 +123,12 @@ class IncidentForm(forms.ModelForm):
         ]
         formfield_callback = https_formfield
 
+    def __init__(self, *args, **kwargs):
+        """A new incident was most likely just discovered: the time starts at now, to be corrected if not."""
+        super().__init__(*args, **kwargs)
+        start_at_now(self, "discovered_at")
+        suggest(self, "source_platform", SOURCE_PLATFORMS)
+
     def clean(self):
         data = super().clean()
         errors = incident_errors(
@@ -79,8 +152,11 @@ class ActionForm(forms.ModelForm):
         formfield_callback = https_formfield
 
     def __init__(self, *args, incident=None, **kwargs):
+        """An action is usually recorded as it goes out: its publication time starts at now."""
         super().__init__(*args, **kwargs)
         self.incident = incident
+        start_at_now(self, "published_at")
+        suggest(self, "channel", CHANNELS)
 
     def incident_of(self, data):
         return self.incident

@@ -4,8 +4,11 @@ Every deployment difference is an environment variable (django-environ):
 
 - ``DATABASE_URL``: the embedded default is a SQLite file under ``var/``; production sets ``postgres://…``.
 - ``REDIS_URL``: the Celery broker in production.
-- ``SECRET_KEY``: required unless ``DEBUG=1``; for local use a key is generated once and kept in
+- ``SECRET_KEY``: required unless ``DEBUG=1`` or ``LOCAL=1``; for local use a key is generated once and kept in
   ``var/secret_key`` so sessions and signed links survive restarts.
+- ``LOCAL``: the local defaults of ``DEBUG`` (that key, loopback hosts, mail on the console, static files straight
+  from the apps) with ``DEBUG`` off, as ``make run`` serves the demo: the pages are the ones people will get, the
+  tracker's own error pages included, not Django's debug pages.
 - ``ENFORCEMENT_INTERVAL_SECONDS``: how often the enforcement pass runs (10 s by default).
 """
 
@@ -24,6 +27,7 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
+LOCAL = DEBUG or env.bool("LOCAL", default=False)
 
 
 def _local_secret_key() -> str:
@@ -38,11 +42,11 @@ def _local_secret_key() -> str:
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set unless DEBUG=1.")
+    if not LOCAL:
+        raise ImproperlyConfigured("SECRET_KEY must be set unless DEBUG=1 or LOCAL=1.")
     SECRET_KEY = _local_secret_key()
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if LOCAL else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
@@ -130,10 +134,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
+        if LOCAL
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# Locally WhiteNoise serves the apps' static files as they are, with no collectstatic.
+WHITENOISE_USE_FINDERS = LOCAL
 
 LOGIN_URL = "web:signin"
 
@@ -226,7 +232,7 @@ SMS_DAILY_CAP_PER_NUMBER = env.int("SMS_DAILY_CAP_PER_NUMBER", default=10)
 OUTBOUND_TIMEOUT = env.float("OUTBOUND_TIMEOUT", default=10)
 
 # Email: EMAIL_URL such as smtp://user:password@mail.example.gov.cn:587 or smtp+tls://…
-vars().update(env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://127.0.0.1:25"))
+vars().update(env.email_url("EMAIL_URL", default="consolemail://" if LOCAL else "smtp://127.0.0.1:25"))
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="opinion-tracker@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -1,9 +1,14 @@
 """The web pages without a browser: who may open what, where people land, and the scheduler's warning."""
 
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import pytest
+import time_machine
+from django.contrib.staticfiles import finders
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.utils import timezone
 
 from incidents.models import Role
@@ -119,3 +124,84 @@ def test_the_pages_switch_to_english(signed_in, org):
     page = duty.get("/incidents/").content.decode()
     assert "Open incidents, nearest deadline first" in page
     assert "Duty board" in page
+
+
+def test_the_top_bar_shows_the_persons_name_not_their_login(signed_in, org):
+    html = signed_in(org.duty_officer).get("/incidents/").content.decode()
+    assert f'<span class="who" title="{org.duty_officer.username}">{org.duty_officer.display_name}</span>' in html
+
+    nameless = PersonFactory(department=org.department, roles=[Role.DUTY_OFFICER], display_name="")
+    html = signed_in(nameless).get("/incidents/").content.decode()
+    assert f'<span class="who" title="{nameless.username}">{nameless.username}</span>' in html
+
+
+def test_discovery_and_publication_times_start_at_now_in_beijing_time(signed_in, org, log):
+    incident = log(discovered_at=timezone.now() - timedelta(hours=1))
+    duty = signed_in(org.duty_officer)
+    with time_machine.travel(datetime(2026, 3, 10, 2, 7, 42, tzinfo=UTC), tick=False):  # 10:07 in Beijing
+        log_form = duty.get("/incidents/new/").content.decode()
+        action_form = duty.get(f"/incidents/{incident.pk}/").content.decode()
+    assert re.search(r'<input type="datetime-local" name="discovered_at" value="2026-03-10T10:07"', log_form)
+    assert re.search(r'<input type="datetime-local" name="published_at" value="2026-03-10T10:07"', action_form)
+    assert re.search(r'<input type="datetime-local" name="occurred_at"(?! value)', log_form)
+
+
+def datalist(html: str, field: str) -> list[str]:
+    """The values offered for ``field``, if its input is tied to a picklist."""
+    assert f'list="id_{field}_suggestions"' in html
+    options = re.search(rf'<datalist id="id_{field}_suggestions">(.*?)</datalist>', html).group(1)
+    return re.findall(r'<option value="([^"]*)"', options)
+
+
+def test_source_platform_and_channel_offer_the_usual_values_and_still_take_free_text(signed_in, org, log):
+    incident = log(discovered_at=timezone.now() - timedelta(hours=1))
+    duty = signed_in(org.duty_officer)
+    platforms = datalist(duty.get("/incidents/new/").content.decode(), "source_platform")
+    assert platforms[:3] == ["微博", "微信", "抖音"]
+    assert {"12345热线", "人民网留言板", "B站", "其他"} <= set(platforms)
+    channels = datalist(duty.get(f"/incidents/{incident.pk}/").content.decode(), "channel")
+    assert channels[:4] == ["政府网站", "政务微博", "政务微信", "政务客户端"]
+
+    duty.post("/i18n/setlang/", {"language": "en", "next": "/incidents/new/"})
+    assert '<option value="微博" label="Weibo">' in duty.get("/incidents/new/").content.decode()
+    recorded = duty.post(
+        f"/incidents/{incident.pk}/actions/",
+        {
+            "kind": "internal_report",
+            "channel": "局内部OA",
+            "summary": "已报告局领导。",
+            "published_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    assert recorded.status_code == 302
+    assert incident.actions.get().channel == "局内部OA"
+
+
+def test_labels_end_in_a_full_width_colon_in_chinese_and_a_colon_in_english(signed_in, org):
+    duty = signed_in(org.duty_officer)
+    html = duty.get("/incidents/new/").content.decode()
+    assert '<label for="id_discovered_at">发现时间：</label>' in html
+    assert "发现时间:" not in html
+
+    duty.post("/i18n/setlang/", {"language": "en", "next": "/incidents/new/"})
+    assert '<label for="id_discovered_at">Discovered at:</label>' in duty.get("/incidents/new/").content.decode()
+
+
+def test_the_favicon_is_linked_and_answers_at_favicon_ico(client, db):
+    html = client.get("/signin/").content.decode()
+    assert '<link rel="icon" href="/static/tracker/favicon.svg" type="image/svg+xml">' in html
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/static/tracker/favicon.svg"
+    assert finders.find("tracker/favicon.svg")
+
+
+def test_load_demo_says_in_chinese_whom_to_sign_in_as_and_where_each_lands(db):
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    printed = out.getvalue()
+    assert "打开 http://127.0.0.1:8000/ 登录，所有演示账号的密码都是 demo-2026：" in printed
+    assert "transport_duty、market_duty（值班员）→ 值班台 /incidents/" in printed
+    assert "（领导）→ 我的督办 /escalations/" in printed
+    assert "auditor（审计员）→ 合规统计 /compliance/" in printed
+    assert "admin（管理员）→ 系统管理 /admin/" in printed

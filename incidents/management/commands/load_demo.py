@@ -3,14 +3,19 @@ department, two departments, people for every role and a few incidents in differ
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from incidents.models import ActionKind, Department, Person, Role, Severity
 from incidents.services.actions import record_action
 from incidents.services.incidents import close, log_incident
+from incidents.web.signin import LANDING
 from notifications.enforcement import enforce
 
 DEMO_PASSWORD = "demo-2026"
@@ -31,13 +36,22 @@ PEOPLE = [
     ("auditor", "褚审计员", "jc-office", [Role.AUDITOR]),
 ]
 
+# The pages people land on (``LANDING``), named as the top bar names them.
+PAGE_NAMES = {
+    "web:dashboard": gettext_lazy("Duty board"),
+    "web:escalations": gettext_lazy("My escalations"),
+    "web:compliance": gettext_lazy("Compliance"),
+    "admin:index": gettext_lazy("Administration"),
+}
+
 
 class Command(BaseCommand):
     help = "Load a small demo organisation and a few incidents (does nothing if it is already loaded)."
 
     def handle(self, *args, **options):
         if Department.objects.filter(code="jc-gov").exists():
-            self.stdout.write("demo organisation already loaded")
+            self.stdout.write(_("The demo organisation was already loaded."))
+            self.sign_in_guide()
             return
         with transaction.atomic():
             departments = self.organisation()
@@ -45,7 +59,19 @@ class Command(BaseCommand):
             self.leaders(departments, people)
             self.incidents(departments, people, timezone.now())
         enforce(timezone.now())
-        self.stdout.write(f"demo organisation loaded; sign in at /admin/ as admin with password {DEMO_PASSWORD}")
+        self.stdout.write(_("The demo organisation is loaded."))
+        self.sign_in_guide()
+
+    def sign_in_guide(self):
+        """Printed on every `make run`, loaded or not: whom to sign in as, and which page each account opens on."""
+        welcome = _("Open %(url)s and sign in; every demo account's password is %(password)s:")
+        self.stdout.write(welcome % {"url": settings.SITE_URL.rstrip("/") + "/", "password": DEMO_PASSWORD})
+        separator = pgettext("list separator", ", ")
+        for role, url_name in LANDING:
+            accounts = separator.join(username for username, _name, _code, roles in PEOPLE if role in roles)
+            line = _("%(accounts)s (%(role)s) → %(page)s %(path)s")
+            page = {"page": PAGE_NAMES[url_name], "path": reverse(url_name)}
+            self.stdout.write("  " + line % {"accounts": accounts, "role": Role(role).label, **page})
 
     def organisation(self):
         government = Department.objects.create(name="江城市人民政府", code="jc-gov", is_government=True)
