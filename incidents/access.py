@@ -1,7 +1,8 @@
 """Who may see and do what: roles, and the department subtree a person works in.
 
 A person's scope is their department and every department under it. Auditors and administrators
-see everything. Objects outside a person's scope are left out of every queryset, so asking for one
+see everything. Whoever the tracker told about an incident may read that incident too. Objects
+outside a person's scope are left out of every queryset, so asking for one
 is a 404, the same answer as for an id that does not exist: their existence never leaks.
 """
 
@@ -10,7 +11,7 @@ from functools import cached_property
 
 from django.db.models import Q
 
-from incidents.models import Department, Role
+from incidents.models import Department, IncidentReader, Role
 
 HUMAN_ROLES = frozenset({Role.DUTY_OFFICER, Role.LEADER, Role.AUDITOR, Role.ADMIN})
 SEES_EVERYTHING = frozenset({Role.AUDITOR, Role.ADMIN})
@@ -66,6 +67,15 @@ class Caller:
         if self.sees_everything:
             return Q()
         return Q(**{f"{department_field}__in": self.department_ids})
+
+    def incident_filter(self, incident_path: str = "") -> Q:
+        """Incidents the caller may read (or rows of one, through ``incident_path``): those of their scope,
+        and those the tracker told them about (``IncidentReader``), whatever their department."""
+        if self.sees_everything:
+            return Q()
+        prefix = f"{incident_path}__" if incident_path else ""
+        granted = IncidentReader.objects.filter(person_id=self.person.pk).values("incident_id")
+        return self.scope_filter(f"{prefix}department") | Q(**{f"{incident_path or 'pk'}__in": granted})
 
     @cached_property
     def own_subtree(self) -> frozenset[int]:

@@ -15,7 +15,7 @@ from incidents.models import TimelineEvent
 from incidents.services.timeline import obligation_event
 from incidents.services.validation import Errors
 
-from .models import Notification
+from .models import EscalationEntry, Notification
 
 SALT = "notifications.acknowledge"
 NON_FIELD = "non_field_errors"
@@ -46,34 +46,43 @@ def notification_for_token(token: str) -> Notification:
         raise LinkExpired from error
     except signing.BadSignature as error:
         raise LinkInvalid from error
-    notification = Notification.objects.select_related("incident", "obligation", "recipient").filter(pk=pk).first()
+    notification = (
+        Notification.objects.select_related("incident", "obligation", "recipient", "entry").filter(pk=pk).first()
+    )
     if notification is None:
         raise LinkInvalid
     return notification
 
 
-def acknowledge(notification: Notification, person, now) -> Notification:
-    """Record that ``person``, the recipient, has seen ``notification``; the first time counts.
+def acknowledge(notification: Notification, person, now, channel: str = "") -> Notification:
+    """Acknowledge the entry ``notification`` belongs to (every copy of its step), as ``person``."""
+    acknowledge_entry(notification.entry, person, now, channel=channel or notification.channel)
+    notification.refresh_from_db(fields=["acknowledged_at"])
+    return notification
+
+
+def acknowledge_entry(entry: EscalationEntry, person, now, channel: str = "") -> EscalationEntry:
+    """Record that ``person``, the recipient, has seen ``entry``; the first time counts, on whichever
+    channel (``channel``: the one it came through, empty for the inbox and the API).
 
     The conditional UPDATE makes two clicks at once record one acknowledgement and one event.
     """
-    if person is None or notification.recipient_id != person.pk:
+    if person is None or entry.recipient_id != person.pk:
         errors = Errors()
         errors.add(NON_FIELD, _("Only the recipient can acknowledge a notification."))
         errors.raise_if_any()
     with transaction.atomic():
-        first = Notification.objects.filter(pk=notification.pk, acknowledged_at__isnull=True).update(
-            acknowledged_at=now
-        )
+        first = EscalationEntry.objects.filter(pk=entry.pk, acknowledged_at__isnull=True).update(acknowledged_at=now)
         if first:
+            entry.notifications.filter(acknowledged_at__isnull=True).update(acknowledged_at=now)
             obligation_event(
-                notification.obligation,
+                entry.obligation,
                 TimelineEvent.Kind.ACKNOWLEDGED,
                 now,
                 person,
-                notification=notification.pk,
-                step=notification.step,
-                channel=notification.channel,
+                entry=entry.pk,
+                step=entry.step,
+                channel=channel,
             )
-    notification.refresh_from_db(fields=["acknowledged_at"])
-    return notification
+    entry.refresh_from_db(fields=["acknowledged_at"])
+    return entry

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("Escalation and notifications")
+
+    def ready(self):
+        from . import timeline_text  # noqa: F401 (registers how the timeline words escalations)

@@ -205,6 +205,7 @@ def fall_back(failed: Notification, now) -> Notification | None:
             incident_id=failed.incident_id,
             obligation_id=failed.obligation_id,
             step=failed.step,
+            entry_id=failed.entry_id,
             recipient=person,
             channel=kind,
             status=status,

@@ -9,18 +9,23 @@ next pass does it again. The unique constraint on notifications is the last guar
 somehow recorded already is not recorded twice (``ignore_conflicts``).
 """
 
+from datetime import datetime
+from typing import NamedTuple
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
-from incidents.models import Obligation, TimelineEvent
+from incidents.models import IncidentReader, Obligation, TimelineEvent
 from incidents.services.bulk import insert_rows, update_rows
 from incidents.services.obligations import mark_past_due
 
 from . import channels
 from .ladder import Firing, Ladder, Step, advance, new_round
-from .models import EscalationPlan, EscalationPolicy, Notification
+from .models import EscalationEntry, EscalationPlan, EscalationPolicy, Notification
 from .recipients import Directory
+from .steps import step_label
 
 
 def ladder_of(policy: EscalationPolicy | None) -> Ladder:
@@ -51,6 +56,7 @@ CLAIMED_FIELDS = [
     "due_at",
     "state",
     "next_step_at",
+    "offset_working_days",
     "incident__department_id",
     "incident__severity",
 ]
@@ -101,27 +107,31 @@ def escalate(obligations, directory: Directory, now) -> tuple[int, int]:
             plan.repeats_fired,
             now,
             plan.round,
+            hours=directory.hours(obligation.incident.department_id) if obligation.offset_working_days else None,
         )
     acknowledged = acknowledged_recipients(
         [pk for pk, p in progress.items() if any(firing.is_repeat for firing in p.firings)]
     )
 
-    notifications, events = [], []
+    copies, events = [], []
     for obligation in obligations:
         steps = progress[obligation.pk]
+        reached = []
         for firing in steps.firings:
             people = directory.reach(obligation.incident.department_id, firing.step.audiences)
             if firing.is_repeat:
                 people = [person for person in people if (obligation.pk, person.pk) not in acknowledged]
-            notifications += step_notifications(obligation, firing, people, directory, now)
-            if firing.sends:
-                events.append(escalated_event(obligation, firing, people, now))
+            reached.append((firing, people))
+        obligation_copies = step_copies(obligation, reached, directory)
+        copies += obligation_copies
+        names = {person.pk: str(person) for _firing, people in reached for person in people}
+        events += [escalated_event(obligation, firing, obligation_copies, names, now) for firing, _people in reached]
         obligation.next_step_at = steps.next_step_at
         plan = plans[obligation.pk]
         plan.fired, plan.skipped, plan.repeats_fired = steps.fired, steps.skipped, steps.repeats_fired
 
-    insert_rows(Notification, NOTIFICATION_FIELDS, notifications)
-    insert_rows(TimelineEvent, EVENT_FIELDS, events)
+    record_copies(copies, now)
+    insert_rows(TimelineEvent, EVENT_FIELDS, [event for event in events if event is not None])
     update_rows(Obligation, ["next_step_at"], {o.pk: (o.next_step_at,) for o in obligations})
     update_rows(
         EscalationPlan,
@@ -171,25 +181,99 @@ def freeze(plan: EscalationPlan, obligation, directory: Directory) -> None:
 
 
 def acknowledged_recipients(obligation_ids) -> set[tuple[int, int]]:
-    """(obligation, person) pairs where the person has acknowledged: repeats no longer reach them."""
+    """(obligation, person) pairs where the person has acknowledged an entry: repeats no longer reach them."""
     if not obligation_ids:
         return set()
     return set(
-        Notification.objects.filter(obligation__in=obligation_ids, acknowledged_at__isnull=False).values_list(
+        EscalationEntry.objects.filter(obligation__in=obligation_ids, acknowledged_at__isnull=False).values_list(
             "obligation_id", "recipient_id"
         )
     )
+
+
+class Copy(NamedTuple):
+    """One notification row as a pass records it: one step, one person, one channel."""
+
+    incident: int
+    obligation: int
+    step: str
+    entry_step: str  # the step whose entry (and message) this copy belongs to
+    recipient: int
+    channel: str
+    status: str
+    error: str
+    step_at: datetime
+    held_until: datetime | None
+
+
+MERGED = _("Merged into %(step)s: one message per person and obligation in a pass.")
+
+
+def lead_firing(firings: list[Firing], obligation) -> Firing | None:
+    """Of the steps reaching one person in a pass, the one their message names: the highest level
+    (the latest on the ladder; a level before its own repeat)."""
+    sending = [firing for firing in firings if firing.sends]
+    return max(
+        sending,
+        key=lambda firing: (firing.step.at(obligation.clock_started_at, obligation.due_at), not firing.is_repeat),
+        default=None,
+    )
+
+
+def step_copies(obligation, reached: list[tuple[Firing, list]], directory: Directory) -> list[Copy]:
+    """The copies of the steps that ``reached`` people, on every channel each step lists.
+
+    Nobody gets two messages about one obligation from one pass: of the steps reaching a person, the
+    highest goes out, and the copies of the others are recorded skipped as merged into it, under its
+    entry (docs/rules.md, "What a message tells").
+    """
+    by_person: dict[int, list[Firing]] = {}
+    people = {}
+    for firing, reached_people in reached:
+        for person in reached_people:
+            by_person.setdefault(person.pk, []).append(firing)
+            people[person.pk] = person
+    copies = []
+    with translation.override(settings.LANGUAGE_CODE):
+        for person_pk, firings in by_person.items():
+            person, lead = people[person_pk], lead_firing(firings, obligation)
+            for firing in firings:
+                merged = firing.sends and firing is not lead
+                for kind in firing.step.channels:
+                    if merged:
+                        status, reason = Notification.Status.SKIPPED, str(MERGED % {"step": step_label(lead.code)})
+                    elif not firing.sends:
+                        status, reason = Notification.Status.SKIPPED, str(firing.reason)
+                    else:
+                        status, reason = channels.initial_status(kind, person, directory)
+                    copies.append(
+                        Copy(
+                            incident=obligation.incident_id,
+                            obligation=obligation.pk,
+                            step=firing.code,
+                            entry_step=lead.code if merged else firing.code,
+                            recipient=person_pk,
+                            channel=kind,
+                            status=status,
+                            error=reason,
+                            step_at=firing.at,
+                            held_until=firing.held_until,
+                        )
+                    )
+    return copies
 
 
 NOTIFICATION_FIELDS = [
     "incident",
     "obligation",
     "step",
+    "entry",
     "recipient",
     "channel",
     "status",
     "error",
     "step_at",
+    "held_until",
     "created_at",
     "latency",
     "available_at",
@@ -198,48 +282,59 @@ NOTIFICATION_FIELDS = [
 ]
 
 
-def step_notifications(obligation, firing: Firing, people, directory: Directory, now) -> list[tuple]:
-    """One row (``NOTIFICATION_FIELDS``) per person and listed channel: the step goes out on every channel at once."""
-    rows = []
-    with translation.override(settings.LANGUAGE_CODE):
-        for person in people:
-            for kind in firing.step.channels:
-                status, reason = (
-                    (Notification.Status.SKIPPED, str(firing.reason))
-                    if not firing.sends
-                    else channels.initial_status(kind, person, directory)
-                )
-                sent_at = now if status == Notification.Status.SENT else None
-                rows.append(
-                    (
-                        obligation.incident_id,
-                        obligation.pk,
-                        firing.code,
-                        person.pk,
-                        kind,
-                        status,
-                        reason,
-                        firing.at,
-                        now,
-                        now - firing.at,
-                        now,
-                        sent_at,
-                        0,
-                    )
-                )
-    return rows
+def record_copies(copies: list[Copy], now) -> None:
+    """Write the entries the copies belong to, the copies, and the read grant of everyone told.
+
+    Entries are inserted first (a conflict means a pass already recorded that entry: the constraint on
+    notifications then keeps its copies from being written twice) and read back for their ids.
+    """
+    if not copies:
+        return
+    keys = {(copy.obligation, copy.entry_step, copy.recipient) for copy in copies}
+    insert_rows(EscalationEntry, ["obligation", "step", "recipient", "created_at"], [(*key, now) for key in keys])
+    entries = {
+        (obligation, step, recipient): pk
+        for pk, obligation, step, recipient in EscalationEntry.objects.filter(
+            obligation__in={key[0] for key in keys},
+            step__in={key[1] for key in keys},
+            recipient__in={key[2] for key in keys},
+        ).values_list("pk", "obligation_id", "step", "recipient_id")
+    }
+    rows = [
+        {
+            **copy._asdict(),
+            "entry": entries[(copy.obligation, copy.entry_step, copy.recipient)],
+            "created_at": now,
+            "latency": now - (copy.held_until or copy.step_at),
+            "available_at": now,
+            "sent_at": now if copy.status == Notification.Status.SENT else None,
+            "attempts": 0,
+        }
+        for copy in copies
+    ]
+    insert_rows(Notification, NOTIFICATION_FIELDS, [tuple(row[name] for name in NOTIFICATION_FIELDS) for row in rows])
+    grants = {(copy.incident, copy.recipient) for copy in copies}
+    insert_rows(IncidentReader, ["incident", "person", "granted_at"], [(*grant, now) for grant in grants])
 
 
 EVENT_FIELDS = ["incident", "obligation", "kind", "at", "actor", "detail"]
 
 
-def escalated_event(obligation, firing: Firing, people, now) -> tuple:
-    """A timeline row (``EVENT_FIELDS``): which step went to whom, for the auditors' breach list."""
+def escalated_event(obligation, firing: Firing, copies: list[Copy], names: dict[int, str], now) -> tuple | None:
+    """A timeline row (``EVENT_FIELDS``) for a step that went out: who it told, and who got it within a
+    higher step's message; ``None`` for a step skipped for everyone (a stale warning)."""
+    if not firing.sends:
+        return None
+    mine = [copy for copy in copies if copy.step == firing.code]
+    told = sorted({copy.recipient for copy in mine if copy.entry_step == firing.code})
+    merged = sorted({copy.recipient for copy in mine if copy.entry_step != firing.code})
     detail = {
         "obligation_kind": obligation.kind,
         "due_at": obligation.due_at,
         "step": firing.code,
         "step_at": firing.at,
-        "recipients": [{"id": person.pk, "name": str(person)} for person in people],
+        "held_until": firing.held_until,
+        "recipients": [{"id": pk, "name": names.get(pk, "")} for pk in told],
+        "merged": [{"id": pk, "name": names.get(pk, "")} for pk in merged],
     }
     return (obligation.incident_id, obligation.pk, TimelineEvent.Kind.ESCALATED, now, None, detail)

@@ -4,8 +4,9 @@ Pure functions, no database: a step's time follows from the obligation's clock s
 so a deadline that moves (regrading, a calendar loaded) moves the steps not yet recorded with it.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from django.utils.translation import gettext_lazy as _
 
@@ -93,17 +94,25 @@ class Ladder:
 
 @dataclass(frozen=True)
 class Firing:
-    """A step whose time has come: sent, or recorded as skipped with ``reason``."""
+    """A step whose time has come: sent, or recorded as skipped with ``reason``.
+
+    ``at`` is the step's time on the ladder; ``held_until`` the time working hours moved it to, if they did.
+    """
 
     code: str
     step: Step
     at: datetime
     reason: str | None = None
     is_repeat: bool = False
+    held_until: datetime | None = None
 
     @property
     def sends(self) -> bool:
         return self.reason is None
+
+    @property
+    def goes_out_at(self) -> datetime:
+        return self.held_until or self.at
 
 
 @dataclass
@@ -115,6 +124,16 @@ class Progress:
     skipped: list[str] = field(default_factory=list)
     repeats_fired: int = 0
     next_step_at: datetime | None = None
+
+
+class Hours(Protocol):
+    """Working hours (``incidents.services.hours.Hours``): when steps of a working-day obligation go out."""
+
+    def is_open(self, at: datetime) -> bool: ...
+
+    def next_start(self, at: datetime) -> datetime: ...
+
+    def move(self, at: datetime, due_at: datetime) -> datetime: ...
 
 
 def step_key(code: str, round_: int) -> str:
@@ -131,37 +150,53 @@ def advance(
     repeats_fired: int,
     now: datetime,
     round_: int = 1,
+    hours: Hours | None = None,
 ) -> Progress:
     """Every step whose time has come by ``now`` and has not been recorded, in time order.
 
     Levels and warnings are recorded once each, in order; a warning is skipped (stale) once the
     deadline has passed. Of a run of missed repeats of the last level only the latest is recorded.
-    The next step left is always after ``now``.
+    With ``hours`` (an obligation counted in working days), each step goes out at its time moved into
+    working hours, and nothing goes out while they are closed. The next step left is always after ``now``.
     """
+
+    def moved(at: datetime) -> datetime | None:
+        held = hours.move(at, due_at) if hours is not None else at
+        return None if held == at else held
+
+    open_now = hours is None or hours.is_open(now)
     progress = Progress(fired=list(fired), skipped=list(skipped), repeats_fired=repeats_fired)
     waiting = sorted(
         ((step.at(clock_started_at, due_at), position, step) for position, step in enumerate(ladder.steps)),
         key=lambda item: item[:2],
     )
-    waiting = [(at, step) for at, _position, step in waiting if step.code not in fired]
-    for at, step in waiting:
-        if at <= now:
-            reason = STALE if step.is_warning and now >= due_at else None
-            progress.firings.append(Firing(step_key(step.code, round_), step, at, reason))
-            progress.fired.append(step.code)
-            if reason is not None:
-                progress.skipped.append(step.code)
+    upcoming = []
+    for at, _position, step in waiting:
+        if step.code in fired:
+            continue
+        firing = Firing(step_key(step.code, round_), step, at, held_until=moved(at))
+        if not (open_now and firing.goes_out_at <= now):
+            upcoming.append(firing.goes_out_at)
+            continue
+        if step.is_warning and now >= due_at:
+            firing = replace(firing, reason=STALE)
+            progress.skipped.append(step.code)
+        progress.firings.append(firing)
+        progress.fired.append(step.code)
 
-    upcoming = [at for at, _step in waiting if at > now]
     last = ladder.last_level(clock_started_at, due_at)
     if last is not None and ladder.repeat_every and last.code in progress.fired:
         first_repeat = last.at(clock_started_at, due_at)
         latest_repeat = (now - first_repeat) // ladder.repeat_every
-        if latest_repeat > progress.repeats_fired:
+        if open_now and latest_repeat > progress.repeats_fired:
             at = first_repeat + latest_repeat * ladder.repeat_every
-            progress.firings.append(Firing(step_key(f"repeat_{latest_repeat}", round_), last, at, is_repeat=True))
+            code = step_key(f"repeat_{latest_repeat}", round_)
+            progress.firings.append(Firing(code, last, at, is_repeat=True, held_until=moved(at)))
             progress.repeats_fired = latest_repeat
-        upcoming.append(first_repeat + (progress.repeats_fired + 1) * ladder.repeat_every)
+        next_repeat = first_repeat + (progress.repeats_fired + 1) * ladder.repeat_every
+        upcoming.append(moved(next_repeat) or next_repeat)
+    if not open_now:  # whatever came due while working hours are closed waits for them to open
+        upcoming = [max(at, hours.next_start(now)) for at in upcoming]
     progress.next_step_at = min(upcoming, default=None)
     return progress
 

@@ -6,23 +6,24 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from incidents.services.calendar import BEIJING
+from incidents.web.clocks import countdown_patterns, duration_text
 
 from .acknowledgement import acknowledgement_url
-
-
-def hours_and_minutes(delta) -> str:
-    minutes = int(abs(delta).total_seconds() // 60)
-    return _("%(hours)d h %(minutes)d min") % {"hours": minutes // 60, "minutes": minutes % 60}
+from .steps import step_label
 
 
 def incident_url(incident) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("admin:incidents_incident_change", args=[incident.pk])
+    """The tracker's own incident page: everyone told about an incident may read it (``IncidentReader``)."""
+    return settings.SITE_URL.rstrip("/") + reverse("web:incident", args=[incident.pk])
 
 
 def standing_of(obligation, now) -> str:
-    if obligation.due_at <= now:
-        return _("Overdue by %(time)s") % {"time": hours_and_minutes(now - obligation.due_at)}
-    return _("Due in %(time)s") % {"time": hours_and_minutes(obligation.due_at - now)}
+    """How early or late, in words and as the pages say it ("剩余 1小时12分", "超时 2小时5分")."""
+    patterns = countdown_patterns()
+    left = (obligation.due_at - now).total_seconds()
+    if left <= 0:
+        return patterns["overdue"] % {"duration": duration_text(-left, patterns)}
+    return patterns["left"] % {"duration": duration_text(left, patterns)}
 
 
 def digest_line(notification, now=None) -> str:
@@ -58,7 +59,7 @@ def compose(notification, now=None) -> tuple[str, str]:
             _("Obligation: %(obligation)s") % {"obligation": obligation.get_kind_display()},
             _("Deadline: %(due)s (Beijing time)") % {"due": due_local.strftime("%Y-%m-%d %H:%M")},
             _("Standing: %(standing)s") % {"standing": standing},
-            _("Escalation step: %(step)s") % {"step": notification.step},
+            _("Escalation step: %(step)s") % {"step": step_label(notification.step)},
             "",
             _("Open the incident: %(url)s") % {"url": incident_url(incident)},
             _("Acknowledge (I have seen this): %(url)s") % {"url": acknowledgement_url(notification)},

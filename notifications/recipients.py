@@ -11,7 +11,9 @@ from functools import cache
 from django.db.models import Q
 
 from incidents.models import Department, Person, Role
+from incidents.services.calendar import WorkingCalendar
 from incidents.services.deadlines import nearest_first
+from incidents.services.hours import Hours, hours_of
 
 from . import roster
 from .models import Audience, DutyShift, EscalationPolicy, Robot
@@ -26,6 +28,8 @@ class Directory:
         self.recipients = cache(self._recipients)
         self.policy = cache(self._policy)
         self.robot = cache(self._robot)
+        self.hours = cache(self._hours)
+        self.calendar = WorkingCalendar()
 
     @staticmethod
     def _robot(department_id) -> Robot | None:
@@ -45,6 +49,11 @@ class Directory:
 
     def _nearest_government(self, department_id) -> Department | None:
         return next((d for d in self._chain(department_id) if d.is_government), None)
+
+    def _hours(self, department_id) -> Hours:
+        """The working hours in force for the department: its nearest government's, else the national ones."""
+        governments = [d.pk for d in self._chain(department_id) if d.is_government]
+        return hours_of(governments, self.calendar)
 
     def _people(self, ids) -> list[Person]:
         ids = [pk for pk in ids if pk is not None]

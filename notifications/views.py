@@ -3,12 +3,14 @@
 from django.db import DatabaseError
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from .acknowledgement import LinkExpired, LinkInvalid, acknowledge, notification_for_token
 from .enforcement import is_recent, last_run
+from .steps import step_label
 
 
 @never_cache
@@ -37,4 +39,9 @@ def acknowledge_link(request, token):
         return render(request, "notifications/acknowledge.html", {"invalid": True}, status=404)
     if request.method == "POST":
         notification = acknowledge(notification, notification.recipient, timezone.now())
-    return render(request, "notifications/acknowledge.html", {"notification": notification})
+    context = {
+        "notification": notification,
+        "step_label": step_label(notification.step),
+        "incident_url": reverse("web:incident", args=[notification.incident_id]),
+    }
+    return render(request, "notifications/acknowledge.html", context)

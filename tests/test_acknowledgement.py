@@ -35,7 +35,9 @@ def test_the_link_shows_the_escalation_and_only_a_post_acknowledges_it(client, e
         page = client.get(path)
         assert page.status_code == 200
         assert "网传路面塌陷" in page.content.decode()
-        assert "我已知悉" in page.content.decode()
+        assert "确认已阅" in page.content.decode()
+        assert "超时一级督办" in page.content.decode()  # the step in words, not its code
+        assert "overdue_l1" not in page.content.decode()
         escalation.refresh_from_db()
         assert escalation.acknowledged_at is None, "a mail scanner following the link acknowledges nothing"
 

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from incidents.models import Action, Incident, Role
 from incidents.services.actions import record_action
 from incidents.services.incidents import log_incident
-from notifications.models import Notification
+from notifications.models import EscalationEntry, Notification
 
 from .api import client_for
 from .conftest import beijing
@@ -65,10 +65,14 @@ def world(org, settings, tmp_path):
         )
     notifications = {}
     for role, person in people.items():
+        entry = EscalationEntry.objects.create(
+            obligation=obligations["own"], step="overdue_l1", recipient=person, created_at=NOW
+        )
         notifications[role] = Notification.objects.create(
             incident=incidents["own"],
             obligation=obligations["own"],
             step="overdue_l1",
+            entry=entry,
             recipient=person,
             channel="in_app",
             step_at=NOW,

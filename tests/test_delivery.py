@@ -39,9 +39,11 @@ def test_an_escalation_email_arrives_in_chinese_with_its_links(org, log, smtp):
     body = message.get_content()
     assert "内部报告" in body
     assert "2026-03-10 12:00" in body  # the deadline in Beijing time
-    assert "已超时 0小时5分" in body
-    assert f"/admin/incidents/incident/{incident.pk}/" in body
-    assert "/ack/" in body
+    assert "超时 5分0秒" in body  # in words, as the pages say it
+    assert "提醒级别：超时一级督办" in body  # the step in words, never its code
+    assert "overdue_l1" not in body
+    assert f"查看事件：http://127.0.0.1:8000/incidents/{incident.pk}/" in body  # the tracker's page, not the admin
+    assert "确认已阅：http://127.0.0.1:8000/ack/" in body
     notification = leader_email(org)
     assert message["Message-ID"] == f"<notification-{notification.pk}@127.0.0.1>"
     assert (notification.status, notification.attempts) == ("sent", 1)

@@ -54,10 +54,13 @@ def test_an_incident_logged_seven_hours_late_reaches_every_overdue_level_and_the
             ("overdue_l3", mayor),
         ]
     ]
-    # The internal report's last level (due + 2 h) has been repeated once since (due + 4 h): of missed
-    # repeats the latest goes out. The first statement's last level is due this very moment.
-    expected.append(("internal_report", "repeat_1", mayor))
+    # The internal report's last level (due + 2 h) has been repeated once since (due + 4 h): the mayor
+    # gets one message about it, naming the level; the repeat is on record, merged into it.
     assert sorted(told(incident)) == sorted(expected)
+    merged = Notification.objects.get(incident=incident, step="repeat_1", channel="in_app")
+    assert (merged.status, merged.recipient) == ("skipped", org.mayor)
+    assert merged.error == "合并至“超时三级督办”，本轮一并通知。"
+    assert merged.entry.step == "overdue_l3"
     assert sorted(told(incident, channel="email")) == sorted(expected)
     assert sorted(m.to[0] for m in mail.outbox) == sorted(
         f"{person}@example.gov.cn" for _kind, _step, person in expected
@@ -67,7 +70,6 @@ def test_an_incident_logged_seven_hours_late_reaches_every_overdue_level_and_the
     assert stale.exists()
     assert set(stale.values_list("status", flat=True)) == {"skipped"}
     assert set(stale.values_list("obligation__kind", flat=True)) == {"internal_report", "first_statement"}
-    # Channels not built yet are on the ladder from the start, recorded as skipped.
     assert set(
         Notification.objects.filter(incident=incident, channel__in=["robot", "sms"]).values_list("status", flat=True)
     ) == {"skipped"}
@@ -141,7 +143,8 @@ def test_a_stopped_scheduler_catches_up_with_only_the_latest_repeat(org, log):
     ("logged_after", "sent", "skipped"),
     [
         (30 * HOUR, ["warning"], []),
-        (47.5 * HOUR, ["warning", "due_soon", "due_soon"], []),
+        # The duty officer gets one message naming the later warning; the earlier is merged into it.
+        (47.5 * HOUR, ["due_soon", "due_soon"], ["warning"]),
         (48 * HOUR, ["overdue_l1"], ["warning", "due_soon", "due_soon"]),
     ],
     ids=["warning-still-useful", "both-warnings-before-the-deadline", "stale-after-the-deadline"],
@@ -290,8 +293,7 @@ def test_warnings_skipped_as_stale_go_out_when_the_deadline_moves_ahead_again(or
         "overdue_l1",
         "overdue_l2",
         "overdue_l2",
-        "warning#2",
-        "due_soon#2",
+        "due_soon#2",  # with the warning#2 merged into it: one message to the duty officer
         "due_soon#2",
     ]
 

@@ -197,7 +197,7 @@ def test_end_to_end_gunicorn_worker_and_beat_escalate_by_email_and_take_the_ackn
     assert link.startswith(base)
 
     page = browser.open(link).read().decode()
-    assert "我已知悉" in page
+    assert "确认已阅" in page
     token = html.unescape(re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1))
     confirmed = browser.open(link, data=urlencode({"csrfmiddlewaretoken": token}).encode()).read().decode()
 

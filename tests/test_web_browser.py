@@ -113,7 +113,8 @@ def test_a_leader_acknowledges_an_escalation_from_the_inbox(new_page, org, log):
     expect(page.locator(".message")).to_contain_text("已确认")
     expect(page.locator("li.escalation.unread")).to_have_count(unread - 1)
     acknowledged = Notification.objects.filter(recipient=org.leader, acknowledged_at__isnull=False)
-    assert [n.obligation.kind for n in acknowledged] == ["first_statement"]
+    assert {n.obligation.kind for n in acknowledged} == {"first_statement"}
+    assert {n.channel for n in acknowledged} == {"in_app", "email", "robot", "sms"}, "every copy of the entry"
 
 
 def test_an_auditor_reads_the_compliance_page_and_downloads_the_ledger(new_page, org, log):

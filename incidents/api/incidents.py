@@ -25,7 +25,6 @@ from .permissions import RoleAllows
 
 
 class IncidentViewSet(
-    ScopedQuerysetMixin,
     ServiceShellMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -97,6 +96,10 @@ class IncidentViewSet(
         recorded = record_action(incident, **data, actor=request.user, now=timezone.now())
         return self.respond(s.ActionSerializer, recorded, status.HTTP_201_CREATED)
 
+    def get_queryset(self):
+        """Incidents of the caller's scope, and those they were told about (read only: see ``incident_to_change``)."""
+        return self.queryset.filter(caller_of(self.request).incident_filter())
+
     def incident_to_change(self):
         """The incident in the URL, if this caller may change it: 404 unseen, 403 seen but not theirs."""
         incident = self.get_object()
@@ -157,7 +160,7 @@ class EvidenceView(FileAnswerMixin, APIView):
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, pk):
-        actions = Action.objects.filter(caller_of(request).scope_filter("incident__department"))
+        actions = Action.objects.filter(caller_of(request).incident_filter("incident"))
         recorded = get_object_or_404(actions, pk=pk)
         if not recorded.evidence_file:
             raise Http404

@@ -28,6 +28,12 @@ class FindingSerializer(serializers.ModelSerializer):
 
 class ObligationSerializer(serializers.ModelSerializer):
     accountability = FindingSerializer(source="findings", many=True, read_only=True)
+    waiver_kind = serializers.ChoiceField(
+        choices=Obligation.Waiver.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Why it was waived: approved by a leader, regraded, or closed; empty when not waived.",
+    )
 
     class Meta:
         model = Obligation
@@ -43,6 +49,7 @@ class ObligationSerializer(serializers.ModelSerializer):
             "met_by",
             "waived_at",
             "waived_reason",
+            "waiver_kind",
             "waived_by",
             "accountability",
         ]

@@ -1,5 +1,6 @@
 from .accountability import AccountabilityFinding
 from .calendar import CalendarDay, CalendarYear
+from .hours import WorkingHours
 from .incident import (
     PUBLIC_ACTION_KINDS,
     SATISFIED_BY,
@@ -14,6 +15,7 @@ from .incident import (
 )
 from .organisation import Department, Person, Role
 from .policy import ObligationPolicy
+from .reader import IncidentReader
 
 __all__ = [
     "PUBLIC_ACTION_KINDS",
@@ -26,6 +28,7 @@ __all__ = [
     "Clock",
     "Department",
     "Incident",
+    "IncidentReader",
     "Obligation",
     "ObligationKind",
     "ObligationPolicy",
@@ -33,4 +36,5 @@ __all__ = [
     "Role",
     "Severity",
     "TimelineEvent",
+    "WorkingHours",
 ]

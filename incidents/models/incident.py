@@ -173,7 +173,16 @@ class Obligation(models.Model):
     met_by = models.ForeignKey(
         "Action", verbose_name=_("met by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+
+    class Waiver(models.TextChoices):
+        """Why an obligation was waived: a person's decision, or the tracker following one."""
+
+        APPROVED = "approved", _("Approved by a leader")
+        REGRADED = "regraded", _("No longer required after regrading")
+        CLOSED = "closed", _("Incident closed")
+
     waived_at = models.DateTimeField(_("waived at"), null=True, blank=True)
+    waiver_kind = models.CharField(_("kind of waiver"), max_length=10, choices=Waiver.choices, blank=True)
     waived_reason = models.TextField(_("reason for waiving"), blank=True)
     waived_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -143,7 +143,16 @@ def regrade(incident, *, severity, reason, actor, now) -> Incident:
             if not obligation.is_open:
                 continue
             if policy is None:
-                waive_open(obligation, REGRADED, actor, now)
+                waive_open(
+                    obligation,
+                    REGRADED,
+                    actor,
+                    now,
+                    Obligation.Waiver.REGRADED,
+                    severity_before=before,
+                    severity_after=severity,
+                    regrade_reason=reason,
+                )
             elif obligation.kind != ObligationKind.FOLLOW_UP:
                 due_at, provisional = compute_due(
                     obligation.clock_started_at, policy.offset, policy.offset_working_days, calendar
@@ -163,7 +172,7 @@ def regrade(incident, *, severity, reason, actor, now) -> Incident:
 
 
 def waived_by_regrading(obligation) -> bool:
-    return obligation.state == Obligation.State.WAIVED and obligation.waived_reason == REGRADED
+    return obligation.state == Obligation.State.WAIVED and obligation.waiver_kind == Obligation.Waiver.REGRADED
 
 
 def close(incident, *, reason, actor, now) -> Incident:
@@ -192,7 +201,7 @@ def close(incident, *, reason, actor, now) -> Incident:
         errors.raise_if_any()
 
         for obligation in waiting_follow_ups:
-            waive_open(obligation, CLOSED, actor, now)
+            waive_open(obligation, CLOSED, actor, now, Obligation.Waiver.CLOSED)
         incident.state = Incident.State.CLOSED
         incident.closed_at = now
         incident.close_reason = reason.strip()

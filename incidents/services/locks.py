@@ -16,3 +16,9 @@ from incidents.models import Incident
 def lock_incident(incident) -> Incident:
     """The incident, re-read under lock (the caller is inside ``transaction.atomic``)."""
     return Incident.objects.select_for_update(no_key=True).get(pk=incident.pk)
+
+
+def lock_incidents(ids) -> None:
+    """Lock several incidents (``ids``: a list or a subquery of ids), always in id order, so two callers
+    locking overlapping sets never wait on each other in a circle."""
+    list(Incident.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk"))

@@ -155,11 +155,16 @@ def waive(obligation: Obligation, *, reason: str, approver, now) -> Obligation:
     return obligation
 
 
-def waive_open(obligation: Obligation, reason: str, approver, now) -> None:
+def waive_open(obligation: Obligation, reason: str, approver, now, kind=Obligation.Waiver.APPROVED, **detail) -> None:
+    """Waive ``obligation`` (held by the caller); ``kind`` says whether a person decided it or the tracker
+    followed a decision (a regrade, a closing): never the free text of the reason."""
     state_before = obligation.state
     obligation.state = Obligation.State.WAIVED
     obligation.waived_reason = reason
+    obligation.waiver_kind = kind
     obligation.waived_by = approver
     obligation.waived_at = now
-    obligation.save(update_fields=["state", "waived_reason", "waived_by", "waived_at"])
-    obligation_event(obligation, TimelineEvent.Kind.WAIVED, now, approver, reason=reason, before=state_before)
+    obligation.save(update_fields=["state", "waived_reason", "waiver_kind", "waived_by", "waived_at"])
+    obligation_event(
+        obligation, TimelineEvent.Kind.WAIVED, now, approver, reason=reason, before=state_before, waiver=kind, **detail
+    )

@@ -8,6 +8,7 @@ from incidents.models import CalendarDay, CalendarYear, Obligation
 
 from .calendar import WorkingCalendar
 from .deadlines import compute_due
+from .locks import lock_incidents
 from .obligations import reschedule
 from .validation import Errors
 
@@ -40,14 +41,17 @@ def load_year(year, *, holidays, workdays, now, actor=None, note="", source=Cale
 def recompute_provisional_deadlines(now, actor=None) -> int:
     """Recompute the deadlines a loaded calendar may move; returns how many moved.
 
-    Those are the provisional ones, and the open working-day ones (a corrected official schedule).
+    Those are the provisional ones, and the open working-day ones (a corrected official schedule). Their
+    incidents are locked first, in id order, then the obligations: the order every service keeps
+    (``incidents.services.locks``), so a calendar load never deadlocks with an action being recorded.
     """
     calendar = WorkingCalendar()
-    affected = Obligation.objects.select_for_update().filter(
+    affected = Obligation.objects.filter(
         Q(provisional=True) | Q(offset_working_days__isnull=False, state__in=Obligation.OPEN_STATES)
-    )
+    ).exclude(state=Obligation.State.WAIVED)
+    lock_incidents(affected.values("incident_id"))
     moved = 0
-    for obligation in affected.exclude(state=Obligation.State.WAIVED).select_related("incident"):
+    for obligation in affected.select_for_update(of=("self",)).select_related("incident").order_by("pk"):
         due_at, provisional = compute_due(
             obligation.clock_started_at, obligation.offset, obligation.offset_working_days, calendar
         )

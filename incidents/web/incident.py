@@ -13,9 +13,10 @@ from django.views import View
 
 from incidents.access import INCIDENT_HANDLERS
 from incidents.forms import ReasonForm, RegradeForm, add_service_errors
-from incidents.models import Incident
+from incidents.models import Incident, Obligation, TimelineEvent
 from incidents.services.actions import record_action
 from incidents.services.incidents import close, log_incident, regrade
+from incidents.timeline_text import describe
 
 from .access import PersonPage
 from .clocks import clock_of, countdown_patterns
@@ -59,7 +60,7 @@ class IncidentPage(PersonPage, View):
     template_name = "tracker/incident.html"
 
     def incident(self, pk) -> Incident:
-        visible = Incident.objects.filter(self.caller.scope_filter("department"))
+        visible = Incident.objects.filter(self.caller.incident_filter())
         return get_object_or_404(visible.select_related("department", "logged_by"), pk=pk)
 
     def may_handle(self, incident) -> bool:
@@ -70,13 +71,19 @@ class IncidentPage(PersonPage, View):
 
     def page(self, incident, status=200, **forms):
         now = timezone.now()
-        obligations = incident.obligations.order_by("due_at", "pk")
+        obligations = list(incident.obligations.order_by("due_at", "pk"))
+        timeline = list(incident.timeline.select_related("actor", "obligation").order_by("at", "pk"))
+        waivers = {
+            event.obligation_id: describe(event) for event in timeline if event.kind == TimelineEvent.Kind.WAIVED
+        }
+        current, superseded = split_superseded(obligations)
         handling = self.may_handle(incident) and incident.state == Incident.State.OPEN
         context = {
             "incident": incident,
-            "obligations": [(o, clock_of(o, now)) for o in obligations],
+            "obligations": [(o, clock_of(o, now), waivers.get(o.pk, "")) for o in current],
+            "superseded": [(o, waivers.get(o.pk, "")) for o in superseded],
             "actions": incident.actions.select_related("recorded_by").order_by("published_at", "pk"),
-            "timeline": incident.timeline.select_related("actor", "obligation").order_by("at", "pk"),
+            "timeline": [(event, describe(event)) for event in timeline],
             "handling": handling,
             "now": now,
             "countdown_patterns": countdown_patterns(),
@@ -86,6 +93,18 @@ class IncidentPage(PersonPage, View):
             context["regrade_form"] = forms.get("regrade_form") or RegradeForm(initial={"severity": incident.severity})
             context["close_form"] = forms.get("close_form") or ReasonForm()
         return render(self.request, self.template_name, context, status=status)
+
+
+def split_superseded(obligations) -> tuple[list, list]:
+    """The deadlines in force, and those a regrade waived that a later obligation of the same kind replaced
+    (重大 → 一般 → 重大): shown apart, so a kind never reads as both waived and running."""
+    replaced = set()
+    for obligation in obligations:
+        if obligation.waiver_kind == Obligation.Waiver.REGRADED and any(
+            other.kind == obligation.kind and other.created_at > obligation.created_at for other in obligations
+        ):
+            replaced.add(obligation.pk)
+    return [o for o in obligations if o.pk not in replaced], [o for o in obligations if o.pk in replaced]
 
 
 class HandleIncident(IncidentPage):

@@ -1,5 +1,6 @@
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents.api.serializers import FindingSerializer
@@ -7,21 +8,40 @@ from incidents.models import Department, Obligation, ObligationKind, Severity
 
 from ..breaches import late_by_seconds
 from ..models import Notification
+from ..steps import step_label
+from ..told import reason_of, told_lines
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class CopySerializer(serializers.ModelSerializer):
+    """What every notification (channel copy) says of itself in words: its step and why it did not arrive."""
+
+    step_label = serializers.SerializerMethodField()
+    reason = serializers.SerializerMethodField()
+
+    def get_step_label(self, notification) -> str:
+        return step_label(notification.step)
+
+    def get_reason(self, notification) -> str:
+        return reason_of(notification)
+
+
+class NotificationSerializer(CopySerializer):
     class Meta:
         model = Notification
         fields = [
             "id",
             "incident",
             "obligation",
+            "entry",
             "step",
+            "step_label",
             "recipient",
             "channel",
             "status",
+            "reason",
             "attempts",
             "created_at",
+            "held_until",
             "sent_at",
             "acknowledged_at",
             "error",
@@ -30,8 +50,8 @@ class NotificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ToldSerializer(serializers.ModelSerializer):
-    """One escalation notification of a breach: who was told, at which step, how and when."""
+class ToldSerializer(CopySerializer):
+    """One escalation notification of a breach: who, at which step, on which channel, and whether it arrived."""
 
     recipient_name = serializers.CharField(source="recipient.__str__", read_only=True)
 
@@ -39,15 +59,37 @@ class ToldSerializer(serializers.ModelSerializer):
         model = Notification
         fields = [
             "step",
+            "step_label",
             "recipient",
             "recipient_name",
             "channel",
             "status",
+            "reason",
             "created_at",
             "sent_at",
             "acknowledged_at",
         ]
         read_only_fields = fields
+
+
+class ToldLineSerializer(serializers.Serializer):
+    """A person told at a step: only the channels that delivered."""
+
+    recipient = serializers.IntegerField(source="recipient.pk")
+    step = serializers.CharField()
+    step_label = serializers.CharField()
+    channels = serializers.ListField(child=serializers.CharField(), source="delivered")
+    at = serializers.DateTimeField()
+
+
+class NotDeliveredCopySerializer(serializers.Serializer):
+    recipient = serializers.IntegerField(source="recipient_id")
+    step = serializers.CharField()
+    channel = serializers.CharField()
+    reason = serializers.SerializerMethodField()
+
+    def get_reason(self, notification) -> str:
+        return reason_of(notification)
 
 
 class BreachSerializer(serializers.ModelSerializer):
@@ -57,6 +99,8 @@ class BreachSerializer(serializers.ModelSerializer):
     department_name = serializers.CharField(source="incident.department.name", read_only=True)
     late_by_seconds = serializers.SerializerMethodField()
     escalated_to = ToldSerializer(source="notifications", many=True, read_only=True)
+    told = serializers.SerializerMethodField()
+    not_delivered = serializers.SerializerMethodField()
     accountability = FindingSerializer(source="findings", many=True, read_only=True)
 
     class Meta:
@@ -73,9 +117,21 @@ class BreachSerializer(serializers.ModelSerializer):
             "met_at",
             "late_by_seconds",
             "escalated_to",
+            "told",
+            "not_delivered",
             "accountability",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(ToldLineSerializer(many=True))
+    def get_told(self, obligation) -> list[dict]:
+        lines = [line for line in told_lines(obligation.notifications.all()) if line.delivered]
+        return ToldLineSerializer(lines, many=True).data
+
+    @extend_schema_field(NotDeliveredCopySerializer(many=True))
+    def get_not_delivered(self, obligation) -> list[dict]:
+        copies = [n for n in obligation.notifications.all() if n.status != Notification.Status.SENT]
+        return NotDeliveredCopySerializer(copies, many=True).data
 
     def get_late_by_seconds(self, obligation) -> int:
         return late_by_seconds(obligation, self.context.get("now") or timezone.now())

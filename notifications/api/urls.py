@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .escalations import AcknowledgeEntryView, EscalationListView, UnreadCountView
 from .views import BreachListView, ComplianceReportView, NotificationViewSet
 
 router = SimpleRouter()
@@ -8,6 +9,9 @@ router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     *router.urls,
+    path("escalations/", EscalationListView.as_view(), name="escalation-list"),
+    path("escalations/unread-count/", UnreadCountView.as_view(), name="escalation-unread-count"),
+    path("escalations/<int:pk>/acknowledge/", AcknowledgeEntryView.as_view(), name="escalation-acknowledge"),
     path("reports/compliance/", ComplianceReportView.as_view(), name="report-compliance"),
     path("reports/breaches/", BreachListView.as_view(), name="report-breaches"),
 ]

@@ -16,12 +16,13 @@ import uuid
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from incidents.services.calendar import BEIJING
 
+from ..steps import step_label
 from .base import Channel, PermanentError, TransientError
 from .http import post_json
 
@@ -37,14 +38,15 @@ def signature(secret: str, path: str, timestamp: str, nonce: str, body: bytes) -
 
 
 def template_parameters(notification) -> dict:
-    """Short values: templates cap each parameter (commonly at 35 characters)."""
+    """Short values in words: templates cap each parameter (commonly at 35 characters)."""
     obligation = notification.obligation
-    return {
-        "title": notification.incident.title[:20],
-        "obligation": obligation.get_kind_display(),
-        "due": timezone.localtime(obligation.due_at, BEIJING).strftime("%m-%d %H:%M"),
-        "step": notification.step,
-    }
+    with translation.override(settings.LANGUAGE_CODE):
+        return {
+            "title": notification.incident.title[:20],
+            "obligation": obligation.get_kind_display(),
+            "due": timezone.localtime(obligation.due_at, BEIJING).strftime("%m-%d %H:%M"),
+            "step": step_label(notification.step)[:20],
+        }
 
 
 class SmsChannel(Channel):

@@ -1,4 +1,5 @@
 from .contact import ContactPreference, Destination, ProviderSend, Robot, default_channel_order
+from .entry import EscalationEntry
 from .notification import DeliveryAttempt, Notification
 from .plan import EscalationPlan
 from .policy import Audience, ChannelKind, EscalationPolicy, EscalationStep
@@ -13,6 +14,7 @@ __all__ = [
     "Destination",
     "DutyShift",
     "EnforcementRun",
+    "EscalationEntry",
     "EscalationPlan",
     "EscalationPolicy",
     "EscalationStep",

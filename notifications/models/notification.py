@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Incident, Obligation
 
+from .entry import EscalationEntry
 from .policy import ChannelKind
 
 
@@ -32,12 +33,25 @@ class Notification(models.Model):
         Obligation, verbose_name=_("obligation"), on_delete=models.PROTECT, related_name="notifications"
     )
     step = models.CharField(_("step"), max_length=40)
+    entry = models.ForeignKey(
+        EscalationEntry,
+        verbose_name=_("escalation entry"),
+        on_delete=models.PROTECT,
+        related_name="notifications",
+        help_text=_("The entry this copy belongs to: its own step's, or the higher step it was merged into."),
+    )
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.PROTECT, related_name="notifications"
     )
     channel = models.CharField(_("channel"), max_length=20, choices=ChannelKind.choices)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     step_at = models.DateTimeField(_("step due at"))
+    held_until = models.DateTimeField(
+        _("moved by working hours to"),
+        null=True,
+        blank=True,
+        help_text=_("When working hours moved the step from its time on the ladder; empty when they did not."),
+    )
     created_at = models.DateTimeField(_("recorded at"))
     latency = models.DurationField(_("recorded after the step was due by"))
     available_at = models.DateTimeField(_("claimable from"), help_text=_("Lease end or next retry."))

@@ -6,7 +6,7 @@ from incidents.models import ObligationKind
 from incidents.web.clocks import countdown_patterns, duration_text
 
 from ..breaches import late_by_seconds
-from ..web.steps import step_name
+from ..told import Told, told_lines
 
 register = template.Library()
 
@@ -30,20 +30,7 @@ def late_by(obligation, now) -> str:
 
 
 @register.filter
-def told(obligation) -> list[dict]:
-    """Who was told about a breach: one line per step and person, first told when, on which channels."""
-    lines: dict[tuple, dict] = {}
-    for notification in obligation.notifications.all():  # prefetched, oldest first
-        line = lines.setdefault(
-            (notification.step, notification.recipient_id),
-            {
-                "step": step_name(notification.step),
-                "recipient": notification.recipient,
-                "at": notification.created_at,
-                "channels": [],
-                "acknowledged_at": None,
-            },
-        )
-        line["channels"].append(notification.get_channel_display())
-        line["acknowledged_at"] = line["acknowledged_at"] or notification.acknowledged_at
-    return list(lines.values())
+def told(obligation) -> list[Told]:
+    """Who was told about a breach: one line per step and person, with the channels that delivered and,
+    apart, those that did not and why."""
+    return told_lines(obligation.notifications.all())  # prefetched, oldest first

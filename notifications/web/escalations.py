@@ -1,55 +1,28 @@
-"""A person's escalations, newest first, one entry per step of an obligation whatever channels carried it.
+"""A person's escalations, newest first: one entry per step of an obligation, whatever channels carried it.
 
-Acknowledging an entry acknowledges its first notification: repeats stop for the person and the
-obligation (``escalation.acknowledged_recipients``), and the timeline gets one event, not one per channel.
+Acknowledging an entry acknowledges every copy of it: repeats stop for the person and the obligation
+(``escalation.acknowledged_recipients``), the unread count goes down by one, and the timeline gets one event.
 """
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Max, Min
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView, View
 
-from incidents.models import Obligation
 from incidents.web.access import PersonPage
 from incidents.web.clocks import clock_of, countdown_patterns
 
-from ..acknowledgement import acknowledge
-from ..models import Notification
-from .steps import step_name
+from ..acknowledgement import acknowledge_entry
+from ..models import EscalationEntry
+from ..told import entries_of, entry_view
 
 
 def inbox_page(person, page_number, now, per_page=30):
-    """The page of a person's escalation entries, with the obligation, its clock and the channels used."""
-    groups = (
-        Notification.objects.filter(recipient=person)
-        .values("obligation", "step")
-        .annotate(told_at=Min("created_at"), latest=Max("created_at"), acknowledged_at=Max("acknowledged_at"))
-        .order_by("-latest", "-obligation", "step")
-    )
-    page = Paginator(groups, per_page).get_page(page_number)
-    obligation_ids = {group["obligation"] for group in page}
-    obligations = Obligation.objects.select_related("incident", "incident__department").in_bulk(obligation_ids)
-    notifications = Notification.objects.filter(recipient=person, obligation__in=obligation_ids).order_by("pk")
-    by_group: dict[tuple, list[Notification]] = {}
-    for notification in notifications:
-        by_group.setdefault((notification.obligation_id, notification.step), []).append(notification)
-    entries = []
-    for group in page:
-        obligation = obligations[group["obligation"]]
-        told = by_group[(group["obligation"], group["step"])]
-        entries.append(
-            {
-                **group,
-                "obligation": obligation,
-                "clock": clock_of(obligation, now),
-                "step_name": step_name(group["step"]),
-                "channels": sorted({n.get_channel_display() for n in told}),
-                "first": told[0],
-            }
-        )
+    """The page of a person's escalation entries, each with its obligation's clock and its copies."""
+    page = Paginator(entries_of(person), per_page).get_page(page_number)
+    entries = [(entry_view(entry), clock_of(entry.obligation, now)) for entry in page]
     return page, entries
 
 
@@ -70,7 +43,7 @@ class EscalationsView(PersonPage, TemplateView):
 
 class AcknowledgeView(PersonPage, View):
     def post(self, request, pk):
-        notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
-        acknowledge(notification, request.user, timezone.now())
+        entry = get_object_or_404(EscalationEntry, pk=pk, recipient=request.user)
+        acknowledge_entry(entry, request.user, timezone.now())
         messages.success(request, _("Acknowledged. Repeats of this escalation will no longer reach you."))
         return redirect("web:escalations")

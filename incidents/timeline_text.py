@@ -1,0 +1,95 @@
+"""The timeline in words: what each event says beyond its kind ("记录处置 · 政务微博发布", "改级 · 重大 → 一般").
+
+Each app describes its own kinds of event: this app those of incidents, the notifications app its
+escalations and acknowledgements (registered from its ``AppConfig.ready``), so this module never names
+the other app and the dependency stays one way.
+"""
+
+from collections.abc import Callable
+
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from incidents.models import ActionKind, Severity, TimelineEvent
+from incidents.services.calendar import BEIJING
+
+Describer = Callable[[dict], str]
+DESCRIBERS: dict[str, Describer] = {}
+
+
+def describes(kind: str) -> Callable[[Describer], Describer]:
+    def register(describer: Describer) -> Describer:
+        DESCRIBERS[kind] = describer
+        return describer
+
+    return register
+
+
+def describe(event: TimelineEvent) -> str:
+    """What the event adds to its kind, in the active language; empty when nothing."""
+    describer = DESCRIBERS.get(event.kind)
+    return describer(event.detail or {}) if describer else ""
+
+
+def label_of(choices, value) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value or "")
+
+
+def local_time(value) -> str:
+    moment = parse_datetime(value) if isinstance(value, str) else value
+    return moment.astimezone(BEIJING).strftime("%m-%d %H:%M") if moment else ""
+
+
+def with_reason(text: str, reason) -> str:
+    if not reason:
+        return text
+    if not text:
+        return _("reason: %(reason)s") % {"reason": reason}
+    return _("%(text)s (reason: %(reason)s)") % {"text": text, "reason": reason}
+
+
+def severity_change(before, after) -> str:
+    return f"{label_of(Severity, before)} → {label_of(Severity, after)}"
+
+
+@describes(TimelineEvent.Kind.ACTION_RECORDED)
+def action_recorded(detail: dict) -> str:
+    return _("%(kind)s published at %(at)s") % {
+        "kind": label_of(ActionKind, detail.get("action_kind")),
+        "at": local_time(detail.get("published_at")),
+    }
+
+
+@describes(TimelineEvent.Kind.REGRADED)
+def regraded(detail: dict) -> str:
+    return with_reason(severity_change(detail.get("before"), detail.get("after")), detail.get("reason"))
+
+
+@describes(TimelineEvent.Kind.WAIVED)
+def waived(detail: dict) -> str:
+    if detail.get("waiver") == "regraded":
+        change = severity_change(detail.get("severity_before"), detail.get("severity_after"))
+        return with_reason(
+            _("no longer required after regrading %(change)s") % {"change": change}, detail.get("regrade_reason")
+        )
+    if detail.get("waiver") == "closed":
+        return _("the incident was closed")
+    return with_reason("", detail.get("reason"))
+
+
+@describes(TimelineEvent.Kind.CLOSED)
+def closed(detail: dict) -> str:
+    return with_reason("", detail.get("reason"))
+
+
+@describes(TimelineEvent.Kind.DEADLINE_RECOMPUTED)
+def deadline_recomputed(detail: dict) -> str:
+    return f"{local_time(detail.get('before'))} → {local_time(detail.get('after'))}"
+
+
+@describes(TimelineEvent.Kind.OBLIGATION_MET)
+def obligation_met(detail: dict) -> str:
+    return _("on time") if detail.get("on_time") else _("late")
