@@ -118,7 +118,9 @@ def test_a_control_character_in_a_title_leaves_the_xlsx_ledger_whole(org):
     auditor = client_for(PersonFactory(department=org.office, roles=[Role.AUDITOR]))
     xlsx = auditor.get("/api/v1/reports/compliance/", {"start": "2026-05-01", "end": "2026-05-01", "format": "xlsx"})
     assert xlsx.status_code == 200
-    assert load_workbook(io.BytesIO(xlsx.content)).active.cell(row=2, column=2).value == "网传事件"
+    assert (
+        load_workbook(io.BytesIO(xlsx.content)).active.cell(row=3, column=2).value == "网传事件"
+    )  # below the title row and the headings
 
 
 def test_files_are_given_by_accept_header_too(org):

@@ -58,7 +58,7 @@ def test_a_pass_records_when_it_ran_and_says_what_it_did(log):
     )
     assert len(mail.outbox) == 7
     assert last_run().last_started_at == beijing(2026, 3, 10, 16)
-    assert last_run().last_summary == {"marked_overdue": 2, "steps_recorded": 10, "deliveries": 8}
+    assert last_run().last_summary == {"marked_overdue": 2, "steps_recorded": 10, "deliveries": 7}
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key():

@@ -7,11 +7,13 @@ logged two hours after discovery, the rest after ten minutes.
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
+from urllib.parse import unquote
 
 import pytest
 import time_machine
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from incidents.models import Role
 from incidents.services.actions import record_action
@@ -114,22 +116,95 @@ def test_department_scope_with_and_without_sub_departments(auditor, org):
     assert everything["incidents"] == 101
 
 
+def ledger(client, query):
+    """The ledger's sheet as a spreadsheet program opens it, and the response it came in."""
+    response = client.get("/api/v1/reports/compliance/", {**query, "format": "xlsx"})
+    assert response.status_code == 200
+    return load_workbook(io.BytesIO(response.content)).active, response
+
+
+def column(sheet, heading) -> int:
+    return next(cell.column for cell in sheet[2] if cell.value == heading)
+
+
 def test_the_ledger_as_xlsx_and_csv(auditor):
-    xlsx = auditor.get("/api/v1/reports/compliance/", {**QUERY, "format": "xlsx"})
-    assert xlsx.status_code == 200
+    sheet, xlsx = ledger(auditor, QUERY)
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
-    sheet = load_workbook(io.BytesIO(xlsx.content)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:4] == ("编号", "标题", "责任单位", "级别")
-    assert "首次公开回应时间" in rows[0]
-    assert len(rows) == 1 + 100
-    assert rows[1][1] == "事件0"
+    assert rows[1][:4] == ("编号", "标题", "责任部门", "等级")
+    assert "首次公开回应时间" in rows[1]
+    assert "问责处理" in rows[1]
+    assert len(rows) == 2 + 100
+    assert rows[2][1] == "事件0"
 
     text = b"".join(auditor.get("/api/v1/reports/compliance/", {**QUERY, "format": "csv"}).streaming_content)
     assert text.startswith("\ufeff".encode())
     lines = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
-    assert lines[0] == list(rows[0])
+    assert lines[0] == list(rows[1])  # one header row, no title
     assert len(lines) == 1 + 100
+    assert lines[1][6] == "2026-03-01 09:00"  # discovered at, Beijing time
+
+
+def test_the_xlsx_ledger_has_a_title_row_and_bold_frozen_filtered_headings(auditor):
+    sheet, _response = ledger(auditor, QUERY)
+    assert sheet["A1"].value == "江城市人民政府 政务舆情回应台账（2026-03-01 至 2026-03-31） 生成于 2026-04-20 12:00"
+    assert sheet["A1"].font.b
+    assert all(cell.font.b for cell in sheet[2])
+    assert sheet.freeze_panes == "A3"
+    assert sheet.auto_filter.ref == f"A2:{get_column_letter(sheet.max_column)}{2 + 100}"
+
+
+def test_ledger_times_are_date_cells_in_beijing_time(auditor):
+    sheet, _response = ledger(auditor, QUERY)
+    discovered = sheet.cell(row=3, column=column(sheet, "发现时间"))
+    assert discovered.is_date
+    assert discovered.value == datetime(2026, 3, 1, 9, 0)  # 01:00 UTC
+    assert discovered.number_format == "yyyy-mm-dd hh:mm"
+
+
+def test_ledger_columns_are_wide_enough_for_chinese_text(auditor):
+    sheet, _response = ledger(auditor, QUERY)
+    width = {cell.value: sheet.column_dimensions[cell.column_letter].width for cell in sheet[2]}
+    assert width["责任部门"] > width["编号"]
+    assert width["首次公开回应用时（小时）"] >= 2 * len("首次公开回应用时（小时）")
+    assert width["标题"] <= 50
+
+
+def test_the_ledger_says_how_late_as_the_pages_do(org, log):
+    discovered = beijing(2026, 3, 2, 9, 0)
+    incident = log(discovered_at=discovered)
+    report = incident.obligations.get(kind="internal_report")
+    met = report.due_at + 2 * H + timedelta(minutes=13)
+    record_action(incident, kind="internal_report", published_at=met, summary="报告", now=met)
+    statement = incident.obligations.get(kind="first_statement")
+    auditor = client_for(PersonFactory(department=org.office, roles=[Role.AUDITOR]))
+    with time_machine.travel(statement.due_at + 48 * H + timedelta(minutes=6), tick=False):
+        sheet, _response = ledger(auditor, {"start": "2026-03-02", "end": "2026-03-02"})
+
+    assert sheet.cell(row=3, column=column(sheet, "首次权威发布")).value == "超时48小时6分"
+    assert sheet.cell(row=3, column=column(sheet, "内部报告")).value == "超时完成（晚 2小时13分）"
+
+
+def test_the_ledger_downloads_under_a_chinese_name(auditor):
+    for extension in ("xlsx", "csv"):
+        response = auditor.get("/api/v1/reports/compliance/", {**QUERY, "format": extension})
+        disposition = response["Content-Disposition"]
+        assert f'filename="ledger-20260301-20260331.{extension}"' in disposition
+        encoded = disposition.split("filename*=UTF-8''")[1]
+        assert unquote(encoded) == f"江城市人民政府政务舆情回应台账（20260301-20260331）.{extension}"
+
+
+def test_the_ledger_title_names_the_government_of_its_department(org):
+    county = DepartmentFactory(name="江城市青山区人民政府", is_government=True, parent=org.government)
+    bureau = DepartmentFactory(name="青山区交通局", parent=county)
+    auditor = client_for(PersonFactory(department=org.office, roles=[Role.AUDITOR]))
+    query = {"start": "2026-03-01", "end": "2026-03-31"}
+    with time_machine.travel(LATER, tick=False):
+        assert ledger(auditor, {**query, "department": bureau.pk})[0]["A1"].value.startswith("江城市青山区人民政府 ")
+        assert ledger(auditor, query)[0]["A1"].value.startswith("江城市人民政府 ")  # the topmost, not its county
+        for n in range(3):
+            DepartmentFactory(name=f"其他市{n}人民政府", is_government=True)
+        assert ledger(auditor, query)[0]["A1"].value.startswith("全部单位 ")
 
 
 def test_a_formula_in_a_title_stays_text_in_the_ledger(org):
@@ -138,8 +213,8 @@ def test_a_formula_in_a_title_stays_text_in_the_ledger(org):
         title='=HYPERLINK("http://x")', severity="general", department=org.department, discovered_at=now, now=now
     )
     auditor = client_for(PersonFactory(department=org.office, roles=[Role.AUDITOR]))
-    xlsx = auditor.get("/api/v1/reports/compliance/", {**QUERY, "format": "xlsx"})
-    title = load_workbook(io.BytesIO(xlsx.content)).active.cell(row=2, column=2)
+    sheet, _response = ledger(auditor, QUERY)
+    title = sheet.cell(row=3, column=2)
     assert title.data_type == "s"
     assert title.value == '\'=HYPERLINK("http://x")'
 

@@ -1,20 +1,28 @@
 """The ledger (台账): one row per incident in a report's scope, as CSV (UTF-8 with BOM) or XLSX.
 
 Rows are read in chunks with their obligations and findings prefetched per chunk, so a year's
-ledger streams in constant memory (CSV) or builds in openpyxl's write-only mode (XLSX).
+ledger streams in constant memory (CSV) or builds in openpyxl's write-only mode (XLSX). The XLSX
+reads like a ledger on paper: a title row naming the government, the period and when it was produced,
+then bold headings frozen in place with a filter over the table.
 """
 
 import csv
+import re
+import unicodedata
 from collections.abc import Iterator
+from datetime import date, datetime
 
 from django.db.models import Prefetch
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
-from incidents.models import Obligation, ObligationKind
+from incidents.models import Department, Obligation, ObligationKind
 from incidents.services.calendar import BEIJING
 
 from .scope import with_clock_start
@@ -23,35 +31,68 @@ CHUNK = 2000
 BOM = "\ufeff"
 # The ledger is filed in Chinese whatever language the auditor's browser asks for (API.md).
 LEDGER_LANGUAGE = "zh-hans"
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+XLSX_TIME_FORMAT = "yyyy-mm-dd hh:mm"
+# Widths are in Excel's units (about one Latin character); a CJK character takes two.
+TIME_WIDTH = len("2026-01-01 00:00")
+MAX_WIDTH = 50
+PADDING = 2
+# More governments than this make a title nobody reads: the ledger is then of 全部单位.
+MAX_NAMED_GOVERNMENTS = 3
+TITLE_FONT = Font(bold=True, size=14)
+HEADING_FONT = Font(bold=True)
 
 
-def headings() -> list[str]:
+def columns() -> list[tuple[str, int]]:
+    """Each heading, in the ledger's language, with the width its cells typically need."""
     with translation.override(LEDGER_LANGUAGE):
-        return _headings()
+        return _columns()
 
 
-def _headings() -> list[str]:
+def _columns() -> list[tuple[str, int]]:
     return [
-        pgettext("ledger heading", "No."),
-        pgettext("ledger heading", "Title"),
-        pgettext("ledger heading", "Responsible department"),
-        pgettext("ledger heading", "Severity"),
-        pgettext("ledger heading", "State"),
-        pgettext("ledger heading", "Occurred at"),
-        pgettext("ledger heading", "Discovered at"),
-        pgettext("ledger heading", "Logged at"),
-        pgettext("ledger heading", "Logging delay (minutes)"),
-        pgettext("ledger heading", "First public response at"),
-        pgettext("ledger heading", "Time to first public response (hours)"),
-        *[str(label) for label in ObligationKind.labels],
-        pgettext("ledger heading", "Accountability"),
-        pgettext("ledger heading", "Source platform"),
-        pgettext("ledger heading", "Source link"),
+        (pgettext("ledger heading", "No."), 8),
+        (pgettext("ledger heading", "Title"), 40),
+        (pgettext("ledger heading", "Responsible department"), 24),
+        (pgettext("ledger heading", "Severity"), 8),
+        (pgettext("ledger heading", "State"), 10),
+        (pgettext("ledger heading", "Occurred at"), TIME_WIDTH),
+        (pgettext("ledger heading", "Discovered at"), TIME_WIDTH),
+        (pgettext("ledger heading", "Logged at"), TIME_WIDTH),
+        (pgettext("ledger heading", "Logging delay (minutes)"), 8),
+        (pgettext("ledger heading", "First public response at"), TIME_WIDTH),
+        (pgettext("ledger heading", "Time to first public response (hours)"), 8),
+        *[(str(label), 24) for label in ObligationKind.labels],
+        (pgettext("ledger heading", "Accountability"), 40),
+        (pgettext("ledger heading", "Source platform"), 12),
+        (pgettext("ledger heading", "Source link"), 40),
     ]
 
 
-def local(value) -> str:
-    return timezone.localtime(value, BEIJING).strftime("%Y-%m-%d %H:%M") if value else ""
+def headings() -> list[str]:
+    return [heading for heading, _width in columns()]
+
+
+def display_width(text: str) -> int:
+    """How many Latin characters' room ``text`` takes: CJK (wide and full-width) characters count double."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def column_widths() -> list[int]:
+    """Each column wide enough for its heading and its typical cell, within ``MAX_WIDTH``.
+
+    Widths are decided before any row is written, as openpyxl's write-only mode requires (the ``<cols>``
+    element precedes the rows): scanning a year's rows first would undo the constant memory the mode
+    is there for. So the widths come from the headings and a typical cell per column; a longer cell shows
+    its start and keeps the whole text.
+    """
+    return [min(MAX_WIDTH, max(display_width(heading), typical) + PADDING) for heading, typical in columns()]
+
+
+def local(value) -> datetime | None:
+    """A time as Beijing wall-clock time without its zone: spreadsheets hold no time zones, and the ledger
+    is read in Beijing time."""
+    return timezone.localtime(value, BEIJING).replace(tzinfo=None) if value else None
 
 
 def lateness(delay) -> str:
@@ -60,14 +101,21 @@ def lateness(delay) -> str:
     return _("%(hours)d h %(minutes)d min late") % {"hours": hours, "minutes": minutes}
 
 
+def met_late(delay) -> str:
+    """Met late, in the words of the incident page ("超时完成（晚 2小时13分）")."""
+    minutes = int(delay.total_seconds() // 60)
+    duration = _("%(hours)d h %(minutes)d min") % {"hours": minutes // 60, "minutes": minutes % 60}
+    return _("met %(duration)s late") % {"duration": duration}
+
+
 def describe(obligation: Obligation, now) -> str:
-    """How an obligation stands: its state, and how late when it was breached."""
-    text = str(obligation.get_state_display())
+    """How an obligation stands: its state; how late it was met; or, past its deadline, only how late it is
+    (the lateness says it is overdue)."""
     if obligation.state == Obligation.State.MET_LATE:
-        text += f" ({lateness(obligation.met_at - obligation.due_at)})"
-    elif obligation.is_open and obligation.due_at <= now:
-        text = f"{Obligation.State.OVERDUE.label} ({lateness(now - obligation.due_at)})"
-    return text
+        return met_late(obligation.met_at - obligation.due_at)
+    if obligation.is_open and obligation.due_at <= now:
+        return lateness(now - obligation.due_at)
+    return str(obligation.get_state_display())
 
 
 def ledger_rows(incidents, now) -> Iterator[list]:
@@ -125,6 +173,67 @@ def inert_text(text: str) -> str:
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
+def government_of(department_id: int | None, visible: frozenset[int] | None) -> str:
+    """Whose ledger it is, for its title and file name.
+
+    With a department filter, the government that department answers to (itself if it is one); otherwise
+    the governments over what the caller may see (``visible``, None for everything), the topmost of them, so
+    a city's ledger is the city's and not also its counties'. A department with no government above it
+    stands for itself. None found, or more than ``MAX_NAMED_GOVERNMENTS``: 全部单位. The organisation is read
+    in one query (a few thousand rows at most) rather than one per department in scope.
+    """
+    tree = {pk: (parent, is_government, name) for pk, parent, is_government, name in _organisation()}
+    ids = {department_id} if department_id is not None else (tree.keys() if visible is None else visible)
+    nearest = {_nearest_government(pk, tree) for pk in ids if pk in tree}
+    topmost = [pk for pk in tree if pk in nearest and not nearest & set(_ancestors(pk, tree))]
+    if not topmost or len(topmost) > MAX_NAMED_GOVERNMENTS:
+        with translation.override(LEDGER_LANGUAGE):
+            return pgettext("ledger title", "All departments")
+    return "、".join(tree[pk][2] for pk in topmost)
+
+
+def _organisation():
+    return Department.objects.order_by("code").values_list("pk", "parent_id", "is_government", "name")
+
+
+def _ancestors(pk: int, tree: dict) -> Iterator[int]:
+    parent = tree[pk][0]
+    while parent is not None:
+        yield parent
+        parent = tree[parent][0]
+
+
+def _nearest_government(pk: int, tree: dict) -> int:
+    """The nearest government at or above ``pk``; the top of its tree when none is."""
+    lineage = [pk, *_ancestors(pk, tree)]
+    return next((d for d in lineage if tree[d][1]), lineage[-1])
+
+
+def title(government: str, start: date, end: date, now) -> str:
+    """The title row: whose ledger, of which period, produced when (Beijing time)."""
+    with translation.override(LEDGER_LANGUAGE):
+        return _("%(government)s public-opinion response ledger (%(start)s to %(end)s), produced %(produced)s") % {
+            "government": government,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "produced": timezone.localtime(now, BEIJING).strftime(TIME_FORMAT),
+        }
+
+
+UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+def file_name(government: str, start: date, end: date, extension: str) -> str:
+    """The Chinese name a download is saved under, without what a file system refuses."""
+    with translation.override(LEDGER_LANGUAGE):
+        name = pgettext("ledger file name", "%(government)s public-opinion response ledger (%(start)s-%(end)s)") % {
+            "government": government,
+            "start": f"{start:%Y%m%d}",
+            "end": f"{end:%Y%m%d}",
+        }
+    return f"{UNSAFE_IN_FILE_NAMES.sub('_', name)}.{extension}"
+
+
 class Echo:
     """A file-like object that hands back what is written, for streaming CSV."""
 
@@ -132,17 +241,48 @@ class Echo:
         return value
 
 
+def csv_value(value):
+    return value.strftime(TIME_FORMAT) if isinstance(value, datetime) else value
+
+
 def csv_lines(incidents, now) -> Iterator[str]:
+    """One header row and the rows: a CSV is read by programs as much as by people, so no title row."""
     writer = csv.writer(Echo())
     yield BOM + writer.writerow(headings())
     for row in ledger_rows(incidents, now):
-        yield writer.writerow(inert(row))
+        yield writer.writerow([csv_value(value) for value in inert(row)])
 
 
-def xlsx_workbook(incidents, now) -> Workbook:
+def xlsx_workbook(incidents, now, heading: str) -> Workbook:
+    """The ledger under the title ``heading`` (see ``title``): headings frozen and filtered, real date cells.
+
+    Widths and the frozen panes go before the first row, as write-only mode needs; the filter's range is
+    written at the end, once the number of rows is known.
+    """
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Ledger"))
-    sheet.append(headings())
+    with translation.override(LEDGER_LANGUAGE):
+        sheet = workbook.create_sheet(_("Ledger"))
+    names = headings()
+    for index, width in enumerate(column_widths(), 1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A3"
+    sheet.append([styled(sheet, heading, font=TITLE_FONT)])
+    sheet.append([styled(sheet, name, font=HEADING_FONT) for name in names])
+    last_row = 2
     for row in ledger_rows(incidents, now):
-        sheet.append(inert(row))
+        sheet.append([xlsx_cell(sheet, value) for value in inert(row)])
+        last_row += 1
+    sheet.auto_filter.ref = f"A2:{get_column_letter(len(names))}{last_row}"
     return workbook
+
+
+def styled(sheet, value, **style) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    for name, setting in style.items():
+        setattr(cell, name, setting)
+    return cell
+
+
+def xlsx_cell(sheet, value):
+    """Times as date cells a spreadsheet can sort and compute with; everything else as it is."""
+    return styled(sheet, value, number_format=XLSX_TIME_FORMAT) if isinstance(value, datetime) else value

@@ -1,6 +1,7 @@
 """The inbox and acknowledgement (API.md, "Notifications") and the reports (API.md, "Reports")."""
 
 import io
+from urllib.parse import quote
 
 import django_filters as filters
 from django.http import HttpResponse, StreamingHttpResponse
@@ -18,7 +19,7 @@ from incidents.access import HUMAN_ROLES, caller_of
 from incidents.api.base import FileAnswerMixin, ServiceShellMixin
 from incidents.api.filters import IdFilter
 from incidents.api.permissions import RoleAllows
-from incidents.reports.ledger import csv_lines, xlsx_workbook
+from incidents.reports.ledger import csv_lines, file_name, government_of, title, xlsx_workbook
 from incidents.reports.scope import ReportScope
 
 from ..acknowledgement import acknowledge
@@ -95,10 +96,8 @@ class ComplianceReportView(FileAnswerMixin, ReportScopeMixin, APIView):
         query = self.report_query()
         scope = self.report_scope(query)
         now = timezone.now()
-        if query["format"] == "csv":
-            return self.csv_ledger(scope, now)
-        if query["format"] == "xlsx":
-            return self.xlsx_ledger(scope, now)
+        if query["format"] in ("csv", "xlsx"):
+            return self.ledger(query, scope, now)
         report = {
             **compliance_report(scope, now),
             "department": query.get("department"),
@@ -106,21 +105,32 @@ class ComplianceReportView(FileAnswerMixin, ReportScopeMixin, APIView):
         }
         return self.respond(ComplianceReportSerializer, report)
 
+    def ledger(self, query, scope, now):
+        """The ledger as a download named, like its title, after its government and period."""
+        government = government_of(query.get("department"), caller_of(self.request).department_ids)
+        extension = query["format"]
+        response = self.xlsx_ledger(scope, now, government) if extension == "xlsx" else self.csv_ledger(scope, now)
+        response["Content-Disposition"] = attachment(
+            file_name(government, scope.start, scope.end, extension),
+            fallback=f"ledger-{scope.start:%Y%m%d}-{scope.end:%Y%m%d}.{extension}",
+        )
+        return response
+
     @staticmethod
-    def filename(scope, extension) -> str:
-        return f"ledger-{scope.start:%Y%m%d}-{scope.end:%Y%m%d}.{extension}"
+    def csv_ledger(scope, now):
+        return StreamingHttpResponse(csv_lines(scope.incidents(), now), content_type="text/csv; charset=utf-8")
 
-    def csv_ledger(self, scope, now):
-        response = StreamingHttpResponse(csv_lines(scope.incidents(), now), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{self.filename(scope, "csv")}"'
-        return response
-
-    def xlsx_ledger(self, scope, now):
+    @staticmethod
+    def xlsx_ledger(scope, now, government):
         buffer = io.BytesIO()
-        xlsx_workbook(scope.incidents(), now).save(buffer)
-        response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-        response["Content-Disposition"] = f'attachment; filename="{self.filename(scope, "xlsx")}"'
-        return response
+        xlsx_workbook(scope.incidents(), now, title(government, scope.start, scope.end, now)).save(buffer)
+        return HttpResponse(buffer.getvalue(), content_type=XLSX)
+
+
+def attachment(name: str, fallback: str) -> str:
+    """A Content-Disposition saving under ``name`` (UTF-8, RFC 5987's ``filename*``), or under the ASCII
+    ``fallback`` for clients that know only ``filename``."""
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 class BreachListView(ReportScopeMixin, ListAPIView):
