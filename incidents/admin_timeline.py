@@ -2,8 +2,8 @@
 lines instead of the JSON it is stored as.
 
 Unlike the web pages' one-line wording (``timeline_text``), every stored key but row ids is shown, under
-its own label where it has one; step and channel codes stay codes, as this app never names the
-notifications app whose codes they are.
+its own label where it has one; steps and channels read as the notifications app names them, through
+the words it registered there.
 """
 
 from django.core.exceptions import FieldDoesNotExist
@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from .models import AccountabilityFinding, ActionKind, Incident, Obligation, ObligationKind, Severity
 from .services.calendar import BEIJING
+from .timeline_text import VALUE_WORDS
 from .web.clocks import countdown_patterns, duration_text
 
 LABELS = {
@@ -75,6 +76,8 @@ def value_text(key, value) -> str:
     """One stored value in words: a name for a code, Beijing time for a time, names for recipients."""
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
+    if key in VALUE_WORDS:
+        return VALUE_WORDS[key](value)
     if key in SECONDS:
         return duration_text(value, countdown_patterns())
     if isinstance(value, list):

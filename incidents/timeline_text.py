@@ -1,8 +1,8 @@
 """The timeline in words: what each event says beyond its kind ("记录处置 · 政务微博发布", "改级 · 重大 → 一般").
 
-Each app describes its own kinds of event: this app those of incidents, the notifications app its
-escalations and acknowledgements (registered from its ``AppConfig.ready``), so this module never names
-the other app and the dependency stays one way.
+Each app describes its own kinds of event and names its own codes: this app those of incidents, the
+notifications app its escalations, acknowledgements, steps and channels (registered from its
+``AppConfig.ready``), so this module never names the other app and the dependency stays one way.
 """
 
 from collections.abc import Callable
@@ -15,12 +15,24 @@ from incidents.services.calendar import BEIJING
 
 Describer = Callable[[dict], str]
 DESCRIBERS: dict[str, Describer] = {}
+# How one stored value reads, by the key it is stored under (a step key, a channel code): the admin's
+# detail lines use these for the codes of the app that registered them.
+Words = Callable[[object], str]
+VALUE_WORDS: dict[str, Words] = {}
 
 
 def describes(kind: str) -> Callable[[Describer], Describer]:
     def register(describer: Describer) -> Describer:
         DESCRIBERS[kind] = describer
         return describer
+
+    return register
+
+
+def words_for(key: str) -> Callable[[Words], Words]:
+    def register(words: Words) -> Words:
+        VALUE_WORDS[key] = words
+        return words
 
     return register
 

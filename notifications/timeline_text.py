@@ -1,11 +1,23 @@
-"""How the timeline words this app's events: which step, and whom it told (see ``incidents.timeline_text``)."""
+"""How the timeline words this app's events and codes: which step, on which channel, whom it told
+(see ``incidents.timeline_text``)."""
 
 from django.utils.translation import gettext as _
 
 from incidents.models import TimelineEvent
-from incidents.timeline_text import describes
+from incidents.timeline_text import describes, words_for
 
+from .models import ChannelKind
 from .steps import step_label
+
+words_for("step")(step_label)
+
+
+@words_for("channel")
+def channel_label(code) -> str:
+    try:
+        return str(ChannelKind(code).label)
+    except ValueError:
+        return str(code)
 
 
 @describes(TimelineEvent.Kind.ESCALATED)

@@ -29,9 +29,11 @@ if ! redis_up && command -v redis-server >/dev/null; then
   for _ in $(seq 30); do redis_up && break; sleep 1; done
 fi
 redis_up || fail_or_skip "Redis is not running on 127.0.0.1:6379"
-# The browser tests drive Debian's Chromium; root may install it, anyone else runs without them.
-if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || true
+# The browser tests drive Debian's Chromium, with a Chinese font so pictures and documents show Chinese;
+# root may install both, anyone else runs without them.
+has_cjk_font() { fc-list :lang=zh 2>/dev/null | grep -q .; }
+if { [ ! -x /usr/bin/chromium ] || ! has_cjk_font; } && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) || true
 fi
 [ -x /usr/bin/chromium ] || fail_or_skip "Chromium is missing at /usr/bin/chromium"
 

@@ -13,6 +13,7 @@ from incidents.models import CalendarYear, Incident
 from incidents.services.actions import record_action
 from notifications.enforcement import enforce
 from notifications.models import EscalationPolicy
+from notifications.steps import step_label
 
 from .conftest import beijing
 
@@ -247,6 +248,8 @@ def test_the_timeline_reads_in_beijing_time_and_words_not_json(admin_client, org
     assert "截止时间：2026-03-01 11:00" in page
     assert f"接收人：{escalated.detail['recipients'][0]['name']}" in page
     assert "&quot;due_at&quot;" not in page
+    assert f"{step_label(escalated.detail['step'])}" in page
+    assert escalated.detail["step"] not in page  # the step's code
 
 
 def test_a_view_only_page_closes_with_close_and_an_incident_still_closes_with_banjie(admin_client, log):

@@ -2,7 +2,7 @@
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection, connections, transaction
@@ -11,6 +11,7 @@ from django.db.models import Count
 from incidents.models import Incident, Obligation, TimelineEvent
 from incidents.services.actions import record_action
 from incidents.services.incidents import log_incident
+from incidents.services.schedule import load_year
 from notifications.delivery import claim
 from notifications.enforcement import enforce
 from notifications.models import Notification
@@ -54,6 +55,37 @@ def test_passes_and_actions_on_the_same_incidents_neither_deadlock_nor_lose_anyt
 
     assert set(Obligation.objects.filter(kind="internal_report").values_list("state", flat=True)) == {"met"}
     assert set(Obligation.objects.filter(kind="first_statement").values_list("state", flat=True)) == {"overdue"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_calendar_loads_and_reports_on_the_same_incidents_neither_deadlock_nor_lose_anything(org, national_defaults):
+    """A calendar load recomputes provisional deadlines across many incidents while people record
+    verification reports on them, newest incident first: both lock incidents before obligations."""
+    year_end = beijing(2026, 12, 31, 10)
+    incidents = [
+        log_incident(
+            title=f"事件{n}", severity="general", department=org.department, discovered_at=year_end, now=year_end
+        )
+        for n in range(40)
+    ]
+    now = beijing(2027, 1, 2)
+
+    def report(incident):
+        record_action(incident, kind="verification_report", published_at=now, summary="核查报告", now=now)
+
+    def load_2027():
+        load_year(2027, holidays=[date(2027, 1, 1), date(2027, 1, 4)], workdays=[], now=now)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        loads = [pool.submit(in_thread(load_2027)) for _ in range(3)]
+        reports = [pool.submit(in_thread(report), incident) for incident in reversed(incidents)]
+        for future in loads + reports:
+            future.result(timeout=60)
+
+    verifications = Obligation.objects.filter(kind="verification_report")
+    assert set(verifications.values_list("state", flat=True)) == {"met"}
+    assert set(verifications.values_list("provisional", flat=True)) == {False}
+    assert set(verifications.values_list("due_at", flat=True)) == {beijing(2027, 1, 7)}
 
 
 @pytest.mark.django_db(transaction=True)

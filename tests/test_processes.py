@@ -190,7 +190,7 @@ def test_end_to_end_gunicorn_worker_and_beat_escalate_by_email_and_take_the_ackn
     wait_for(lambda: stack.mailbox.to(stack.org.leader.email), "the escalation email")
     [message] = stack.mailbox.to(stack.org.leader.email)
     assert "网传某小区供水中断" in message["Subject"]
-    assert "已超时" in message["Subject"]
+    assert "内部报告 超时" in message["Subject"]
     body = message.get_content()
     assert "办理事项：内部报告" in body
     link = re.search(r"确认已阅：(\S+)", body).group(1)

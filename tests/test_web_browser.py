@@ -101,6 +101,11 @@ def test_a_leader_acknowledges_an_escalation_from_the_inbox(new_page, org, log):
     expect(entry).to_contain_text("超时一级督办")
     expect(entry.locator(".clock")).to_have_text(re.compile(r"^超时 1小时\d+分$"))
     expect(entry.locator(".clock")).to_have_class(re.compile(r"\bred\b"))
+    # No SMS gateway and no robot are configured here, as in the demo: the entry says so, it does not claim them.
+    expect(entry.locator(".delivered")).to_have_text(re.compile(r"经(站内消息、电子邮件|电子邮件、站内消息)通知$"))
+    expect(entry.locator(".not-delivered")).to_have_count(2)
+    expect(entry.locator(".not-delivered", has_text="短信未送达：")).to_have_count(1)
+    expect(entry.locator(".not-delivered", has_text="群机器人未送达：")).to_have_count(1)
     screenshot(page, "escalations-phone")
 
     entry.locator("a.title").click()
