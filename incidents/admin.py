@@ -16,6 +16,8 @@ from django.utils.safestring import mark_safe
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from .admin_durations import SPOKEN_DURATIONS
 from .admin_timeline import beijing_text, detail_lines
@@ -61,6 +63,11 @@ def service_form_view(
             return redirect(back_url)
     context = {**admin.site.each_context(request), "title": title, "subject": subject, "back_url": back_url}
     return render(request, template, {**context, **extra, "form": form})
+
+
+def masked(value: str) -> str:
+    """Enough of a credential to recognise it, never enough to use it."""
+    return f"••••{value[-4:]}" if len(value) > 8 else "••••" if value else ""
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -344,3 +351,16 @@ class WorkingHoursAdmin(TrackerAdmin):
     """When working-day obligations (the verification report) may escalate, per government."""
 
     list_display = ["__str__", "government", "start", "end"]
+
+
+# The admin names an object by str() on its change, deletion and history pages, in its messages and in
+# its log of changes; DRF's token proxy, which serves nothing but this admin, is named by its whole key.
+TokenProxy.__str__ = lambda token: masked(token.key)
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class ApiTokenAdmin(TokenAdmin):
+    """API tokens, to revoke one by deleting it; each shown only masked (people get theirs from the API)."""
+
+    list_display = ["__str__", "user", "created"]

@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from incidents.admin import FORMFIELD_OVERRIDES, ReadOnlyAdmin, TrackerAdmin, service_form_view
+from incidents.admin import FORMFIELD_OVERRIDES, ReadOnlyAdmin, TrackerAdmin, masked, service_form_view
 
 from .models import (
     Audience,
@@ -29,11 +29,6 @@ from .roster import COLUMN_HELP, COLUMNS, coverage, import_roster, shift_length_
 from .steps import step_label
 
 COVERAGE_DAYS = 14
-
-
-def masked(value: str) -> str:
-    """Enough of a credential to recognise it, never enough to use it."""
-    return f"••••{value[-4:]}" if len(value) > 8 else "••••" if value else ""
 
 
 class CredentialsForm(forms.ModelForm):

@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.views import APIView
 
 from incidents.access import HUMAN_ROLES, INCIDENT_HANDLERS, caller_of
@@ -21,6 +21,7 @@ from incidents.services.obligations import waive
 from . import serializers as s
 from .base import FileAnswerMixin, ScopedQuerysetMixin, ServiceShellMixin
 from .filters import IncidentFilter, ObligationFilter
+from .parsers import TrackerJSONParser
 from .permissions import RoleAllows
 
 
@@ -47,7 +48,7 @@ class IncidentViewSet(
     filterset_class = IncidentFilter
     ordering_fields = ["discovered_at", "logged_at", "id", "title"]
     http_method_names = ["get", "post", "patch", "head", "options"]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [TrackerJSONParser, MultiPartParser, FormParser]
 
     @extend_schema(request=s.IncidentInput, responses={201: s.IncidentSerializer})
     def create(self, request):

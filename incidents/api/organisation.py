@@ -17,11 +17,12 @@ from .base import ScopedQuerysetMixin
 from .errors import as_field_errors
 from .filters import IdFilter
 from .permissions import RoleAllows
+from .serializers import TakesOnlyItsFields
 
 ADMINS = {Role.ADMIN}
 
 
-class DepartmentSerializer(serializers.ModelSerializer):
+class DepartmentSerializer(TakesOnlyItsFields, serializers.ModelSerializer):
     class Meta:
         model = Department
         fields = [
@@ -51,7 +52,7 @@ class DepartmentSerializer(serializers.ModelSerializer):
         return {"pk": self.instance.pk, "parent": self.instance.parent}
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(TakesOnlyItsFields, serializers.ModelSerializer):
     password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
     roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), required=False)
     # Checked in validate_email rather than by EmailValidator, which would document every answer's
@@ -64,12 +65,13 @@ class PersonSerializer(serializers.ModelSerializer):
         extra_kwargs = {"department": {"required": True, "allow_null": False}}
 
     def validate_username(self, value):
-        """Usernames are compared as Django's sign-in form compares them (NFKC), so no look-alike accounts."""
-        value = Person.normalize_username(value)
-        others = Person.objects.exclude(pk=self.instance.pk if self.instance else None)
-        if others.filter(username=value).exists():
-            raise serializers.ValidationError(_("A person with this username already exists."))
-        return value
+        """Normalised and compared with the others' as the admin's forms do (``Person.clean``): no look-alikes."""
+        candidate = Person(pk=self.instance.pk if self.instance else None, username=value)
+        try:
+            candidate.clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        return candidate.username
 
     def validate_roles(self, value):
         if Role.INTEGRATION in value and len(set(value)) > 1:

@@ -2,11 +2,23 @@
 
 A role that may not run an action at all gets 403 before any object is looked up; scope (which
 objects) is the querysets' business, so an object outside it is a 404 (see ``access``).
+
+Integration accounts (monitoring systems) may report incidents and nothing else: their token is kept
+on another machine, and a leaked one must not read the ledger or act as a person. The intake is the
+one view whose ``roles`` name them; every other view refuses them, saying why.
 """
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
 from incidents.access import caller_of
+from incidents.models import Role
+
+INTAKE_ONLY = _("An integration account may only report incidents (POST /api/v1/ingest/).")
+
+
+def is_integration_account(request) -> bool:
+    return bool(request.user and request.user.is_authenticated) and Role.INTEGRATION in caller_of(request).roles
 
 
 class RoleAllows(BasePermission):
@@ -20,4 +32,17 @@ class RoleAllows(BasePermission):
             return False
         action = getattr(view, "action", None) or request.method.lower()
         allowed = view.roles.get(action, view.roles.get("*", ()))
-        return caller_of(request).has_any(allowed)
+        if caller_of(request).has_any(allowed):
+            return True
+        if is_integration_account(request):
+            self.message = INTAKE_ONLY  # DRF makes a new instance for each request
+        return False
+
+
+class IntakeOnly(BasePermission):
+    """For views that check no roles (signing in, the schema): everyone but integration accounts."""
+
+    message = INTAKE_ONLY
+
+    def has_permission(self, request, view):
+        return not is_integration_account(request)

@@ -1,7 +1,9 @@
 """What incidents, obligations, actions and timeline events look like in the API, and what it accepts."""
 
+from collections.abc import Mapping
+
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -16,7 +18,35 @@ from incidents.models import (
     Severity,
     TimelineEvent,
 )
-from incidents.services.incidents import EDITABLE_DETAILS
+
+
+class TakesOnlyItsFields:
+    """Refuses, by name, whatever a body sends that this input does not take, read-only fields included.
+
+    DRF drops such fields silently, so a misspelt field, or one the tracker sets itself (``state``,
+    ``is_superuser``), would look accepted. The refusals come with the other fields' errors, in one
+    answer. ``refused_fields``, when set, narrows the refusal to those names and lets any other unknown
+    name through (intake: monitoring systems send fields of their own).
+    """
+
+    not_accepted = _("This field is not accepted here.")
+    refused_fields: frozenset[str] | None = None
+
+    def to_internal_value(self, data):
+        refused = {name: [self.not_accepted] for name in self.fields_not_taken(data)}
+        try:
+            attrs = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            raise serializers.ValidationError({**refused, **error.detail}) from error
+        if refused:
+            raise serializers.ValidationError(refused)
+        return attrs
+
+    def fields_not_taken(self, data) -> list[str]:
+        if not isinstance(data, Mapping):
+            return []  # DRF refuses a body that is not an object by itself
+        sent = set(data) - {name for name, field in self.fields.items() if not field.read_only}
+        return sorted(sent if self.refused_fields is None else sent & self.refused_fields)
 
 
 class FindingSerializer(serializers.ModelSerializer):
@@ -104,7 +134,7 @@ class WritableDepartmentField(serializers.PrimaryKeyRelatedField):
         return caller_of(self.context["request"]).writable_departments()
 
 
-class IncidentInput(serializers.Serializer):
+class IncidentInput(TakesOnlyItsFields, serializers.Serializer):
     """What logging an incident takes; the department must be one the caller may log for."""
 
     title = serializers.CharField(max_length=200)
@@ -118,23 +148,21 @@ class IncidentInput(serializers.Serializer):
 
 
 class IngestInput(IncidentInput):
+    """What logging takes, and the monitoring system's own id; the incident's other fields are the tracker's."""
+
+    refused_fields = frozenset(IncidentSerializer.Meta.fields)
     external_id = serializers.CharField(max_length=100)
 
 
-class IncidentChangeInput(serializers.Serializer):
-    """Details that can be corrected; anything else is refused by name rather than silently ignored."""
+class IncidentChangeInput(TakesOnlyItsFields, serializers.Serializer):
+    """Details that can be corrected (the service's ``EDITABLE_DETAILS``); anything else is refused by name."""
+
+    not_accepted = _("Only the title, summary and source can be changed; severity changes by regrading.")
 
     title = serializers.CharField(max_length=200, required=False)
     summary = serializers.CharField(required=False, allow_blank=True)
     source_platform = serializers.CharField(max_length=50, required=False, allow_blank=True)
     source_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
-
-    def validate(self, attrs):
-        fixed = sorted(set(self.initial_data) - set(EDITABLE_DETAILS))
-        if fixed:
-            message = _("Only the title, summary and source can be changed; severity changes by regrading.")
-            raise serializers.ValidationError({field: [message] for field in fixed})
-        return attrs
 
 
 class ActionSerializer(serializers.ModelSerializer):
@@ -166,7 +194,7 @@ class ActionSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
 
-class ActionInput(serializers.Serializer):
+class ActionInput(TakesOnlyItsFields, serializers.Serializer):
     kind = serializers.ChoiceField(choices=ActionKind.choices)
     channel = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
     published_at = MomentField()
@@ -196,7 +224,7 @@ class ReasonInput(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class FindingInput(serializers.Serializer):
+class FindingInput(TakesOnlyItsFields, serializers.Serializer):
     kind = serializers.ChoiceField(choices=AccountabilityFinding.Kind.choices)
     note = serializers.CharField()
     decided_on = serializers.DateField()

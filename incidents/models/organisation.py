@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from incidents.services.usernames import look_alike
+
 
 class Role(models.TextChoices):
     """Roles are Django groups of these names (created by a data migration)."""
@@ -118,6 +120,20 @@ class Person(AbstractUser):
 
     def __str__(self):
         return self.display_name or self.get_full_name() or self.username
+
+    def clean(self):
+        """Django's normalisation (NFKC), then no username that reads like another person's.
+
+        Only a new or changed username is compared, so people who already looked alike can still be edited.
+        """
+        super().clean()
+        if not self.username or Person.objects.filter(pk=self.pk, username=self.username).exists():
+            return  # no username to compare (its field refused it), or the person's own
+        existing = look_alike(self.username, Person.objects.exclude(pk=self.pk).values_list("username", flat=True))
+        if existing is not None:
+            message = _("This username looks like the existing username “%(existing)s”; choose another.")
+            look_alike_error = ValidationError(message, code="look_alike", params={"existing": existing})
+            raise ValidationError({"username": look_alike_error})
 
     @property
     def roles(self) -> list[str]:
