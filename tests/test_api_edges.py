@@ -192,7 +192,7 @@ def test_a_full_width_username_shares_the_lockout(org, settings):
     assert person.pk
 
 
-def test_attempts_in_flight_count_before_their_passwords_are_checked(rf, settings):
+def test_attempts_in_flight_count_before_their_passwords_are_checked(rf, settings, db):
     settings.LOGIN_FAILURES_PER_USERNAME = 5
     request = rf.post("/api/v1/auth/token/")
     guards = [LoginGuard(request, "leader") for _ in range(6)]

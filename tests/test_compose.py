@@ -2,7 +2,6 @@
 
 import re
 
-import environ
 import yaml
 from django.conf import settings
 
@@ -28,8 +27,3 @@ def test_every_celery_queue_has_a_worker_and_there_is_exactly_one_beat():
 
 def test_the_web_service_is_health_checked_on_healthz():
     assert "/healthz" in " ".join(services()["web"]["healthcheck"]["test"])
-
-
-def test_sign_in_failures_are_counted_in_redis_shared_by_all_workers():
-    cache_url = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["x-tracker"]["environment"]["CACHE_URL"]
-    assert environ.Env.cache_url_config(cache_url)["BACKEND"] == "django.core.cache.backends.redis.RedisCache"

@@ -41,9 +41,11 @@ def test_signing_in_with_the_form_and_the_failure_limit(client, org, settings):
     client.logout()
     for _ in range(settings.LOGIN_FAILURES_PER_USERNAME):
         assert client.post("/signin/", {"username": org.leader.username, "password": "wrong"}).status_code == 200
-    refused = client.post("/signin/", {"username": org.leader.username, "password": "correct-horse-battery"})
+    refused = client.post(
+        "/signin/", {"username": org.leader.username, "password": "correct-horse-battery"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert refused.status_code == 429
-    assert "登录失败次数过多" in refused.content.decode()
+    assert "Too many failed sign-ins for this username" in refused.content.decode()
 
 
 def test_an_integration_account_cannot_sign_in_to_the_pages(client, org):

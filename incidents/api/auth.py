@@ -1,6 +1,5 @@
 """Signing in for an API token or a browser session, with failed attempts limited (``incidents.signin``)."""
 
-from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.middleware.csrf import get_token
 from django.utils.translation import gettext as _
@@ -9,14 +8,15 @@ from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed, Throttled
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents.signin import LoginGuard, too_many_attempts
+from incidents.signin import LoginGuard
 
 from .base import ServiceShellMixin
 from .organisation import PersonSerializer
+from .permissions import IntakeOnly
 
 
 class Credentials(serializers.Serializer):
@@ -27,7 +27,7 @@ class Credentials(serializers.Serializer):
 def authenticate_or_refuse(request, credentials: dict):
     guard = LoginGuard(request, credentials["username"])
     if not guard.admit():
-        raise Throttled(wait=settings.LOGIN_FAILURE_WINDOW_SECONDS, detail=too_many_attempts())
+        raise Throttled(wait=guard.retry_after(), detail=guard.refusal)
     person = authenticate(request, **credentials)
     if person is None:
         raise AuthenticationFailed(_("The username or password is wrong."))
@@ -40,7 +40,7 @@ class TokenView(ServiceShellMixin, APIView):
 
     # Token authentication only, so a wrong password answers 401 with ``WWW-Authenticate: Token``.
     authentication_classes = [TokenAuthentication]
-    permission_classes = [AllowAny]
+    permission_classes = [IntakeOnly]  # open to anyone, but an integration token is for the intake alone
 
     @extend_schema(
         request=Credentials,
@@ -61,7 +61,9 @@ class SessionView(ServiceShellMixin, APIView):
     """
 
     def get_permissions(self):
-        return [AllowAny()] if self.request.method in ("POST", "GET") else [IsAuthenticated()]
+        if self.request.method in ("POST", "GET"):
+            return [IntakeOnly()]
+        return [IsAuthenticated(), IntakeOnly()]
 
     @extend_schema(responses={200: PersonSerializer})
     def get(self, request):

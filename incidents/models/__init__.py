@@ -16,6 +16,7 @@ from .incident import (
 from .organisation import Department, Person, Role
 from .policy import ObligationPolicy
 from .reader import IncidentReader
+from .signin import SignInFailure
 
 __all__ = [
     "PUBLIC_ACTION_KINDS",
@@ -35,6 +36,7 @@ __all__ = [
     "Person",
     "Role",
     "Severity",
+    "SignInFailure",
     "TimelineEvent",
     "WorkingHours",
 ]

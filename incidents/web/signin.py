@@ -1,6 +1,6 @@
 """Signing in and out of the web pages, and where each person lands.
 
-The sign-in form is Django's, behind the same failure limit as the API and the admin (``LoginGuard``).
+The sign-in form is Django's, behind the same failure limits as the API and the admin (``LoginGuard``).
 """
 
 from django.conf import settings
@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.access import HUMAN_ROLES, Caller, caller_of
 from incidents.models import Role
-from incidents.signin import guarded_form_sign_in, too_many_attempts
+from incidents.signin import guarded_form_sign_in
 
 # The page each role starts on, in order: a person with several roles lands on the first they hold.
 LANDING = [
@@ -54,10 +54,10 @@ class SignInView(auth_views.LoginView):
         sign_in = super().post
         return guarded_form_sign_in(request, sign_in=lambda: sign_in(request, *args, **kwargs), refuse=self.refused)
 
-    def refused(self):
-        """Past the limit the password is not checked at all; the form comes back empty but for the name."""
+    def refused(self, message):
+        """Past a limit the password is not checked at all; the form comes back empty but for the name."""
         form = self.form_class(self.request, initial={"username": self.request.POST.get("username", "")})
-        return self.render_to_response(self.get_context_data(form=form, refused=too_many_attempts()))
+        return self.render_to_response(self.get_context_data(form=form, refused=message))
 
     def get_default_redirect_url(self):
         return landing_url(self.request)

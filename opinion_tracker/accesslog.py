@@ -1,0 +1,51 @@
+"""Acknowledgement tokens kept out of the logs: gunicorn's access log and Django's request logs.
+
+An acknowledgement link (``/ack/<signed token>/``) acknowledges without signing in: the token is the
+credential, valid for days, so whoever reads a log line with it can acknowledge for the leader. The
+request line, the path and the ``Referer`` of the page opened next all carry it; each is written with
+the token replaced by ``[redacted]``.
+"""
+
+import functools
+import logging
+import re
+
+from django.urls import reverse
+from gunicorn import glogging
+
+REDACTED = "[redacted]"
+PLACEHOLDER = "TOKEN"
+
+
+@functools.cache
+def token_pattern() -> re.Pattern:
+    """The acknowledgement path up to its token, from the URL itself (``notifications:acknowledge``);
+    looked up on first use, in a worker whose URLconf is loaded, and kept: every atom of every access
+    log line is redacted with it."""
+    prefix = reverse("notifications:acknowledge", kwargs={"token": PLACEHOLDER}).split(PLACEHOLDER)[0]
+    return re.compile(rf"({re.escape(prefix)})[^/?#\s\"]+")
+
+
+def redact_tokens(text: str) -> str:
+    return token_pattern().sub(rf"\g<1>{REDACTED}", text)
+
+
+class RedactTokens(logging.Filter):
+    """For ``django.request`` ("Not Found: /ack/…/") and ``django.server`` (the request line).
+
+    On the logger, so the record is changed once, before any handler (the console, the administrators'
+    mail) formats it. The arguments are formatted into the message first, as every handler would.
+    """
+
+    def filter(self, record):
+        record.msg, record.args = redact_tokens(record.getMessage()), ()
+        return True
+
+
+class GunicornLogger(glogging.Logger):
+    """gunicorn's logger with every text atom of the access log redacted: the request line (``%(r)s``),
+    the path (``%(U)s``), the referer (``%(f)s``) and any header or environment atom (``%({…}i)s``)."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {name: redact_tokens(value) if isinstance(value, str) else value for name, value in atoms.items()}
