@@ -1,17 +1,31 @@
-"""Delivering notifications: claim with a lease, send, record the attempt, retry with backoff.
+"""Delivering notifications: claim with a lease, send, record the outcome, retry, wait out throttling.
 
 A notification is claimed by a conditional UPDATE that pushes ``available_at`` a lease into the
-future: of two workers handed the same id, one claims it and the other finds nothing to do. The
-claim commits before anything is sent, with a delivery attempt row, so a sender killed mid-send
-leaves that attempt without an outcome and the lease expiring; the next pass claims the
-notification again. Delivery is therefore at least once, and the notification id goes to the
-provider as its idempotency key (the email Message-ID).
+future and marks it ``sending``: of two workers handed the same id, one claims it and the other finds
+nothing to do. The claim commits before anything is sent, with a delivery attempt row; the outcome is
+recorded in one transaction as soon as the send returns, so the only window in which a crash loses
+what happened is between the provider's answer and that commit.
+
+What follows an outcome (RULES.md, "What delivery promises"):
+- sent: done;
+- throttled: the destination is paused for the provider's penalty, the notification waits for it
+  without using an attempt; if that makes it later than ``NOTIFICATION_MAX_WAIT_SECONDS`` after its
+  step, the person is also told on their next channel, and the administrators once per wait;
+- transient: retried after a backoff, until the attempts run out;
+- unknown (the request went out and no answer came, or the sender died during the send, which shows
+  as a lease that ran out while ``sending``): sent again only as far as the channel allows
+  (``Channel.repeats_after_unknown``: never for group robots, which nothing deduplicates), else
+  recorded ``unknown``;
+- permanent, attempts run out, or unknown for good: the person is told on their next channel and the
+  administrators are told.
 """
 
 import logging
 import random
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.mail import mail_admins
@@ -21,16 +35,44 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Obligation
+from incidents.services.calendar import BEIJING
 
-from .channels import DeliveryError, PermanentError, channel_for, initial_status
-from .limits import limited, reserve
+from .channels import (
+    DeliveryError,
+    PermanentError,
+    Throttled,
+    UnknownOutcome,
+    channel_for,
+    initial_status,
+)
+from .limits import Limited, first_to_tell, limited, pause, reserve, seen
 from .models import ContactPreference, DeliveryAttempt, Notification, default_channel_order
 from .recipients import Directory
+from .steps import step_label
 
+Outcome = DeliveryAttempt.Outcome
 NO_LONGER_DUE = _("The obligation was met or waived before this could be sent.")
-ATTEMPTS_RAN_OUT = _("No attempts left; the last sender stopped without an answer.")
+CUT_OFF = _("The sender stopped during the send, before the provider's answer was recorded.")
+NOT_REPEATED = _("Not sent again: the provider may already have it, and a repeat would reach the group twice.")
+WAITED_TOO_LONG = _(
+    "%(destination)s holds messages until %(until)s: they go out then, and the people are told on "
+    "their next channel meanwhile."
+)
 
 logger = logging.getLogger(__name__)
+
+
+class Claim(NamedTuple):
+    """What one sender claimed: the notifications with their attempt rows (several for a digest), the
+    rate-limited destination they go to (or ``None``) and the slot reserved there."""
+
+    pairs: list[tuple[Notification, DeliveryAttempt]]
+    destination: Limited | None
+    reservation: int | None
+
+    @property
+    def notifications(self) -> list[Notification]:
+        return [notification for notification, _attempt in self.pairs]
 
 
 def obligation_open():
@@ -39,30 +81,30 @@ def obligation_open():
     return Exists(Obligation.objects.filter(pk=OuterRef("obligation_id"), state__in=Obligation.OPEN_STATES))
 
 
+def attempts_left():
+    """Attempts the provider throttled do not count: throttling is waited out, never a failure."""
+    return Q(attempts__lt=F("throttled") + settings.NOTIFICATION_MAX_ATTEMPTS)
+
+
 def claimable(now):
-    """Pending, not leased nor waiting for a retry, attempts left, and the obligation still open:
-    steps stop as soon as the obligation is met or waived, even those recorded but not yet sent."""
+    """Pending, not being sent, not leased nor waiting for a retry, attempts left, and the obligation
+    still open: steps stop as soon as the obligation is met or waived, even those recorded but not
+    yet sent."""
     return Notification.objects.filter(
         obligation_open(),
+        attempts_left(),
         status=Notification.Status.PENDING,
+        sending=False,
         available_at__lte=now,
-        attempts__lt=settings.NOTIFICATION_MAX_ATTEMPTS,
     )
-
-
-def settle_undeliverable(now) -> None:
-    """Close what will never be claimed: notifications whose obligation was met or waived meanwhile
-    (skipped), and those whose attempts ran out with a sender dying on the last one (failed)."""
-    pending = Notification.objects.filter(status=Notification.Status.PENDING, available_at__lte=now)
-    with translation.override(settings.LANGUAGE_CODE):
-        pending.exclude(obligation_open()).update(status=Notification.Status.SKIPPED, error=str(NO_LONGER_DUE))
-        pending.filter(attempts__gte=settings.NOTIFICATION_MAX_ATTEMPTS).update(
-            status=Notification.Status.FAILED, error=str(ATTEMPTS_RAN_OUT)
-        )
 
 
 def lease() -> timedelta:
     return timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS)
+
+
+def max_wait() -> timedelta:
+    return timedelta(seconds=settings.NOTIFICATION_MAX_WAIT_SECONDS)
 
 
 def retry_delay(attempt: int) -> timedelta:
@@ -73,9 +115,47 @@ def retry_delay(attempt: int) -> timedelta:
     return timedelta(seconds=ceiling * random.uniform(0.5, 1.0))
 
 
-def claim(notification_id, now) -> list[tuple[Notification, DeliveryAttempt]]:
-    """The notification claimed with a lease, each claim with its attempt row; empty when there is
-    nothing to claim (another sender has it, or its destination has no slot left until a window frees).
+def settle_undeliverable(now) -> None:
+    """Settle what no sender will finish: sends cut off by a sender that died (their lease ran out while
+    ``sending``), then notifications whose obligation was met or waived meanwhile (skipped)."""
+    told = settle_cut_off(now)
+    pending = Notification.objects.filter(status=Notification.Status.PENDING, sending=False, available_at__lte=now)
+    with translation.override(settings.LANGUAGE_CODE):
+        pending.exclude(obligation_open()).update(status=Notification.Status.SKIPPED, error=str(NO_LONGER_DUE))
+    if told:
+        tell_administrators(list(told), next(iter(told.values())))
+
+
+def settle_cut_off(now) -> dict[Notification, str]:
+    """Record each cut-off send as an unknown outcome and decide what follows; returns those given up
+    on, with what the administrators must hear. Rows are taken with ``SKIP LOCKED``, so passes running
+    at once settle each row once."""
+    with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
+        cut_off = list(
+            Notification.objects.filter(status=Notification.Status.PENDING, sending=True, available_at__lte=now)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("recipient")
+        )
+        given_up = {}
+        for notification in cut_off:
+            attempt = notification.delivery_attempts.get(number=notification.attempts)
+            attempt.finished_at, attempt.outcome, attempt.error = now, Outcome.UNKNOWN, str(CUT_OFF)
+            attempt.save(update_fields=["finished_at", "outcome", "error"])
+            still_pending = latest_claim(notification, attempt.number)
+            if text := after_unknown(notification, still_pending, now, str(CUT_OFF), backoff=False):
+                given_up[notification] = text
+    return given_up
+
+
+def latest_claim(notification, number):
+    """The notification, only while ``number`` is still its latest claim: a sender that outlived its
+    lease, while another claimed the notification again, no longer changes it."""
+    return Notification.objects.filter(pk=notification.pk, status=Notification.Status.PENDING, attempts=number)
+
+
+def claim(notification_id, now) -> Claim | None:
+    """The notification claimed with a lease, with what goes with it; ``None`` when there is nothing to
+    claim (another sender has it, or its destination is paused or has no slot left until a window frees).
 
     When it takes the last slot its rate-limited destination has left, everything else waiting for
     that destination is claimed with it, to go as one digest (see ``notifications.limits``). Rows are
@@ -91,14 +171,17 @@ def claim(notification_id, now) -> list[tuple[Notification, DeliveryAttempt]]:
             .first()
         )
         if primary is None:
-            return []
-        ids = [primary.pk]
+            return None
+        ids, reservation = [primary.pk], None
         destination = limited(primary)
         if destination is not None:
-            slots, frees_at = reserve(destination, now)
+            slots, frees_at, reservation = reserve(destination, now, lease())
             if not slots:
                 Notification.objects.filter(pk=primary.pk).update(available_at=frees_at, dispatched_at=None)
-                return []
+                told = wait_for(primary, destination, frees_at, now)
+                if told:
+                    transaction.on_commit(partial(tell_administrators, [primary], told))
+                return None
             if slots == 1:
                 ids += list(
                     claimable(now)
@@ -108,9 +191,9 @@ def claim(notification_id, now) -> list[tuple[Notification, DeliveryAttempt]]:
                     .order_by("available_at", "pk")
                     .values_list("pk", flat=True)[: destination.digest_capacity - 1]
                 )
-        # No longer queued: if this sender dies, the next pass queues them again once the lease is over.
+        # No longer queued: if this sender dies, the next pass settles the cut-off send (``settle_cut_off``).
         Notification.objects.filter(pk__in=ids).update(
-            available_at=now + lease(), attempts=F("attempts") + 1, dispatched_at=None
+            available_at=now + lease(), attempts=F("attempts") + 1, dispatched_at=None, sending=True
         )
         claimed = list(
             Notification.objects.select_related("incident__department", "obligation", "recipient")
@@ -121,66 +204,142 @@ def claim(notification_id, now) -> list[tuple[Notification, DeliveryAttempt]]:
             DeliveryAttempt(notification=notification, number=notification.attempts, started_at=now)
             for notification in claimed
         )
-    return list(zip(claimed, attempts, strict=True))
+    return Claim(list(zip(claimed, attempts, strict=True)), destination, reservation)
+
+
+def send(claimed: Claim) -> tuple[str, str, str, float | None]:
+    """Send what was claimed; returns the outcome, the provider's answer, the error and the provider's
+    throttling window (seconds)."""
+    notifications = claimed.notifications
+    channel = channel_for(notifications[0].channel)
+    try:
+        answer = channel.send(notifications[0]) if len(notifications) == 1 else channel.send_digest(notifications)
+    except DeliveryError as error:
+        outcome = outcome_of(error)
+        logger.warning("Delivery of notification %s: %s (%s)", notifications[0].pk, outcome, error)
+        return outcome, error.answer, str(error), getattr(error, "retry_after", None)
+    except Exception as error:
+        # A fault of ours (a message that cannot be built, a database blip) must not stop the pass or
+        # the worker: it is logged and retried like a transient error, until the attempts run out.
+        logger.exception("Delivery of notification %s failed unexpectedly", notifications[0].pk)
+        return Outcome.TRANSIENT_ERROR, "", f"{type(error).__name__}: {error}", None
+    return Outcome.SENT, answer, "", None
+
+
+def outcome_of(error: DeliveryError) -> str:
+    if isinstance(error, Throttled):
+        return Outcome.THROTTLED
+    if isinstance(error, UnknownOutcome):
+        return Outcome.UNKNOWN
+    if isinstance(error, PermanentError):
+        return Outcome.PERMANENT_ERROR
+    return Outcome.TRANSIENT_ERROR
 
 
 def deliver(notification_id) -> str | None:
     """Try to deliver one notification now (with what waits for its destination, as a digest, when
     limits call for one); returns the outcome, or ``None`` if there was nothing to claim."""
     claimed = claim(notification_id, timezone.now())
-    if not claimed:
+    if claimed is None:
         return None
-    notifications = [notification for notification, _attempt in claimed]
-    channel = channel_for(notifications[0].channel)
-    retry_after, answer, error_text = None, "", ""
-    try:
-        answer = channel.send(notifications[0]) if len(claimed) == 1 else channel.send_digest(notifications)
-    except DeliveryError as error:
-        outcome = (
-            DeliveryAttempt.Outcome.PERMANENT_ERROR
-            if isinstance(error, PermanentError)
-            else DeliveryAttempt.Outcome.TRANSIENT_ERROR
-        )
-        logger.warning("Delivery of notification %s failed (%s): %s", notification_id, outcome, error)
-        answer, error_text, retry_after = error.answer, str(error), getattr(error, "retry_after", None)
-    except Exception as error:
-        # A fault of ours (a message that cannot be built, a database blip) must not stop the pass or
-        # the worker: it is logged and retried like a transient error, until the attempts run out.
-        logger.exception("Delivery of notification %s failed unexpectedly", notification_id)
-        outcome, error_text = DeliveryAttempt.Outcome.TRANSIENT_ERROR, f"{type(error).__name__}: {error}"
-    else:
-        outcome = DeliveryAttempt.Outcome.SENT
-    for notification, attempt in claimed:
-        finish(notification, attempt, outcome, answer=answer, error=error_text, retry_after=retry_after)
-    if outcome == DeliveryAttempt.Outcome.PERMANENT_ERROR:
-        tell_administrators(notifications, error_text)  # once per failed send, a digest included
+    outcome, answer, error, retry_after = send(claimed)
+    with transaction.atomic():
+        seen(claimed.reservation, timezone.now())
+        told = {
+            notification: text
+            for notification, attempt in claimed.pairs
+            if (text := finish(notification, attempt, outcome, answer, error, retry_after, claimed.destination))
+        }
+    if told:
+        tell_administrators(list(told), next(iter(told.values())))  # once per send, a digest included
     return outcome
 
 
-def finish(notification, attempt, outcome, answer="", error="", retry_after=None) -> None:
-    """Record the attempt and what follows: sent, a retry after a backoff (or after the provider's
-    own window when it throttled us), or failed for good, with a fallback on the person's next channel.
+def finish(notification, attempt, outcome, answer="", error="", retry_after=None, destination=None) -> str | None:
+    """Record the attempt and what follows it (see the module's docstring); returns what the
+    administrators must be told, if anything (why it was given up on, or that its destination holds it).
 
     Only the latest claim decides: a sender that outlived its lease, while another claimed the
     notification again, leaves its attempt on record but no longer changes the notification.
     """
     now = timezone.now()
     attempt.finished_at, attempt.outcome, attempt.provider_answer, attempt.error = now, outcome, answer, error
-    still_pending = Notification.objects.filter(
-        pk=notification.pk, status=Notification.Status.PENDING, attempts=attempt.number
-    )
+    still_pending = latest_claim(notification, attempt.number)
     with transaction.atomic():
         attempt.save(update_fields=["finished_at", "outcome", "provider_answer", "error"])
-        if outcome == DeliveryAttempt.Outcome.SENT:
-            still_pending.update(status=Notification.Status.SENT, sent_at=now, error="")
-        elif (
-            outcome == DeliveryAttempt.Outcome.TRANSIENT_ERROR
-            and notification.attempts < settings.NOTIFICATION_MAX_ATTEMPTS
-        ):
-            delay = timedelta(seconds=retry_after) if retry_after else retry_delay(notification.attempts)
-            still_pending.update(available_at=now + delay, dispatched_at=None, error=error)
-        elif still_pending.update(status=Notification.Status.FAILED, error=error):
-            fall_back(notification, now)
+        if outcome == Outcome.SENT:
+            still_pending.update(status=Notification.Status.SENT, sent_at=now, error="", sending=False)
+            return None
+        if outcome == Outcome.THROTTLED:
+            until = now + timedelta(seconds=retry_after)
+            return throttled(notification, still_pending, destination, until, error, now)
+        if outcome == Outcome.UNKNOWN:
+            return after_unknown(notification, still_pending, now, error)
+        if outcome == Outcome.TRANSIENT_ERROR and retry(notification, still_pending, now, error):
+            return None
+        return give_up(notification, still_pending, Notification.Status.FAILED, error, now)
+
+
+def retry(notification, still_pending, now, error, backoff=True) -> bool:
+    """Try again, after a backoff unless told otherwise, if attempts are left; returns whether it will be."""
+    counted = notification.attempts - notification.throttled
+    if counted >= settings.NOTIFICATION_MAX_ATTEMPTS:
+        return False
+    delay = retry_delay(counted) if backoff else timedelta(0)
+    still_pending.update(available_at=now + delay, dispatched_at=None, error=error, sending=False)
+    return True
+
+
+def throttled(notification, still_pending, destination, until, error, now) -> str | None:
+    """Wait out the provider's penalty without using an attempt; pause the whole destination for it."""
+    if not still_pending.update(
+        available_at=until, dispatched_at=None, error=error, sending=False, throttled=F("throttled") + 1
+    ):
+        return None
+    if destination is not None:
+        pause(destination.key, until)
+    told = wait_for(notification, destination, until, now)
+    return f"{error} {told}" if told else None
+
+
+def wait_for(notification, destination, until, now) -> str | None:
+    """The notification waits until ``until``: past ``NOTIFICATION_MAX_WAIT_SECONDS`` after its step,
+    the person is told on their next channel meanwhile. Returns what the administrators must hear,
+    once per wait of the destination."""
+    if until <= notification.step_at + max_wait() or notification.fallbacks.exists():
+        return None
+    fall_back(notification, now)
+    if destination is not None and not first_to_tell(destination.key, now, until):
+        return None
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(
+            WAITED_TOO_LONG
+            % {
+                "destination": destination.label if destination else notification.get_channel_display(),
+                "until": timezone.localtime(until, BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+            }
+        )
+
+
+def after_unknown(notification, still_pending, now, error, backoff=True) -> str | None:
+    """The provider may have the message: send it again only as far as the channel allows (at once
+    after a cut-off send, whose lease has already been waited out)."""
+    repeats = channel_for(notification.channel).repeats_after_unknown
+    unknowns = notification.delivery_attempts.filter(outcome=Outcome.UNKNOWN).count()
+    if (repeats is None or unknowns <= repeats) and retry(notification, still_pending, now, error, backoff):
+        return None
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = f"{error} {NOT_REPEATED}" if repeats == 0 else error
+    return give_up(notification, still_pending, Notification.Status.UNKNOWN, reason, now)
+
+
+def give_up(notification, still_pending, status, error, now) -> str | None:
+    """End the notification (failed, or unknown) and tell the person on their next channel; returns
+    the reason, which the administrators must hear."""
+    if not still_pending.update(status=status, error=error, sending=False):
+        return None
+    fall_back(notification, now)
+    return error
 
 
 def fall_back(failed: Notification, now) -> Notification | None:
@@ -219,22 +378,21 @@ def fall_back(failed: Notification, now) -> Notification | None:
     return None
 
 
-def tell_administrators(notifications: list[Notification], error: str) -> None:
-    """A permanent failure usually means a wrong address, key or signature: someone must fix it.
-    Called after the failure is recorded, outside any transaction (mail can be slow)."""
+def tell_administrators(notifications: list[Notification], reason: str) -> None:
+    """Someone must look: a wrong address, key or signature, a provider that throttles or does not
+    answer. Called after the outcome is recorded, outside any transaction (mail can be slow)."""
     with translation.override(settings.LANGUAGE_CODE):
         lines = [
             _("Notification %(id)s (%(step)s, %(channel)s, to %(person)s)")
             % {
                 "id": notification.pk,
-                "step": notification.step,
+                "step": step_label(notification.step),
                 "channel": notification.get_channel_display(),
                 "person": notification.recipient,
             }
             for notification in notifications
         ]
-        body = _("Failed for good: %(error)s") % {"error": error} + "\n\n" + "\n".join(lines)
-        mail_admins(_("A notification could not be delivered"), body, fail_silently=True)
+        mail_admins(_("Notifications need attention"), reason + "\n\n" + "\n".join(lines), fail_silently=True)
 
 
 def deliver_due_inline(now, limit=1000) -> int:
@@ -257,7 +415,8 @@ def enqueue_due(now, enqueue: Callable[[int], object], limit=1000) -> int:
     """Hand claimable notifications to workers, each at most once per lease, after the commit.
 
     ``dispatched_at`` keeps a pass from queueing again what a worker has not picked up yet; a task
-    lost with the broker is queued again after ``NOTIFICATION_REQUEUE_SECONDS``.
+    lost with the broker (a Redis restart) is queued again after ``NOTIFICATION_REQUEUE_SECONDS``, two
+    enforcement intervals by default. A task queued twice is harmless: the second claim finds nothing.
     """
     settle_undeliverable(now)
     requeue_before = now - timedelta(seconds=settings.NOTIFICATION_REQUEUE_SECONDS)

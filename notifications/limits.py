@@ -6,12 +6,19 @@ gateways cap messages per number per day. Every message handed to such a destina
 never overshoot together. When the slots left would not carry everything waiting for a destination,
 the last slot carries a digest of as much of it as a digest holds; with no slot left, notifications
 wait, without using an attempt, until the window frees one.
+
+A provider counts a message when it receives it, which is after we reserve its slot and before the
+send returns: each message is counted at the latest moment the provider can have seen it (the end
+of the sender's lease while it is on its way, the end of the send once done), and a rolling window
+is widened by ``PROVIDER_WINDOW_MARGIN_SECONDS`` for clock skew and the provider's own rounding. A
+destination the provider throttles anyway is paused for the provider's penalty (``pause``).
 """
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from incidents.services.calendar import BEIJING
@@ -33,13 +40,17 @@ class Window:
 
     def start(self, now: datetime) -> datetime:
         if self.length is not None:
-            return now - self.length
+            return now - self.length - margin()
         return datetime.combine(timezone.localtime(now, BEIJING).date(), time(0), tzinfo=BEIJING)
 
     def frees_at(self, now: datetime, oldest: datetime) -> datetime:
         if self.length is not None:
-            return oldest + self.length
+            return oldest + self.length + margin()
         return self.start(now) + timedelta(days=1)
+
+
+def margin() -> timedelta:
+    return timedelta(seconds=settings.PROVIDER_WINDOW_MARGIN_SECONDS)
 
 
 def robot_windows(provider) -> list[Window]:
@@ -53,12 +64,13 @@ def robot_windows(provider) -> list[Window]:
 
 @dataclass(frozen=True)
 class Limited:
-    """A rate-limited destination, and which notifications go to it."""
+    """A rate-limited destination, and which notifications go to it; ``label`` names it for people."""
 
     key: str
     windows: list[Window]
     same_destination: dict
     digest_capacity: int
+    label: str
 
 
 def limited(notification) -> Limited | None:
@@ -72,6 +84,7 @@ def limited(notification) -> Limited | None:
             robot_windows(robot.provider),
             {"channel": ChannelKind.ROBOT, "recipient__department_id": person.department_id},
             DIGEST_CAPACITY.get(robot.provider, 30),
+            str(robot),
         )
     if notification.channel == ChannelKind.SMS and person.phone:
         return Limited(
@@ -79,15 +92,19 @@ def limited(notification) -> Limited | None:
             [Window(settings.SMS_DAILY_CAP_PER_NUMBER)],
             {"channel": ChannelKind.SMS, "recipient__phone": person.phone},
             DIGEST_CAPACITY["sms"],
+            f"{ChannelKind.SMS.label} {person.phone}",
         )
     return None
 
 
-def reserve(destination: Limited, now) -> tuple[int, datetime | None]:
-    """Lock the destination and count: the slots left before this message (at least 1 means one is now
-    reserved), or 0 and when the first slot frees. The caller is inside ``transaction.atomic``."""
+def reserve(destination: Limited, now, lease: timedelta) -> tuple[int, datetime | None, int | None]:
+    """Lock the destination and count: the slots left before this message, when it is paused or has
+    none left the time it frees, and the reservation (a ``ProviderSend`` id) when a slot was taken.
+    The caller is inside ``transaction.atomic``."""
     Destination.objects.get_or_create(key=destination.key)
-    Destination.objects.select_for_update().get(key=destination.key)
+    row = Destination.objects.select_for_update().get(key=destination.key)
+    if row.paused_until and row.paused_until > now:
+        return 0, row.paused_until, None
     slots, frees_at = None, None
     for window in destination.windows:
         sent = ProviderSend.objects.filter(destination=destination.key, sent_at__gt=window.start(now))
@@ -97,9 +114,34 @@ def reserve(destination: Limited, now) -> tuple[int, datetime | None]:
             frees_at = max(frees_at or now, window.frees_at(now, oldest or now))
         slots = left if slots is None else min(slots, left)
     if slots > 0:
-        ProviderSend.objects.create(destination=destination.key, sent_at=now)
-        return slots, None
-    return 0, frees_at
+        # On its way until the lease ends at the latest; ``seen`` moves it to when the send ended.
+        return slots, None, ProviderSend.objects.create(destination=destination.key, sent_at=now + lease).pk
+    return 0, frees_at, None
+
+
+def seen(reservation: int | None, now) -> None:
+    """The send of a reserved message has ended: the provider saw it by ``now``."""
+    if reservation is not None:
+        ProviderSend.objects.filter(pk=reservation).update(sent_at=now)
+
+
+def pause(key: str, until) -> None:
+    """Send nothing more to the destination before ``until`` (the provider's throttling penalty)."""
+    Destination.objects.get_or_create(key=key)
+    Destination.objects.filter(key=key).filter(Q(paused_until__isnull=True) | Q(paused_until__lt=until)).update(
+        paused_until=until
+    )
+
+
+def first_to_tell(key: str, now, until) -> bool:
+    """Whether the administrators should hear that this destination holds messages until ``until``:
+    once per stretch of waiting, however many messages wait through it."""
+    Destination.objects.get_or_create(key=key)
+    return bool(
+        Destination.objects.filter(key=key)
+        .filter(Q(told_until__isnull=True) | Q(told_until__lte=now))
+        .update(told_until=until)
+    )
 
 
 def forget_old_sends(now) -> None:

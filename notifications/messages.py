@@ -26,42 +26,54 @@ def standing_of(obligation, now) -> str:
     return patterns["left"] % {"duration": duration_text(left, patterns)}
 
 
-def digest_line(notification, now=None) -> str:
-    """One short line of a digest (bounded in length, so a digest's size is bounded by its count)."""
+def digest_line(notification, now=None, clean=str) -> str:
+    """One short line of a digest (bounded in length, so a digest's size is bounded by its count);
+    ``clean`` as for ``compose``."""
     now = now or timezone.now()
     with translation.override(settings.LANGUAGE_CODE):
         return "- {person}：{title} · {obligation} · {standing}".format(
-            person=str(notification.recipient)[:20],
-            title=" ".join(notification.incident.title.split())[:30],
+            person=clean(str(notification.recipient)[:20]),
+            title=clean(" ".join(notification.incident.title.split())[:30]),
             obligation=notification.obligation.get_kind_display(),
             standing=standing_of(notification.obligation, now),
         )
 
 
-def compose(notification, now=None) -> tuple[str, str]:
-    """Subject and body: what is due, for which incident, how early or late, and the links."""
+def compose(notification, now=None, *, personal=True, clean=str) -> tuple[str, str]:
+    """Subject and body: what is due, for which incident, how early or late, and the links.
+
+    Only a ``personal`` message (one that reaches the recipient alone: email, SMS, work messages)
+    carries the recipient's acknowledgement link, which acknowledges as them without a sign-in; a
+    group message links to the incident page, which needs one. ``clean`` is applied to the text that
+    comes from people and intake (titles, names), so that a provider interpreting markdown or
+    mentions shows it as typed.
+    """
     now = now or timezone.now()
     incident, obligation = notification.incident, notification.obligation
+    title = clean(incident.title)
     with translation.override(settings.LANGUAGE_CODE):
         due_local = timezone.localtime(obligation.due_at, BEIJING)
         standing = standing_of(obligation, now)
         subject = _("[Response deadline] %(severity)s · %(title)s · %(obligation)s %(standing)s") % {
             "severity": incident.get_severity_display(),
-            "title": incident.title,
+            "title": title,
             "obligation": obligation.get_kind_display(),
             "standing": standing,
         }
         subject = " ".join(subject.split())  # a header is one line, whatever the title holds
         lines = [
-            _("Incident: %(title)s") % {"title": incident.title},
+            _("Incident: %(title)s") % {"title": title},
             _("Severity: %(severity)s") % {"severity": incident.get_severity_display()},
-            _("Responsible department: %(department)s") % {"department": incident.department},
+            _("Responsible department: %(department)s") % {"department": clean(str(incident.department))},
             _("Obligation: %(obligation)s") % {"obligation": obligation.get_kind_display()},
             _("Deadline: %(due)s (Beijing time)") % {"due": due_local.strftime("%Y-%m-%d %H:%M")},
             _("Standing: %(standing)s") % {"standing": standing},
             _("Escalation step: %(step)s") % {"step": step_label(notification.step)},
             "",
             _("Open the incident: %(url)s") % {"url": incident_url(incident)},
-            _("Acknowledge (I have seen this): %(url)s") % {"url": acknowledgement_url(notification)},
         ]
+        if personal:
+            lines.append(_("Acknowledge (I have seen this): %(url)s") % {"url": acknowledgement_url(notification)})
+        else:
+            lines.append(_("Sign in to the tracker to acknowledge it under My escalations."))
     return subject, "\n".join(lines)

@@ -10,14 +10,22 @@ Every deployment difference is an environment variable (django-environ):
   from the apps) with ``DEBUG`` off, as ``make run`` serves the demo: the pages are the ones people will get, the
   tracker's own error pages included, not Django's debug pages.
 - ``ENFORCEMENT_INTERVAL_SECONDS``: how often the enforcement pass runs (10 s by default).
+- ``SITE_URL``: the address people are sent; starting with ``https://`` it also says the tracker is served
+  over HTTPS (HSTS, secure cookies, redirects to HTTPS), and ``TRUSTED_PROXIES`` names the proxies in front.
 """
 
+import base64
+import hashlib
+import ipaddress
+import re
 import secrets
 from email.utils import getaddresses
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.log import DEFAULT_LOGGING
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -50,6 +58,22 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
+# Served over HTTPS when the address people are sent is https://: browsers are told to keep to HTTPS
+# (HSTS, HSTS_SECONDS), cookies go over HTTPS only, and plain HTTP is redirected, but for /healthz, which
+# the container's own health check asks over HTTP.
+HTTPS = SITE_URL.startswith("https://")
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", default=365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = HTTPS
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = HTTPS
+# Reverse proxies in front of the tracker (addresses or networks, e.g. 10.0.0.5,172.16.0.0/12): from
+# them, X-Forwarded-For says who the client is (incidents.signin.client_address) and X-Forwarded-Proto
+# whether it came over HTTPS. From anyone else both headers are ignored or, for the second, must not
+# reach the tracker: a proxy listed here must set X-Forwarded-Proto itself, never pass on the client's.
+TRUSTED_PROXIES = [ipaddress.ip_network(entry, strict=False) for entry in env.list("TRUSTED_PROXIES", default=[])]
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -63,12 +87,14 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "incidents",
     "notifications",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "opinion_tracker.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -143,13 +169,51 @@ WHITENOISE_USE_FINDERS = LOCAL
 
 LOGIN_URL = "web:signin"
 
-# The cache holds sign-in failure counts: per process by default (the embedded tracker is one
-# process); production points it at Redis (rediscache://…) so every worker shares the counts.
+# Django's cache: nothing of the tracker's relies on it (sign-in failures are counted in the database).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
-# Failed sign-ins allowed per username and per client address within the window, then 429.
-LOGIN_FAILURES_PER_USERNAME = env.int("LOGIN_FAILURES_PER_USERNAME", default=5)
+# Failed sign-ins allowed within the window from one client address (any username), and for one username
+# from one address; past either, that address (or that username from it) is refused with 429 until
+# failures leave the window. Nobody is refused because of failures from another address.
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
+LOGIN_FAILURES_PER_USERNAME = env.int("LOGIN_FAILURES_PER_USERNAME", default=5)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+
+
+def _inline_style_hashes(*templates: Path) -> list[str]:
+    """CSP sources ('sha256-…') for the inline <style> blocks of pages that must not need a static file:
+    the 500 page (static files may be what failed) and the acknowledgement page (opened from a message,
+    often on a phone). Read from the templates themselves, so editing a style block keeps its hash."""
+    hashes = []
+    for template in templates:
+        for block in re.findall(r"<style>(.*?)</style>", template.read_text(encoding="utf-8"), flags=re.DOTALL):
+            if re.search(r"\{[{%#]", block):
+                raise ImproperlyConfigured(f"The <style> block of {template} must be plain CSS to be hashed.")
+            hashes.append(f"'sha256-{base64.b64encode(hashlib.sha256(block.encode()).digest()).decode()}'")
+    return hashes
+
+
+# Content-Security-Policy on every answer (django-csp): scripts and styles from the tracker's own static
+# files only, no inline script or style but the hashed blocks above, never framed. The interactive API
+# docs are the one page allowed more (opinion_tracker.security.API_DOCS_DIRECTIVES).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [
+            SELF,
+            *_inline_style_hashes(
+                BASE_DIR / "incidents" / "templates" / "500.html",
+                BASE_DIR / "notifications" / "templates" / "notifications" / "acknowledge.html",
+            ),
+        ],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Error mail and the debug page hide the credentials inside URLs (broker, cache, database) too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "opinion_tracker.security.TrackerExceptionReporterFilter"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -158,7 +222,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["incidents.api.parsers.TrackerJSONParser"],  # deep nesting is a 400, not a 500
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
@@ -174,6 +238,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "政务舆情回应督办系统: incidents, deadlines, escalations and compliance reports (API.md).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["incidents.api.permissions.IntakeOnly"],  # integration tokens only report incidents
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # The interactive docs are served by the tracker itself: intranets have no CDN.
@@ -200,14 +265,17 @@ ENFORCEMENT_INTERVAL_SECONDS = env.float("ENFORCEMENT_INTERVAL_SECONDS", default
 # Obligations a pass claims per transaction: larger batches mean fewer round trips, longer row locks.
 ENFORCEMENT_BATCH_SIZE = env.int("ENFORCEMENT_BATCH_SIZE", default=500)
 
-# Delivery: a claimed notification is someone's for a lease; transient failures are retried with
-# exponential backoff (with jitter) until the attempts run out.
-NOTIFICATION_LEASE_SECONDS = env.float("NOTIFICATION_LEASE_SECONDS", default=60)
+# Delivery: a claimed notification is someone's for a lease, which must outlast the slowest send (the
+# timeouts below); transient failures are retried with exponential backoff (with jitter) until the
+# attempts run out; throttling is waited out without using attempts, and a message held longer than
+# NOTIFICATION_MAX_WAIT_SECONDS after its step also goes to the person's next channel.
+NOTIFICATION_LEASE_SECONDS = env.float("NOTIFICATION_LEASE_SECONDS", default=120)
 NOTIFICATION_RETRY_BASE_SECONDS = env.float("NOTIFICATION_RETRY_BASE_SECONDS", default=30)
 NOTIFICATION_RETRY_MAX_SECONDS = env.float("NOTIFICATION_RETRY_MAX_SECONDS", default=3600)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
+NOTIFICATION_MAX_WAIT_SECONDS = env.float("NOTIFICATION_MAX_WAIT_SECONDS", default=300)
 # A delivery task not picked up this long after it was queued (lost with the broker) is queued again.
-NOTIFICATION_REQUEUE_SECONDS = env.float("NOTIFICATION_REQUEUE_SECONDS", default=300)
+NOTIFICATION_REQUEUE_SECONDS = env.float("NOTIFICATION_REQUEUE_SECONDS", default=2 * ENFORCEMENT_INTERVAL_SECONDS)
 ACKNOWLEDGEMENT_LINK_MAX_AGE = env.int("ACKNOWLEDGEMENT_LINK_MAX_AGE", default=7 * 24 * 3600)
 
 # Providers: base URLs (private deployments such as 专有钉钉/政务钉钉 have their own), the SMS gateway
@@ -229,15 +297,26 @@ ROBOT_MESSAGES_PER_MINUTE = env.int("ROBOT_MESSAGES_PER_MINUTE", default=20)
 FEISHU_MESSAGES_PER_SECOND = env.int("FEISHU_MESSAGES_PER_SECOND", default=5)
 FEISHU_MESSAGES_PER_MINUTE = env.int("FEISHU_MESSAGES_PER_MINUTE", default=100)
 SMS_DAILY_CAP_PER_NUMBER = env.int("SMS_DAILY_CAP_PER_NUMBER", default=10)
-OUTBOUND_TIMEOUT = env.float("OUTBOUND_TIMEOUT", default=10)
+# A provider's own count may run a little behind or ahead of ours: rolling windows are this much wider.
+PROVIDER_WINDOW_MARGIN_SECONDS = env.float("PROVIDER_WINDOW_MARGIN_SECONDS", default=5)
+# Seconds to connect to a provider, and to wait for its answer once the message is sent (after which
+# the outcome is unknown, and a group message is not sent again).
+OUTBOUND_CONNECT_TIMEOUT = env.float("OUTBOUND_CONNECT_TIMEOUT", default=5)
+OUTBOUND_TIMEOUT = env.float("OUTBOUND_TIMEOUT", default=30)
 
 # Email: EMAIL_URL such as smtp://user:password@mail.example.gov.cn:587 or smtp+tls://…
-vars().update(env.email_url("EMAIL_URL", default="consolemail://" if LOCAL else "smtp://127.0.0.1:25"))
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+email_config = env.email_url("EMAIL_URL", default="consolemail://" if LOCAL else "smtp://127.0.0.1:25")
+if email_config["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
+    email_config["EMAIL_BACKEND"] = "notifications.channels.smtp.EmailBackend"  # tells a lost answer from a failure
+vars().update(email_config)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="opinion-tracker@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Administrators told of deliveries that failed for good: "Name <address>,Name <address>".
+# Administrators told of deliveries that failed for good, and of server errors: "Name <address>,Name <address>".
 ADMINS = [getaddresses([entry])[0] for entry in env.list("ADMINS", default=[])]
+# A server error is mailed to them at most once in this many seconds (per process), with the count of its
+# repeats in the next mail (opinion_tracker.adminmail).
+ADMIN_ERROR_MAIL_WINDOW_SECONDS = env.int("ADMIN_ERROR_MAIL_WINDOW_SECONDS", default=10 * 60)
 
 # Celery (production): Redis as broker; the enforcement pass is scheduled by one beat.
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -255,8 +334,29 @@ CELERY_TASK_ROUTES = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        "redact_tokens": {"()": "opinion_tracker.accesslog.RedactTokens"},
+    },
+    "formatters": {"django.server": DEFAULT_LOGGING["formatters"]["django.server"]},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        # In place of Django's AdminEmailHandler: mailed from a background thread, at most once per error
+        # per window, never for /healthz.
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "opinion_tracker.adminmail.QueuedAdminEmailHandler",
+        },
+        "django.server": DEFAULT_LOGGING["handlers"]["django.server"],
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # The embedded scheduler would log every tick; a failed pass is logged by the tracker itself.
-    "loggers": {"apscheduler": {"level": "WARNING"}},
+    "loggers": {
+        # The embedded scheduler would log every tick; a failed pass is logged by the tracker itself.
+        "apscheduler": {"level": "WARNING"},
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        # The paths these log carry acknowledgement tokens (opinion_tracker.accesslog).
+        "django.request": {"filters": ["redact_tokens"]},
+        "django.server": {**DEFAULT_LOGGING["loggers"]["django.server"], "filters": ["redact_tokens"]},
+    },
 }

@@ -1,5 +1,5 @@
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import import_module
 from zoneinfo import ZoneInfo
 
@@ -9,11 +9,12 @@ from django.core.cache import cache
 
 from incidents.models import Department, ObligationPolicy, Person, Role
 from incidents.services.incidents import log_incident
-from notifications.models import EscalationPolicy
+from notifications.models import EscalationPolicy, EscalationStep
 
 from .browser import chromium, new_page  # noqa: F401 (fixtures of the browser tests)
 from .factories import DepartmentFactory, PersonFactory
 from .mail import Mailbox, free_port, start_smtp_server
+from .receivers import Providers, start_receivers
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -118,7 +119,7 @@ def smtp(settings):
     mailbox = Mailbox()
     port = free_port()
     controller = start_smtp_server(mailbox, port)
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "notifications.channels.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
@@ -135,3 +136,39 @@ def national_defaults(transactional_db):
         import_module("incidents.migrations.0002_national_defaults").seed(django_apps, None)
     if not EscalationPolicy.objects.filter(government=None).exists():
         import_module("notifications.migrations.0003_national_ladder").seed(django_apps, None)
+
+
+def first_level_on(org, *channels):
+    """The government's ladder for 重大 incidents: only the deadline step, to the principal leader."""
+    policy = EscalationPolicy.objects.create(government=org.government, severity="major")
+    EscalationStep.objects.create(
+        policy=policy, code="overdue_l1", offset=timedelta(0), audiences=["principal_leader"], channels=list(channels)
+    )
+
+
+PHONE = "13800000001"
+
+
+@pytest.fixture
+def providers(settings):
+    """Real receivers on 127.0.0.1 behaving like the robot, SMS and webhook providers, and the tracker
+    pointed at them; the administrators' address set, so that what they are told can be read."""
+    known = Providers(sms_keys={"LTAI-test": "sms-secret"}, webhook_secret="hook-secret")
+    server, base = start_receivers(known)
+    settings.DINGTALK_BASE_URL = settings.WECOM_BASE_URL = settings.FEISHU_BASE_URL = base
+    settings.SMS_GATEWAY_URL = f"{base}/sms/send"
+    settings.SMS_ACCESS_KEY_ID, settings.SMS_ACCESS_KEY_SECRET = "LTAI-test", "sms-secret"
+    settings.SMS_SIGN_NAME, settings.SMS_TEMPLATE_CODE = "江城市政府", "SMS_123456"
+    settings.OUTBOUND_WEBHOOK_URL, settings.OUTBOUND_WEBHOOK_SECRET = f"{base}/hooks/tracker", "hook-secret"
+    settings.ADMINS = [("系统管理员", "admin@example.gov.cn")]
+    known.base = base
+    yield known
+    server.shutdown()
+
+
+@pytest.fixture
+def leader(org):
+    """The principal leader, with a mobile number (robots @-mention by it, SMS goes to it)."""
+    org.leader.phone = PHONE
+    org.leader.save()
+    return org.leader

@@ -23,6 +23,8 @@ class Mailbox:
 
     With ``stall_first``, the first message is held at the end of DATA (``stalled`` is set) until
     ``release`` is set, then turned away with 451: a sender that dies meanwhile delivered nothing.
+    With ``answer_after``, every message is kept at once and its 250 comes that many seconds later,
+    like a slow server that accepts what the client stopped waiting for.
     """
 
     messages: list = field(default_factory=list)
@@ -33,6 +35,7 @@ class Mailbox:
     stall_first: bool = False
     stalled: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
+    answer_after: float = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -51,6 +54,7 @@ class Mailbox:
             return "451 4.3.0 Try again later"
         self.messages.append(email.message_from_bytes(envelope.original_content, policy=email.policy.default))
         self.received.set()
+        await asyncio.sleep(self.answer_after)
         return "250 Message accepted for delivery"
 
     def to(self, address) -> list:

@@ -69,7 +69,7 @@ class Processes:
         self.start("redis", "redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
         wait_for(lambda: answers(port), "Redis to listen")
 
-    def worker(self, name: str = "worker") -> None:
+    def worker(self, name: str = "worker", queues: str = "enforcement,delivery") -> None:
         self.start(
             name,
             BIN / "celery",
@@ -77,7 +77,7 @@ class Processes:
             "opinion_tracker",
             "worker",
             "--queues",
-            "enforcement,delivery",
+            queues,
             "--pool",
             "threads",
             "--concurrency",

@@ -44,8 +44,13 @@ SMS_BAD_SIGNATURE = {
 
 @dataclass
 class Providers:
-    """What the receivers know (tokens, secrets) and what they received; ``throttle`` makes a provider
-    answer with its rate-limit body for that many requests."""
+    """What the receivers know (tokens, secrets) and what they received and took (``accepted``: each
+    message the provider would show, an SMS ``OutId`` once, as the gateway drops repeats).
+
+    Faults: ``throttle`` makes a provider answer with its rate-limit body for that many requests,
+    ``throttle_until`` until that time (epoch seconds, by the clock the test sets); ``delay`` makes it
+    take the message, then wait that many seconds before answering, like a slow provider.
+    """
 
     dingtalk_tokens: dict = field(default_factory=dict)  # token → secret
     wecom_keys: set = field(default_factory=set)
@@ -54,14 +59,23 @@ class Providers:
     sms_illegal_numbers: set = field(default_factory=set)
     webhook_secret: str = ""
     throttle: dict = field(default_factory=dict)  # provider → requests still to throttle
+    throttle_until: dict = field(default_factory=dict)  # provider → epoch seconds
+    delay: dict = field(default_factory=dict)  # provider → seconds before answering
     received: list = field(default_factory=list)  # (provider, request URL, headers, body)
+    accepted: list = field(default_factory=list)  # (provider, body)
+    sms_out_ids: set = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def messages(self, provider):
         return [body for name, _url, _headers, body in self.received if name == provider]
 
+    def taken(self, provider):
+        return [body for name, body in self.accepted if name == provider]
+
     def throttled(self, provider) -> bool:
         with self.lock:
+            if time.time() < self.throttle_until.get(provider, 0):
+                return True
             if self.throttle.get(provider, 0) > 0:
                 self.throttle[provider] -= 1
                 return True
@@ -117,8 +131,13 @@ class Providers:
         ).decode()
         if secret is None or not hmac.compare_digest(headers.get("X-Sms-Signature", ""), expected):
             return SMS_BAD_SIGNATURE
-        if json.loads(raw)["PhoneNumbers"] in self.sms_illegal_numbers:
+        message = json.loads(raw)
+        if message["PhoneNumbers"] in self.sms_illegal_numbers:
             return SMS_BAD_NUMBER
+        with self.lock:
+            if message["OutId"] in self.sms_out_ids:
+                return {**SMS_OK, "Repeated": True}  # already sent: dropped, answered as sent
+            self.sms_out_ids.add(message["OutId"])
         return SMS_OK
 
 
@@ -147,12 +166,19 @@ def start_receivers(providers: Providers) -> tuple[ThreadingHTTPServer, str]:
                 status, answer = 404, {"error": "no such endpoint"}
             with providers.lock:
                 providers.received.append((provider, self.path, dict(self.headers), body))
+                if answer in (DINGTALK_OK, WECOM_OK, FEISHU_OK, SMS_OK) or (provider == "webhook" and status == 200):
+                    providers.accepted.append((provider, body))
+            if providers.delay.get(provider):
+                time.sleep(providers.delay[provider])  # the provider took it, and is slow to say so
             data = json.dumps(answer, ensure_ascii=False).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except OSError:
+                pass  # the client stopped waiting for a slow answer
 
         def log_message(self, format, *args):
             pass

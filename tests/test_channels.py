@@ -10,45 +10,13 @@ from django.core import mail
 from django.urls import reverse
 
 from notifications.enforcement import enforce
-from notifications.models import ContactPreference, EscalationPolicy, EscalationStep, Notification, Robot
+from notifications.models import ContactPreference, Notification, Robot
 
-from .conftest import beijing
+from .conftest import PHONE, beijing, first_level_on
 from .factories import PersonFactory
-from .receivers import Providers, start_receivers
 
 DISCOVERED = beijing(2026, 3, 10, 10)
 DUE = DISCOVERED + timedelta(hours=2)  # the internal report's deadline
-PHONE = "13800000001"
-
-
-@pytest.fixture
-def providers(settings):
-    known = Providers(sms_keys={"LTAI-test": "sms-secret"}, webhook_secret="hook-secret")
-    server, base = start_receivers(known)
-    settings.DINGTALK_BASE_URL = settings.WECOM_BASE_URL = settings.FEISHU_BASE_URL = base
-    settings.SMS_GATEWAY_URL = f"{base}/sms/send"
-    settings.SMS_ACCESS_KEY_ID, settings.SMS_ACCESS_KEY_SECRET = "LTAI-test", "sms-secret"
-    settings.SMS_SIGN_NAME, settings.SMS_TEMPLATE_CODE = "江城市政府", "SMS_123456"
-    settings.OUTBOUND_WEBHOOK_URL, settings.OUTBOUND_WEBHOOK_SECRET = f"{base}/hooks/tracker", "hook-secret"
-    settings.ADMINS = [("系统管理员", "admin@example.gov.cn")]
-    known.base = base
-    yield known
-    server.shutdown()
-
-
-@pytest.fixture
-def leader(org):
-    org.leader.phone = PHONE
-    org.leader.save()
-    return org.leader
-
-
-def first_level_on(org, *channels):
-    """The government's ladder for 重大 incidents: only the deadline step, to the principal leader."""
-    policy = EscalationPolicy.objects.create(government=org.government, severity="major")
-    EscalationStep.objects.create(
-        policy=policy, code="overdue_l1", offset=timedelta(0), audiences=["principal_leader"], channels=list(channels)
-    )
 
 
 def run_pass(at):
@@ -101,7 +69,7 @@ def test_a_wrong_dingtalk_secret_fails_at_once_tells_the_administrators_and_fall
     assert "SEC-a-typo" not in alert.body
 
 
-def test_a_throttled_robot_is_tried_again_after_the_providers_window(org, log, providers, leader):
+def test_a_throttled_robot_waits_out_the_providers_penalty_without_using_an_attempt(org, log, providers, leader):
     providers.dingtalk_tokens["dt-token"] = ""
     providers.throttle["dingtalk"] = 1
     Robot.objects.create(department=org.department, provider="dingtalk", token="dt-token")
@@ -110,14 +78,15 @@ def test_a_throttled_robot_is_tried_again_after_the_providers_window(org, log, p
 
     run_pass(DUE)
     robot = to_leader("robot")
-    assert (robot.status, robot.available_at) == ("pending", DUE + timedelta(seconds=60))
-    run_pass(DUE + timedelta(seconds=59))
-    assert to_leader("robot").attempts == 1
-    run_pass(DUE + timedelta(seconds=60))
+    penalty = DUE + timedelta(minutes=10)  # DingTalk refuses a robot that sent too fast for 10 minutes
+    assert (robot.status, robot.available_at, robot.attempts, robot.throttled) == ("pending", penalty, 1, 1)
+    run_pass(penalty - timedelta(seconds=1))
+    assert len(providers.messages("dingtalk")) == 1, "nothing more goes to the paused robot"
+    run_pass(penalty)
 
     robot = to_leader("robot")
     assert (robot.status, robot.attempts) == ("sent", 2)
-    assert [a.outcome for a in robot.delivery_attempts.all()] == ["transient_error", "sent"]
+    assert [a.outcome for a in robot.delivery_attempts.all()] == ["throttled", "sent"]
     assert "130101" in robot.delivery_attempts.first().provider_answer
 
 
@@ -273,8 +242,10 @@ def test_a_robot_with_no_slot_left_waits_for_its_window_without_using_an_attempt
     run_pass(DUE)
     run_pass(DUE + timedelta(seconds=10))
     second = Notification.objects.get(channel="robot", incident__title="第二件")
-    assert (second.status, second.attempts, second.available_at) == ("pending", 0, DUE + timedelta(seconds=60))
-    run_pass(DUE + timedelta(seconds=60))
+    # A minute after the provider saw the first, and a margin for its clock.
+    frees = DUE + timedelta(seconds=60 + settings.PROVIDER_WINDOW_MARGIN_SECONDS)
+    assert (second.status, second.attempts, second.available_at) == ("pending", 0, frees)
+    run_pass(frees)
 
     assert Notification.objects.get(pk=second.pk).status == "sent"
     assert len(providers.messages("dingtalk")) == 2

@@ -156,8 +156,8 @@ def test_a_claim_made_while_another_sender_is_claiming_the_same_notification_get
         first = pool.submit(in_thread(first_claim_still_in_progress))
         holding.wait(30)
         second = pool.submit(in_thread(claim), notification.pk, now)
-        assert second.result(timeout=10) == [], "the row being claimed is skipped, not waited for nor taken"
+        assert second.result(timeout=10) is None, "the row being claimed is skipped, not waited for nor taken"
         release.set()
         first.result(timeout=30)
-    assert claim(notification.pk, now) == [], "and once the first claim is in, it holds the lease"
+    assert claim(notification.pk, now) is None, "and once the first claim is in, it holds the lease"
     assert Notification.objects.get(pk=notification.pk).attempts == 1

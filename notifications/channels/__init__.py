@@ -2,7 +2,7 @@
 provider's answer or raises a transient or permanent ``DeliveryError``."""
 
 from ..models import ChannelKind, Notification
-from .base import Channel, DeliveryError, PermanentError, TransientError
+from .base import Channel, DeliveryError, PermanentError, Throttled, TransientError, UnknownOutcome
 from .email import EmailChannel
 from .in_app import InAppChannel
 from .robot import RobotChannel
@@ -17,7 +17,16 @@ CHANNELS: dict[str, Channel] = {
     ChannelKind.WEBHOOK: WebhookChannel(),
 }
 
-__all__ = ["CHANNELS", "DeliveryError", "PermanentError", "TransientError", "channel_for", "initial_status"]
+__all__ = [
+    "CHANNELS",
+    "DeliveryError",
+    "PermanentError",
+    "Throttled",
+    "TransientError",
+    "UnknownOutcome",
+    "channel_for",
+    "initial_status",
+]
 
 
 def channel_for(kind: str) -> Channel:

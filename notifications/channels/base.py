@@ -1,8 +1,8 @@
-"""What every channel module provides, and the two kinds of failure a delivery can meet."""
+"""What every channel module provides, and the kinds of outcome a delivery can meet short of success."""
 
 
 class DeliveryError(Exception):
-    """A delivery failed; ``answer`` is what the provider said, when it said anything."""
+    """A delivery did not succeed; ``answer`` is what the provider said, when it said anything."""
 
     def __init__(self, message, answer=""):
         super().__init__(message)
@@ -10,13 +10,14 @@ class DeliveryError(Exception):
 
 
 class TransientError(DeliveryError):
-    """Worth trying again later: the provider was unreachable, busy or throttling.
+    """Worth trying again later: the provider was unreachable or busy, and did not take the message."""
 
-    ``retry_after`` (seconds) is the provider's own window when it throttled us: the retry waits for
-    it instead of the usual backoff.
-    """
 
-    def __init__(self, message, answer="", retry_after=None):
+class Throttled(DeliveryError):
+    """The provider refused the message for its rate limit. ``retry_after`` (seconds) is its penalty
+    window: the destination is paused for it, and the attempt does not count against the limit."""
+
+    def __init__(self, message, answer="", retry_after=60.0):
         super().__init__(message, answer)
         self.retry_after = retry_after
 
@@ -25,13 +26,23 @@ class PermanentError(DeliveryError):
     """Trying again cannot help: a refused address, a bad key or signature."""
 
 
+class UnknownOutcome(DeliveryError):
+    """The request went out and no answer came (a timeout after sending, a connection cut while
+    waiting): the provider may have taken the message."""
+
+
 class Channel:
     """One transport. ``send`` returns the provider's answer or raises a ``DeliveryError``.
 
     ``delivered_on_record`` channels (the in-app inbox) are delivered by recording the row itself.
+    ``repeats_after_unknown``: how often a message whose outcome is unknown (the provider may have it)
+    is sent again. ``None`` where the provider drops a message it already has, by the idempotency key
+    sent with it (SMS ``OutId``, the webhook's delivery id): retried like any transient error. Never
+    (0) for group robots, where nothing deduplicates and a repeat reaches the whole group twice.
     """
 
     delivered_on_record = False
+    repeats_after_unknown: int | None = 0
 
     def unreachable(self, person, directory) -> str | None:
         """Why ``person`` cannot be reached this way, or ``None`` if they can (``directory`` caches

@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 
 from .http import judge, post_json
 
-# 130101: "send too fast, exceed 20 times per minute"; -1: "系统繁忙".
-THROTTLED = {130101: 60}
+# 130101: "send too fast, exceed 20 times per minute", after which DingTalk refuses the robot for
+# 10 minutes; -1: "系统繁忙".
+THROTTLED = {130101: 600}
 BUSY = {-1}
 
 

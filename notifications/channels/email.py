@@ -1,7 +1,9 @@
-"""Email through Django's configured backend (SMTP in production).
+"""Email through Django's configured backend (SMTP in production, through ``channels.smtp``).
 
 The Message-ID is made from the notification id, so a message sent again after a lost answer is
-recognisably the same message to the receiving server and to mail clients.
+recognisably the same message to the receiving server and to mail clients; clients that deduplicate
+show it once. Others would show every copy, so a message whose answer was lost is sent again once
+at most.
 """
 
 import smtplib
@@ -12,7 +14,8 @@ from django.core.mail import EmailMessage
 from django.utils.translation import gettext as _
 
 from ..messages import compose
-from .base import Channel, PermanentError, TransientError
+from .base import Channel, PermanentError, TransientError, UnknownOutcome
+from .smtp import AnswerLost
 
 
 def message_id(notification) -> str:
@@ -21,6 +24,8 @@ def message_id(notification) -> str:
 
 
 class EmailChannel(Channel):
+    repeats_after_unknown = 1
+
     def unreachable(self, person, directory=None):
         return None if person.email else _("No email address.")
 
@@ -42,6 +47,11 @@ class EmailChannel(Channel):
         )
         try:
             sent = message.send(fail_silently=False)
+        except AnswerLost as error:
+            raise UnknownOutcome(
+                _("The mail server did not answer in time; it may have accepted the message (%(error)s).")
+                % {"error": error}
+            ) from error
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _message in error.recipients.values()]
             permanent = all(code >= 500 for code in codes)

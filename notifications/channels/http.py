@@ -1,4 +1,4 @@
-"""Outbound HTTP for the providers: one place for the proxy, the timeout and how failures are classed.
+"""Outbound HTTP for the providers: one place for the proxy, the timeouts and how failures are classed.
 
 Government intranets often reach the providers only through a proxy (``OUTBOUND_PROXY``), and
 private deployments (专有钉钉, 政务钉钉, an intranet SMS platform) have their own base URLs, set per
@@ -11,8 +11,12 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from urllib3.exceptions import ProtocolError
 
-from .base import PermanentError, TransientError
+from .base import PermanentError, Throttled, TransientError, UnknownOutcome
+
+# When a throttling provider names no window of its own.
+DEFAULT_THROTTLE_SECONDS = 60.0
 
 
 def seconds_until(retry_after: str | None) -> float | None:
@@ -32,8 +36,10 @@ def seconds_until(retry_after: str | None) -> float | None:
 def post_json(url: str, payload, *, params=None, headers=None, data: bytes | None = None) -> tuple[int, object]:
     """POST ``payload`` as JSON (or the raw ``data``); returns the status and the decoded answer.
 
-    Failing to connect, a timeout, a 5xx and a 429 are transient; other statuses are left to the
-    caller, which knows the provider's codes.
+    Failing to connect is transient: nothing was sent. A timeout waiting for the answer, or the
+    connection cut while waiting, leaves the outcome unknown: the provider may have taken the message.
+    A 5xx is transient, a 429 is throttling; other statuses are left to the caller, which knows the
+    provider's codes.
     """
     proxies = {"http": settings.OUTBOUND_PROXY, "https": settings.OUTBOUND_PROXY} if settings.OUTBOUND_PROXY else None
     # Never follow a redirect: it would turn the POST into a GET without the message, answered 2xx.
@@ -44,24 +50,28 @@ def post_json(url: str, payload, *, params=None, headers=None, data: bytes | Non
             json=payload if data is None else None,
             data=data,
             headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
-            timeout=settings.OUTBOUND_TIMEOUT,
+            timeout=(settings.OUTBOUND_CONNECT_TIMEOUT, settings.OUTBOUND_TIMEOUT),
             proxies=proxies,
             allow_redirects=False,
         )
     except requests.RequestException as error:
+        if request_went_out(error):
+            raise UnknownOutcome(
+                _("The provider did not answer in time; it may have received the message (%(error)s).")
+                % {"error": type(error).__name__}
+            ) from error
         raise TransientError(
             _("The provider could not be reached: %(error)s") % {"error": type(error).__name__}
         ) from error
     answer = response.text[:2000]
     if response.status_code == 429:
-        raise TransientError(
-            _("The provider is throttling."), answer, retry_after=seconds_until(response.headers.get("Retry-After"))
-        )
+        window = seconds_until(response.headers.get("Retry-After"))
+        raise Throttled(_("The provider is throttling."), answer, retry_after=window or DEFAULT_THROTTLE_SECONDS)
     if response.status_code >= 500:
         raise TransientError(_("The provider answered %(status)s.") % {"status": response.status_code}, answer)
     try:
         return response.status_code, response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to decode: read as text
         if response.status_code >= 400:
             raise PermanentError(
                 _("The provider answered %(status)s.") % {"status": response.status_code}, answer
@@ -69,16 +79,27 @@ def post_json(url: str, payload, *, params=None, headers=None, data: bytes | Non
         return response.status_code, answer
 
 
+def request_went_out(error: requests.RequestException) -> bool:
+    """Whether the request had been sent when ``error`` struck: a read timeout, or the connection
+    closed while the answer was awaited (urllib3's ``ProtocolError``); not a refused or timed-out connect."""
+    if isinstance(error, requests.ConnectTimeout):
+        return False
+    if isinstance(error, requests.ReadTimeout):
+        return True
+    return isinstance(error, requests.ConnectionError) and any(
+        isinstance(cause, ProtocolError) or isinstance(getattr(cause, "reason", None), ProtocolError)
+        for cause in error.args
+    )
+
+
 def judge(answer, code, provider: str, *, throttled: dict, busy=frozenset()) -> str:
     """A robot provider's answer as an outcome: its success code 0 returns the answer; a throttling
-    code is retried after the provider's window, a busy code with the usual backoff; anything else
-    (a bad key, signature or message) is permanent."""
+    code pauses the destination for the provider's penalty window, a busy code is retried with the
+    usual backoff; anything else (a bad key, signature or message) is permanent."""
     if code == 0:
         return str(answer)
     if code in throttled:
-        raise TransientError(
-            _("%(provider)s is throttling.") % {"provider": provider}, str(answer), retry_after=throttled[code]
-        )
+        raise Throttled(_("%(provider)s is throttling.") % {"provider": provider}, str(answer), throttled[code])
     if code in busy:
         raise TransientError(_("%(provider)s is busy.") % {"provider": provider}, str(answer))
     raise PermanentError(

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from incidents.services.calendar import BEIJING
 
 from ..steps import step_label
-from .base import Channel, PermanentError, TransientError
+from .base import Channel, PermanentError, Throttled, TransientError
 from .http import post_json
 
 NOT_CONFIGURED = gettext_lazy("No SMS gateway is configured.")
@@ -50,6 +50,8 @@ def template_parameters(notification) -> dict:
 
 
 class SmsChannel(Channel):
+    repeats_after_unknown = None  # the gateway drops an OutId it has already sent
+
     def unreachable(self, person, directory=None):
         if not settings.SMS_GATEWAY_URL:
             return NOT_CONFIGURED
@@ -98,7 +100,7 @@ class SmsChannel(Channel):
         if code == "OK":
             return str(answer.get("BizId", ""))
         if code in THROTTLED:
-            raise TransientError(_("The SMS gateway is throttling this number."), str(answer), THROTTLED[code])
+            raise Throttled(_("The SMS gateway is throttling this number."), str(answer), THROTTLED[code])
         if isinstance(code, str) and code.startswith("isp."):
             raise TransientError(_("The SMS gateway failed (%(code)s).") % {"code": code}, str(answer))
         raise PermanentError(_("The SMS gateway refused the message (%(code)s).") % {"code": code}, str(answer))

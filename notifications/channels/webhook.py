@@ -38,6 +38,8 @@ def payload(notification) -> dict:
 
 
 class WebhookChannel(Channel):
+    repeats_after_unknown = None  # receivers drop a delivery id they have already taken
+
     def unreachable(self, person, directory=None):
         return None if settings.OUTBOUND_WEBHOOK_URL else NOT_CONFIGURED
 

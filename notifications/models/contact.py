@@ -80,10 +80,15 @@ class ContactPreference(models.Model):
 class ProviderSend(models.Model):
     """One message handed to a rate-limited provider destination (a robot, a mobile number): what the
     limits count, across every worker. The ``Destination`` row is what senders lock to count and
-    reserve in turn."""
+    reserve in turn.
+
+    ``sent_at`` is the latest moment the provider can have seen the message, which is what its own
+    limit counts by: while the message is on its way, the end of the sender's lease; once the send
+    has finished, the moment it finished.
+    """
 
     destination = models.CharField(_("destination"), max_length=100)
-    sent_at = models.DateTimeField(_("sent at"), db_index=True)
+    sent_at = models.DateTimeField(_("seen by the provider at the latest"), db_index=True)
 
     class Meta:
         verbose_name = _("message sent to a provider")
@@ -95,7 +100,22 @@ class ProviderSend(models.Model):
 
 
 class Destination(models.Model):
+    """A rate-limited destination: the row senders lock in turn, and the provider's penalty while it
+    throttles us (nothing is handed to it before ``paused_until``)."""
+
     key = models.CharField(_("destination"), max_length=100, primary_key=True)
+    paused_until = models.DateTimeField(
+        _("paused until"),
+        null=True,
+        blank=True,
+        help_text=_("The provider throttled this destination: nothing is sent to it before this time."),
+    )
+    told_until = models.DateTimeField(
+        _("administrators told until"),
+        null=True,
+        blank=True,
+        help_text=_("Administrators were told that messages wait here; not again before this time."),
+    )
 
     class Meta:
         verbose_name = _("rate-limited destination")

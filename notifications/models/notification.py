@@ -17,7 +17,9 @@ class Notification(models.Model):
     The unique constraint on (obligation, step, recipient, channel) is what makes a step impossible
     to record twice, whatever passes overlap. Delivery claims a pending row by moving
     ``available_at`` forward by a lease in a conditional UPDATE; a sender that dies leaves the lease
-    to expire, and the row is claimed again (at-least-once, with the id as idempotency key).
+    to expire, and the row is claimed again (at-least-once, with the id as idempotency key) on
+    channels whose provider drops repeats; on the others the outcome of a cut-off send is ``unknown``
+    (``notifications.delivery``).
     """
 
     class Status(models.TextChoices):
@@ -25,6 +27,7 @@ class Notification(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Skipped")
+        UNKNOWN = "unknown", _("Outcome unknown")
 
     incident = models.ForeignKey(
         Incident, verbose_name=_("incident"), on_delete=models.PROTECT, related_name="notifications"
@@ -56,7 +59,20 @@ class Notification(models.Model):
     latency = models.DurationField(_("recorded after the step was due by"))
     available_at = models.DateTimeField(_("claimable from"), help_text=_("Lease end or next retry."))
     dispatched_at = models.DateTimeField(_("last handed to a worker at"), null=True, blank=True)
+    # Database defaults as well: the pass writes notification rows with its own multi-row INSERT.
+    sending = models.BooleanField(
+        _("being sent"),
+        default=False,
+        db_default=False,
+        help_text=_("A sender claimed it and has not recorded the provider's answer yet."),
+    )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    throttled = models.PositiveSmallIntegerField(
+        _("attempts the provider throttled"),
+        default=0,
+        db_default=0,
+        help_text=_("Refused by the provider for its rate limit: not counted against the attempts."),
+    )
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     error = models.TextField(_("error or reason"), blank=True)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
@@ -96,6 +112,8 @@ class DeliveryAttempt(models.Model):
         SENT = "sent", _("Sent")
         TRANSIENT_ERROR = "transient_error", _("Temporary error")
         PERMANENT_ERROR = "permanent_error", _("Permanent error")
+        THROTTLED = "throttled", _("Throttled by the provider")
+        UNKNOWN = "unknown", _("No answer (outcome unknown)")
 
     notification = models.ForeignKey(
         Notification, verbose_name=_("notification"), on_delete=models.PROTECT, related_name="delivery_attempts"

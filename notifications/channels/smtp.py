@@ -1,0 +1,57 @@
+"""Django's SMTP backend, telling a message the server never answered for from one it never got.
+
+Once the message has gone to the server (the ``DATA`` command), a timeout or a dropped connection
+leaves the outcome unknown: the server may well have queued it, as one that answers 250 after the
+client gave up does. Sending it again would deliver it twice, so that case is raised as
+``AnswerLost``, apart from failures before ``DATA``, after which nothing was sent. Set as
+``EMAIL_BACKEND`` in place of Django's own whenever email goes out by SMTP.
+"""
+
+import smtplib
+
+from django.core.mail.backends import smtp
+
+
+class AnswerLost(smtplib.SMTPException):
+    """The message went to the server, and its answer never came."""
+
+
+class TracksData:
+    """Notes when the message itself starts going out (``body_sent``)."""
+
+    body_sent = False
+
+    def data(self, msg):
+        self.body_sent = True
+        return super().data(msg)
+
+
+class TrackingSMTP(TracksData, smtplib.SMTP):
+    pass
+
+
+class TrackingSMTPSSL(TracksData, smtplib.SMTP_SSL):
+    pass
+
+
+class EmailBackend(smtp.EmailBackend):
+    @property
+    def connection_class(self):
+        return TrackingSMTPSSL if self.use_ssl else TrackingSMTP
+
+    def _send(self, email_message):
+        self.connection.body_sent = False
+        try:
+            return super()._send(email_message)
+        except (OSError, smtplib.SMTPServerDisconnected) as error:
+            if self.connection is not None and self.connection.body_sent:
+                raise AnswerLost(str(error) or type(error).__name__) from error
+            raise
+
+    def close(self):
+        """Close, even when the server no longer answers: a ``QUIT`` that times out must not hide
+        what happened to the message."""
+        try:
+            super().close()
+        except OSError:
+            self.connection = None
