@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps as django_apps
-from django.core.cache import cache
+from django.utils import translation
 
 from incidents.models import Department, ObligationPolicy, Person, Role
 from incidents.services.incidents import log_incident
@@ -24,11 +24,18 @@ def beijing(*args) -> datetime:
     return datetime(*args, tzinfo=BEIJING)
 
 
+def pytest_collection_modifyitems(items):
+    """Everything under tests/e2e is marked ``e2e``, so ``-m "not e2e"`` is the fast inner loop."""
+    for item in items:
+        if "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
-    """Tests render admin pages without a collectstatic manifest, hash passwords cheaply, and start
-    with no sign-in failures counted."""
-    cache.clear()
+    """Tests render admin pages without a collectstatic manifest, hash passwords cheaply, and start in
+    the site's language (a request in English leaves English active in its thread)."""
+    translation.activate(settings.LANGUAGE_CODE)
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -1,0 +1,257 @@
+"""The permission matrix: every role × every endpoint × own/other department, each cell asserted.
+
+"Own" is the caller's department (or, for notifications, a notification addressed to the caller);
+"other" is a department of another city (a notification addressed to someone else). A cell is the
+status code, or for lists whether the object is "listed" or "hidden". Roles that may not run an
+action at all get 403; objects outside the caller's scope are 404, as if they did not exist.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from incidents.models import Action, Incident, Role
+from incidents.services.actions import record_action
+from incidents.services.incidents import log_incident
+from notifications.models import EscalationEntry, Notification
+
+from ..clients import client_for
+from ..conftest import beijing
+from ..factories import DepartmentFactory, PersonFactory
+
+NOW = beijing(2026, 7, 1, 18, 0)
+DISCOVERED = NOW - timedelta(hours=7)
+ROLES = ["duty_officer", "leader", "auditor", "admin", "integration", "anonymous"]
+PDF = b"%PDF-1.4\n"
+
+
+@dataclass
+class World:
+    people: dict
+    departments: dict  # "own" / "other"
+    incidents: dict
+    obligations: dict  # the overdue internal report of each incident
+    actions: dict
+    notifications: dict
+
+    def client(self, role):
+        return APIClient() if role == "anonymous" else client_for(self.people[role])
+
+
+@pytest.fixture
+def world(org, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    other_city = DepartmentFactory(name="河州市人民政府", is_government=True)
+    departments = {"own": org.department, "other": DepartmentFactory(name="河州市交通局", parent=other_city)}
+    people = {role: PersonFactory(department=org.department, roles=[role]) for role in Role.values}
+    people["other"] = PersonFactory(department=departments["other"], roles=[Role.DUTY_OFFICER])
+    incidents, obligations, actions = {}, {}, {}
+    for side, department in departments.items():
+        incident = log_incident(
+            title=f"{side}事件", severity="major", department=department, discovered_at=DISCOVERED, now=NOW
+        )
+        incidents[side] = incident
+        obligations[side] = incident.obligations.get(kind="internal_report")
+        actions[side] = record_action(
+            incident,
+            kind="statement",
+            published_at=DISCOVERED + timedelta(hours=1),
+            evidence_file=SimpleUploadedFile("通报.pdf", PDF),
+            now=NOW,
+        )
+    notifications = {}
+    for role, person in people.items():
+        entry = EscalationEntry.objects.create(
+            obligation=obligations["own"], step="overdue_l1", recipient=person, created_at=NOW
+        )
+        notifications[role] = Notification.objects.create(
+            incident=incidents["own"],
+            obligation=obligations["own"],
+            step="overdue_l1",
+            entry=entry,
+            recipient=person,
+            channel="in_app",
+            step_at=NOW,
+            created_at=NOW,
+            latency=timedelta(0),
+            available_at=NOW,
+        )
+    with time_machine.travel(NOW, tick=False):
+        yield World(people, departments, incidents, obligations, actions, notifications)
+
+
+def ids(response):
+    return {row["id"] for row in response.json()["results"]}
+
+
+def listed(response, pk):
+    """A list's answer to "is ``pk`` in it?", or the refusal itself."""
+    if response.status_code != 200:
+        return response
+    return "listed" if pk in ids(response) else "hidden"
+
+
+def incident_body(world, side, **extra):
+    return {
+        "title": "新事件",
+        "severity": "general",
+        "discovered_at": "2026-07-01T17:00:00",
+        "department": world.departments[side].pk,
+        **extra,
+    }
+
+
+def close_incident(client, world, side):
+    incident = world.incidents[side]
+    for obligation in incident.obligations.filter(state__in=["pending", "overdue"]):
+        obligation.state, obligation.waived_reason = "waived", "测试"
+        obligation.save()
+    return client.post(f"/api/v1/incidents/{incident.pk}/close/", {"reason": "处置完毕"}, format="json")
+
+
+def notification_of(world, side, role):
+    """ "own": addressed to the caller; "other": addressed to a person of the other city."""
+    return world.notifications[role if side == "own" and role != "anonymous" else "other"]
+
+
+OPERATIONS = {
+    "departments.list": lambda c, w, s, r: listed(c.get("/api/v1/departments/"), w.departments[s].pk),
+    "departments.retrieve": lambda c, w, s, r: c.get(f"/api/v1/departments/{w.departments[s].pk}/"),
+    "departments.create": lambda c, w, s, r: c.post(
+        "/api/v1/departments/", {"name": "新部门", "code": "new", "parent": w.departments[s].pk}, format="json"
+    ),
+    "departments.update": lambda c, w, s, r: c.patch(
+        f"/api/v1/departments/{w.departments[s].pk}/", {"name": "改名"}, format="json"
+    ),
+    "people.list": lambda c, w, s, r: (
+        listed(c.get("/api/v1/people/", {"page_size": 500}), w.people["other"].pk)
+        if s == "other"
+        else listed(c.get("/api/v1/people/", {"page_size": 500}), w.people["leader"].pk)
+    ),
+    "people.retrieve": lambda c, w, s, r: c.get(
+        f"/api/v1/people/{(w.people['other'] if s == 'other' else w.people['leader']).pk}/"
+    ),
+    "people.create": lambda c, w, s, r: c.post(
+        "/api/v1/people/",
+        {"username": "newcomer", "password": "Jiangcheng-2026!", "department": w.departments[s].pk},
+        format="json",
+    ),
+    "people.update": lambda c, w, s, r: c.patch(
+        f"/api/v1/people/{(w.people['other'] if s == 'other' else w.people['leader']).pk}/",
+        {"phone": "13900000000"},
+        format="json",
+    ),
+    "incidents.list": lambda c, w, s, r: listed(c.get("/api/v1/incidents/"), w.incidents[s].pk),
+    "incidents.retrieve": lambda c, w, s, r: c.get(f"/api/v1/incidents/{w.incidents[s].pk}/"),
+    "incidents.create": lambda c, w, s, r: c.post("/api/v1/incidents/", incident_body(w, s), format="json"),
+    "incidents.update": lambda c, w, s, r: c.patch(
+        f"/api/v1/incidents/{w.incidents[s].pk}/", {"summary": "补充"}, format="json"
+    ),
+    "incidents.actions.list": lambda c, w, s, r: c.get(f"/api/v1/incidents/{w.incidents[s].pk}/actions/"),
+    "incidents.actions.create": lambda c, w, s, r: c.post(
+        f"/api/v1/incidents/{w.incidents[s].pk}/actions/",
+        {"kind": "internal_report", "published_at": "2026-07-01T17:00:00", "summary": "已报告"},
+        format="json",
+    ),
+    "incidents.regrade": lambda c, w, s, r: c.post(
+        f"/api/v1/incidents/{w.incidents[s].pk}/regrade/", {"severity": "general", "reason": "降级"}, format="json"
+    ),
+    "incidents.close": lambda c, w, s, r: close_incident(c, w, s),
+    "incidents.timeline": lambda c, w, s, r: c.get(f"/api/v1/incidents/{w.incidents[s].pk}/timeline/"),
+    "evidence.download": lambda c, w, s, r: c.get(f"/api/v1/actions/{w.actions[s].pk}/evidence/"),
+    "obligations.list": lambda c, w, s, r: listed(c.get("/api/v1/obligations/"), w.obligations[s].pk),
+    "obligations.retrieve": lambda c, w, s, r: c.get(f"/api/v1/obligations/{w.obligations[s].pk}/"),
+    "obligations.waive": lambda c, w, s, r: c.post(
+        f"/api/v1/obligations/{w.obligations[s].pk}/waive/", {"reason": "并案"}, format="json"
+    ),
+    "obligations.accountability": lambda c, w, s, r: c.post(
+        f"/api/v1/obligations/{w.obligations[s].pk}/accountability/",
+        {"kind": "criticism", "note": "超时", "decided_on": "2026-07-01"},
+        format="json",
+    ),
+    "calendar.retrieve": lambda c, w, s, r: c.get("/api/v1/calendar/2026/"),
+    "calendar.update": lambda c, w, s, r: c.put(
+        "/api/v1/calendar/2032/", {"holidays": ["2032-01-01"], "workdays": []}, format="json"
+    ),
+    "notifications.list": lambda c, w, s, r: listed(
+        c.get("/api/v1/notifications/", {"page_size": 500}), notification_of(w, s, r).pk
+    ),
+    "notifications.retrieve": lambda c, w, s, r: c.get(f"/api/v1/notifications/{notification_of(w, s, r).pk}/"),
+    "notifications.acknowledge": lambda c, w, s, r: c.post(
+        f"/api/v1/notifications/{notification_of(w, s, r).pk}/acknowledge/"
+    ),
+    "reports.compliance": lambda c, w, s, r: c.get(
+        "/api/v1/reports/compliance/", {"start": "2026-07-01", "end": "2026-07-01", "department": w.departments[s].pk}
+    ),
+    "reports.breaches": lambda c, w, s, r: c.get(
+        "/api/v1/reports/breaches/", {"start": "2026-07-01", "end": "2026-07-01", "department": w.departments[s].pk}
+    ),
+    "ingest": lambda c, w, s, r: c.post("/api/v1/ingest/", incident_body(w, s, external_id=f"ext-{s}"), format="json"),
+}
+
+# Each row: (own, other) for duty_officer, leader, auditor, admin, integration; anonymous is 401 throughout.
+SCOPED_READ = [("listed", "hidden"), ("listed", "hidden"), ("listed", "listed"), ("listed", "listed"), (403, 403)]
+SCOPED_GET = [(200, 404), (200, 404), (200, 200), (200, 200), (403, 403)]
+MATRIX = {
+    "departments.list": SCOPED_READ,
+    "departments.retrieve": SCOPED_GET,
+    "departments.create": [(403, 403), (403, 403), (403, 403), (201, 201), (403, 403)],
+    "departments.update": [(403, 403), (403, 403), (403, 403), (200, 200), (403, 403)],
+    "people.list": SCOPED_READ,
+    "people.retrieve": SCOPED_GET,
+    "people.create": [(403, 403), (403, 403), (403, 403), (201, 201), (403, 403)],
+    "people.update": [(403, 403), (403, 403), (403, 403), (200, 200), (403, 403)],
+    "incidents.list": SCOPED_READ,
+    "incidents.retrieve": SCOPED_GET,
+    "incidents.create": [(201, 400), (403, 403), (403, 403), (201, 201), (403, 403)],
+    "incidents.update": [(200, 404), (403, 403), (403, 403), (200, 200), (403, 403)],
+    "incidents.actions.list": SCOPED_GET,
+    "incidents.actions.create": [(201, 404), (403, 404), (403, 403), (201, 201), (403, 403)],
+    "incidents.regrade": [(200, 404), (403, 403), (403, 403), (200, 200), (403, 403)],
+    "incidents.close": [(200, 404), (403, 403), (403, 403), (200, 200), (403, 403)],
+    "incidents.timeline": SCOPED_GET,
+    "evidence.download": SCOPED_GET,
+    "obligations.list": SCOPED_READ,
+    "obligations.retrieve": SCOPED_GET,
+    "obligations.waive": [(403, 403), (200, 404), (403, 403), (200, 200), (403, 403)],
+    "obligations.accountability": [(403, 403), (403, 403), (201, 201), (201, 201), (403, 403)],
+    "calendar.retrieve": [(200, 200), (200, 200), (200, 200), (200, 200), (403, 403)],
+    "calendar.update": [(403, 403), (403, 403), (403, 403), (200, 200), (403, 403)],
+    "notifications.list": SCOPED_READ,
+    "notifications.retrieve": SCOPED_GET,
+    "notifications.acknowledge": [(200, 404), (200, 404), (200, 403), (200, 403), (403, 403)],
+    "reports.compliance": [(403, 403), (403, 403), (200, 200), (200, 200), (403, 403)],
+    "reports.breaches": [(403, 403), (403, 403), (200, 200), (200, 200), (403, 403)],
+    "ingest": [(403, 403), (403, 403), (403, 403), (201, 201), (201, 400)],
+}
+CELLS = [
+    pytest.param(operation, role, side, expected, id=f"{operation}-{role}-{side}")
+    for operation, row in MATRIX.items()
+    for role, pair in zip(ROLES, [*row, (401, 401)], strict=True)
+    for side, expected in zip(("own", "other"), pair, strict=True)
+]
+
+
+def test_every_operation_is_in_the_matrix():
+    assert set(MATRIX) == set(OPERATIONS)
+
+
+@pytest.mark.parametrize(("operation", "role", "side", "expected"), CELLS)
+def test_permission(world, operation, role, side, expected):
+    response = OPERATIONS[operation](world.client(role), world, side, role)
+    if isinstance(expected, str):
+        assert response == expected
+    else:
+        assert response.status_code == expected, response.content[:300]
+
+
+def test_a_refused_write_changes_nothing(world):
+    before = Incident.objects.count(), Action.objects.count()
+    for role in ("leader", "auditor", "integration"):
+        OPERATIONS["incidents.create"](world.client(role), world, "own", role)
+        OPERATIONS["incidents.actions.create"](world.client(role), world, "own", role)
+    assert (Incident.objects.count(), Action.objects.count()) == before
