@@ -55,9 +55,9 @@ from rest_framework.authtoken.models import Token  # noqa: E402
 from incidents.models import Department, Incident, Person, Role  # noqa: E402
 from incidents.reports.compliance import compliance_figures  # noqa: E402
 from incidents.reports.scope import ReportScope  # noqa: E402
-from incidents.services.calendar import BEIJING  # noqa: E402
 from incidents.services.people import set_roles  # noqa: E402
 from notifications.breaches import breaches  # noqa: E402
+from opinion_tracker.lib.beijing import BEIJING  # noqa: E402
 
 # A city government: (code, name, weight, sub-departments). The weight is a department's share of the
 # incidents (the police, health, housing and the city managers see far more than the statistics office).

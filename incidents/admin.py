@@ -5,10 +5,10 @@ computes deadlines and writes the timeline exactly as the API and the web interf
 """
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -19,9 +19,10 @@ from django.utils.translation import pgettext_lazy
 from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
-from .admin_durations import SPOKEN_DURATIONS
+from opinion_tracker.lib.admin import ReadOnlyAdmin, ReadOnlyInline, TrackerAdmin, masked, service_form_view
+
 from .admin_timeline import beijing_text, detail_lines
-from .forms import HTTPS_URLS, ActionForm, IncidentForm, ReasonForm, RegradeForm, add_service_errors
+from .forms import ActionForm, IncidentForm, ReasonForm, RegradeForm
 from .models import (
     Action,
     CalendarDay,
@@ -43,59 +44,6 @@ admin.site.site_header = admin.site.site_title = format_lazy(
     "{} · {}", _("Public opinion response tracker"), _("Administration")
 )
 admin.site.index_title = _("Administration")
-# Every admin form reads and shows durations as people write them; links typed without a scheme are https.
-FORMFIELD_OVERRIDES = {**HTTPS_URLS, **SPOKEN_DURATIONS}
-
-
-def service_form_view(
-    request, *, title, subject, back_url, form_class, apply, template="admin/incidents/service_form.html", **extra
-):
-    """A small admin page that runs one service (regrade, close, waive, an import) and shows its errors on
-    the form; ``template`` may extend the plain page with what its form needs explained (``extra``)."""
-    form = form_class(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            apply(**form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error.message_dict)
-        else:
-            messages.success(request, _("Done: %(title)s") % {"title": title})
-            return redirect(back_url)
-    context = {**admin.site.each_context(request), "title": title, "subject": subject, "back_url": back_url}
-    return render(request, template, {**context, **extra, "form": form})
-
-
-def masked(value: str) -> str:
-    """Enough of a credential to recognise it, never enough to use it."""
-    return f"••••{value[-4:]}" if len(value) > 8 else "••••" if value else ""
-
-
-class ReadOnlyInline(admin.TabularInline):
-    template = "admin/incidents/readonly_tabular.html"
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class TrackerAdmin(admin.ModelAdmin):
-    formfield_overrides = FORMFIELD_OVERRIDES
-
-
-class ReadOnlyAdmin(TrackerAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Department)

@@ -12,10 +12,11 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from opinion_tracker.lib.beijing import BEIJING
+from opinion_tracker.lib.durations import countdown_patterns, duration_text
+
 from .models import AccountabilityFinding, ActionKind, Incident, Obligation, ObligationKind, Severity
-from .services.calendar import BEIJING
 from .timeline_text import VALUE_WORDS
-from .web.clocks import countdown_patterns, duration_text
 
 LABELS = {
     "severity": gettext_lazy("severity"),

@@ -2,34 +2,15 @@
 fields they belong to; the rules themselves live in the services, so every way in judges alike."""
 
 from django import forms
-from django.db import models
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from opinion_tracker.lib.forms import add_new_service_errors, https_formfield
+
 from .models import Action, Incident, Severity
 from .services.actions import action_errors
 from .services.incidents import incident_errors
-
-# Links typed without a scheme are taken as https (Django 6's default, opted into now).
-HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
-
-
-def https_formfield(db_field, **kwargs):
-    return db_field.formfield(**HTTPS_URLS.get(type(db_field), {}), **kwargs)
-
-
-def add_service_errors(form, errors) -> None:
-    """Show a service's field errors on the form (on the form as a whole for fields it does not have)."""
-    for field, field_messages in errors.items():
-        for message in field_messages:
-            form.add_error(field if field in form.fields else None, message)
-
-
-def add_new_service_errors(form, errors) -> None:
-    """The service's errors on fields the form has not already found wrong (one message per field is enough)."""
-    add_service_errors(form, {field: messages for field, messages in errors.items() if field not in form.errors})
-
 
 # The usual answers of the free-text fields, each kept as the Chinese name the ledger records, with its name in
 # the page's language beside it.

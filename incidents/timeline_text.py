@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from incidents.models import ActionKind, Severity, TimelineEvent
-from incidents.services.calendar import BEIJING
+from opinion_tracker.lib.beijing import BEIJING
 
 Describer = Callable[[dict], str]
 DESCRIBERS: dict[str, Describer] = {}

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from incidents.models import TimelineEvent
 from incidents.services.timeline import obligation_event
-from incidents.services.validation import Errors
+from opinion_tracker.lib.validation import Errors
 
 from .models import EscalationEntry, Notification
 

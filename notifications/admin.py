@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from incidents.admin import FORMFIELD_OVERRIDES, ReadOnlyAdmin, TrackerAdmin, masked, service_form_view
+from opinion_tracker.lib.admin import FORMFIELD_OVERRIDES, ReadOnlyAdmin, TrackerAdmin, masked, service_form_view
 
 from .models import (
     Audience,

@@ -8,3 +8,6 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         from . import timeline_text  # noqa: F401 (registers how the timeline words escalations)
+        from .web.pages import PAGES
+
+        self.pages = PAGES  # the top bar's entries of this app (opinion_tracker.lib.pages)

@@ -18,8 +18,8 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import IncidentReader, Obligation, TimelineEvent
-from incidents.services.bulk import insert_rows, update_rows
 from incidents.services.obligations import mark_past_due
+from opinion_tracker.lib.bulk import insert_rows, update_rows
 
 from . import channels
 from .ladder import Firing, Ladder, Step, advance, new_round

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from incidents.services.calendar import BEIJING
+from opinion_tracker.lib.beijing import BEIJING
 
 from .models import ChannelKind, Destination, ProviderSend, Robot
 

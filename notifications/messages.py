@@ -5,8 +5,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from incidents.services.calendar import BEIJING
-from incidents.web.clocks import countdown_patterns, duration_text
+from opinion_tracker.lib.beijing import BEIJING
+from opinion_tracker.lib.durations import countdown_patterns, duration_text
 
 from .acknowledgement import acknowledgement_url
 from .steps import step_label

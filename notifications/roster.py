@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy
 from openpyxl import load_workbook
 
 from incidents.models import Department, Person
-from incidents.services.calendar import BEIJING
-from incidents.services.validation import Errors
+from opinion_tracker.lib.beijing import BEIJING
+from opinion_tracker.lib.validation import Errors
 
 from .models import DutyShift
 

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "csp",
     "incidents",
     "notifications",
+    "opinion_tracker",  # the wiring: the pages' shell, and the commands that bring both apps together
 ]
 
 MIDDLEWARE = [
@@ -119,7 +120,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "incidents.context_processors.caller_roles",
+                "opinion_tracker.web.context.top_bar",
                 "notifications.context_processors.tracker_status",
             ],
         },
@@ -202,7 +203,7 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [
             SELF,
             *_inline_style_hashes(
-                BASE_DIR / "incidents" / "templates" / "500.html",
+                BASE_DIR / "opinion_tracker" / "templates" / "500.html",
                 BASE_DIR / "notifications" / "templates" / "notifications" / "acknowledge.html",
             ),
         ],
@@ -222,14 +223,14 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["incidents.api.parsers.TrackerJSONParser"],  # deep nesting is a 400, not a 500
+    "DEFAULT_PARSER_CLASSES": ["opinion_tracker.lib.api.parsers.TrackerJSONParser"],  # deep nesting is a 400, not a 500
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "incidents.api.pagination.TrackerPagination",
-    "DEFAULT_SCHEMA_CLASS": "incidents.api.schema.TrackerAutoSchema",
-    "EXCEPTION_HANDLER": "incidents.api.errors.tracker_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "opinion_tracker.lib.api.pagination.TrackerPagination",
+    "DEFAULT_SCHEMA_CLASS": "opinion_tracker.lib.api.schema.TrackerAutoSchema",
+    "EXCEPTION_HANDLER": "opinion_tracker.lib.api.errors.tracker_exception_handler",
     # The reports take ?format=csv|xlsx themselves; DRF's own use of the name is turned off.
     "URL_FORMAT_OVERRIDE": None,
 }

@@ -19,6 +19,6 @@ urlpatterns = [
     path("", include("opinion_tracker.web_urls")),
 ]
 
-handler400 = "incidents.api.errors.bad_request"
-handler404 = "incidents.api.errors.not_found"
-handler500 = "incidents.api.errors.server_error"
+handler400 = "opinion_tracker.lib.api.errors.bad_request"
+handler404 = "opinion_tracker.lib.api.errors.not_found"
+handler500 = "opinion_tracker.lib.api.errors.server_error"

@@ -1,7 +1,9 @@
-"""The web pages of both apps under one namespace, ``web``."""
+"""The web pages under one namespace, ``web``: the shell's (sign-in, the start page) and each app's."""
 
 from incidents.web.urls import urlpatterns as incident_pages
 from notifications.web.urls import urlpatterns as notification_pages
 
+from .web.urls import urlpatterns as shell_pages
+
 app_name = "web"
-urlpatterns = [*incident_pages, *notification_pages]
+urlpatterns = [*shell_pages, *incident_pages, *notification_pages]

@@ -39,6 +39,7 @@ fi
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/lint-imports --no-cache  # the dependency rule (.importlinter)
 DATABASE_URL=sqlite://:memory: "$PY" manage.py makemigrations --check --dry-run
 
 echo "== tests on SQLite =="

@@ -13,8 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.signin import LoginGuard
+from opinion_tracker.lib.api.views import ServiceShellMixin
 
-from .base import ServiceShellMixin
 from .organisation import PersonSerializer
 from .permissions import IntakeOnly
 

@@ -11,8 +11,8 @@ from incidents.access import HUMAN_ROLES
 from incidents.models import CalendarYear, Role
 from incidents.services.calendar import WorkingCalendar
 from incidents.services.schedule import load_year
+from opinion_tracker.lib.api.views import ServiceShellMixin
 
-from .base import ServiceShellMixin
 from .permissions import RoleAllows
 
 FIRST_YEAR, LAST_YEAR = 1990, 2099  # lunardate, which dates the lunar holidays, ends in 2099

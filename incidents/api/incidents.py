@@ -17,11 +17,12 @@ from incidents.services.accountability import record_finding
 from incidents.services.actions import record_action
 from incidents.services.incidents import close, edit_details, log_incident, regrade
 from incidents.services.obligations import waive
+from opinion_tracker.lib.api.parsers import TrackerJSONParser
+from opinion_tracker.lib.api.views import FileAnswerMixin, ServiceShellMixin
 
 from . import serializers as s
-from .base import FileAnswerMixin, ScopedQuerysetMixin, ServiceShellMixin
+from .base import ScopedQuerysetMixin
 from .filters import IncidentFilter, ObligationFilter
-from .parsers import TrackerJSONParser
 from .permissions import RoleAllows
 
 

@@ -7,9 +7,9 @@ from rest_framework.views import APIView
 
 from incidents.models import Role
 from incidents.services.intake import ingest_incident
+from opinion_tracker.lib.api.views import ServiceShellMixin
 
 from . import serializers as s
-from .base import ServiceShellMixin
 from .incidents import IncidentViewSet
 from .permissions import RoleAllows
 

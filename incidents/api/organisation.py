@@ -12,9 +12,9 @@ from rest_framework.authtoken.models import Token
 from incidents.access import HUMAN_ROLES
 from incidents.models import Department, Person, Role
 from incidents.services.people import set_roles
+from opinion_tracker.lib.api.errors import as_field_errors
 
 from .base import ScopedQuerysetMixin
-from .errors import as_field_errors
 from .filters import IdFilter
 from .permissions import RoleAllows
 from .serializers import TakesOnlyItsFields

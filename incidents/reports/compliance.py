@@ -19,7 +19,7 @@ from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, F,
 from django.db.models.functions import TruncMonth
 
 from incidents.models import AccountabilityFinding, Obligation, ObligationKind
-from incidents.services.calendar import BEIJING
+from opinion_tracker.lib.beijing import BEIJING
 
 from .scope import ReportScope, with_clock_start
 from .stats import aggregate_with_durations

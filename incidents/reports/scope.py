@@ -7,7 +7,7 @@ from django.db.models import DateTimeField, ExpressionWrapper, Q
 from django.db.models.functions import Coalesce, Least
 
 from incidents.models import Incident, Obligation
-from incidents.services.calendar import BEIJING
+from opinion_tracker.lib.beijing import BEIJING
 
 # The event clock of RULES.md, in SQL: the earlier of occurrence (when known) and discovery.
 CLOCK_STARTED_AT = Least(Coalesce("occurred_at", "discovered_at"), "discovered_at")

@@ -5,10 +5,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents.models import AccountabilityFinding, Obligation, TimelineEvent
+from opinion_tracker.lib.validation import Errors, check_choice, check_required
 
 from .obligations import NON_FIELD
 from .timeline import obligation_event
-from .validation import Errors, check_choice, check_required
 
 
 def is_breached(obligation: Obligation, now) -> bool:

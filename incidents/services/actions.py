@@ -13,6 +13,7 @@ from incidents.models import (
     ObligationKind,
     TimelineEvent,
 )
+from opinion_tracker.lib.validation import Errors, check_choice, check_lengths, check_not_future, check_required
 
 from .calendar import WorkingCalendar
 from .deadlines import follow_up_policy, open_obligations
@@ -20,7 +21,6 @@ from .evidence import check_evidence_file
 from .locks import lock_incident
 from .obligations import NON_FIELD, apply_action
 from .timeline import record_event
-from .validation import Errors, check_choice, check_lengths, check_not_future, check_required
 
 
 def action_errors(incident, *, kind, published_at, evidence_url, evidence_file, summary, now) -> Errors:

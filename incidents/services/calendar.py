@@ -9,14 +9,12 @@ provisional, to be recomputed when the schedule is loaded.
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from chinese_calendar import get_solar_terms
 from lunardate import LunarDate
 
 from incidents.models import CalendarDay, CalendarYear
-
-BEIJING = ZoneInfo("Asia/Shanghai")
+from opinion_tracker.lib.beijing import BEIJING
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ from datetime import date, datetime, time, timedelta
 
 from incidents.models import WorkingHours
 from incidents.models.hours import DEFAULT_END, DEFAULT_START
+from opinion_tracker.lib.beijing import BEIJING
 
-from .calendar import BEIJING, WorkingCalendar
+from .calendar import WorkingCalendar
 from .deadlines import nearest_first
 
 # Beyond this many days without a working day the calendar is wrong; stop rather than loop.

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from incidents.models import Incident, Obligation, ObligationKind, Severity, TimelineEvent
+from opinion_tracker.lib.validation import Errors, check_choice, check_lengths, check_required
 
 from .actions import latest_public_action, start_follow_up
 from .calendar import WorkingCalendar
@@ -11,7 +12,7 @@ from .deadlines import compute_due, incident_clock_policies, open_obligations, p
 from .locks import lock_incident
 from .obligations import NON_FIELD, reschedule, waive_open
 from .timeline import record_event
-from .validation import Errors, check_choice, check_incident_times, check_lengths, check_required
+from .validation import check_incident_times
 
 REGRADED = "regraded"
 CLOSED = "closed"

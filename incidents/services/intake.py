@@ -3,9 +3,9 @@
 from django.db import IntegrityError, transaction
 
 from incidents.models import Incident
+from opinion_tracker.lib.validation import Errors, check_required
 
 from .incidents import log_incident
-from .validation import Errors, check_required
 
 
 def ingest_incident(*, account, external_id, now, **details) -> tuple[Incident, bool]:

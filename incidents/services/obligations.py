@@ -4,11 +4,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from incidents.models import SATISFIED_BY, Obligation, ObligationKind, TimelineEvent
+from opinion_tracker.lib.bulk import insert_rows
+from opinion_tracker.lib.validation import Errors, check_required
 
-from .bulk import insert_rows
 from .locks import lock_incident
 from .timeline import obligation_event
-from .validation import Errors, check_required
 
 NON_FIELD = "non_field_errors"
 

@@ -5,12 +5,12 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from incidents.models import CalendarDay, CalendarYear, Obligation
+from opinion_tracker.lib.validation import Errors
 
 from .calendar import WorkingCalendar
 from .deadlines import compute_due
 from .locks import lock_incidents
 from .obligations import reschedule
-from .validation import Errors
 
 
 def load_year(year, *, holidays, workdays, now, actor=None, note="", source=CalendarYear.Source.ADMIN):

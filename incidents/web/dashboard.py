@@ -8,9 +8,11 @@ from django.views.generic import ListView
 from incidents.access import INCIDENT_HANDLERS, subtree_ids
 from incidents.forms import department_filter, severity_filter
 from incidents.models import Department, Incident, Obligation
+from opinion_tracker.lib.durations import countdown_patterns
 
 from .access import PersonPage
-from .clocks import clock_of, countdown_patterns
+from .clocks import clock_of
+from .pages import DUTY_BOARD
 
 
 class DashboardFilter(forms.Form):
@@ -28,6 +30,7 @@ def with_clocks(incidents, now) -> list[tuple[Incident, list]]:
 
 
 class DashboardView(PersonPage, ListView):
+    roles = DUTY_BOARD.roles
     template_name = "tracker/dashboard.html"
     paginate_by = 50
 

@@ -12,14 +12,16 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from incidents.access import INCIDENT_HANDLERS
-from incidents.forms import ReasonForm, RegradeForm, add_service_errors
+from incidents.forms import ReasonForm, RegradeForm
 from incidents.models import Incident, Obligation, TimelineEvent
 from incidents.services.actions import record_action
 from incidents.services.incidents import close, log_incident, regrade
 from incidents.timeline_text import describe
+from opinion_tracker.lib.durations import countdown_patterns
+from opinion_tracker.lib.forms import add_service_errors
 
 from .access import PersonPage
-from .clocks import clock_of, countdown_patterns
+from .clocks import clock_of
 from .forms import LogIncidentForm, RecordActionForm
 
 

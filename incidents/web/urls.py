@@ -1,11 +1,8 @@
 from django.urls import path
 
-from . import dashboard, incident, signin
+from . import dashboard, incident
 
 urlpatterns = [
-    path("", signin.home, name="home"),
-    path("signin/", signin.SignInView.as_view(), name="signin"),
-    path("signout/", signin.SignOutView.as_view(), name="signout"),
     path("incidents/", dashboard.DashboardView.as_view(), name="dashboard"),
     path("incidents/new/", incident.LogIncidentView.as_view(), name="log_incident"),
     path("incidents/<int:pk>/", incident.IncidentPage.as_view(), name="incident"),

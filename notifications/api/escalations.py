@@ -9,8 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.access import HUMAN_ROLES
-from incidents.api.base import ServiceShellMixin
 from incidents.api.permissions import RoleAllows
+from opinion_tracker.lib.api.views import ServiceShellMixin
 
 from ..acknowledgement import acknowledge_entry
 from ..models import EscalationEntry

@@ -16,11 +16,11 @@ from rest_framework.generics import ListAPIView
 from rest_framework.views import APIView
 
 from incidents.access import HUMAN_ROLES, caller_of
-from incidents.api.base import FileAnswerMixin, ServiceShellMixin
 from incidents.api.filters import IdFilter
 from incidents.api.permissions import RoleAllows
 from incidents.reports.ledger import csv_lines, file_name, government_of, title, xlsx_workbook
 from incidents.reports.scope import ReportScope
+from opinion_tracker.lib.api.views import FileAnswerMixin, ServiceShellMixin
 
 from ..acknowledgement import acknowledge
 from ..breaches import breaches

@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from incidents.services.calendar import BEIJING
+from opinion_tracker.lib.beijing import BEIJING
 
 from ..steps import step_label
 from .base import Channel, PermanentError, Throttled, TransientError

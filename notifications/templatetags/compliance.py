@@ -3,7 +3,7 @@
 from django import template
 
 from incidents.models import ObligationKind
-from incidents.web.clocks import countdown_patterns, duration_text
+from opinion_tracker.lib.durations import countdown_patterns, duration_text
 
 from ..breaches import late_by_seconds
 from ..told import Told, told_lines

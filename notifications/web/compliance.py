@@ -13,14 +13,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
-from incidents.forms import add_new_service_errors, department_filter, severity_filter
+from incidents.forms import department_filter, severity_filter
 from incidents.models import Department
 from incidents.reports.charts import first_response_chart, monthly_chart, on_time_chart
 from incidents.reports.compliance import monthly_figures
 from incidents.web.access import PersonPage
+from opinion_tracker.lib.forms import add_new_service_errors
 
 from ..api.serializers import ReportQuery
-from ..report import REPORT_READERS, compliance_report, report_scope
+from ..report import compliance_report, report_scope
+from .pages import COMPLIANCE
 
 
 class DateInput(forms.DateInput):
@@ -45,7 +47,7 @@ def query_of(params, today) -> dict:
 
 
 class ComplianceView(PersonPage, TemplateView):
-    roles = REPORT_READERS
+    roles = COMPLIANCE.roles
     template_name = "tracker/compliance.html"
 
     def get_context_data(self, **kwargs):

@@ -12,11 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView, View
 
 from incidents.web.access import PersonPage
-from incidents.web.clocks import clock_of, countdown_patterns
+from incidents.web.clocks import clock_of
+from opinion_tracker.lib.durations import countdown_patterns
 
 from ..acknowledgement import acknowledge_entry
 from ..models import EscalationEntry
 from ..told import entries_of, entry_view
+from .pages import MY_ESCALATIONS
 
 
 def inbox_page(person, page_number, now, per_page=30):
@@ -27,6 +29,7 @@ def inbox_page(person, page_number, now, per_page=30):
 
 
 class EscalationsView(PersonPage, TemplateView):
+    roles = MY_ESCALATIONS.roles
     template_name = "tracker/escalations.html"
 
     def get_context_data(self, **kwargs):

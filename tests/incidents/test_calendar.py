@@ -7,9 +7,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from incidents.models import CalendarYear, TimelineEvent
-from incidents.services.calendar import BEIJING, WorkingCalendar, statutory_holidays
+from incidents.services.calendar import WorkingCalendar, statutory_holidays
 from incidents.services.deadlines import compute_due
 from incidents.services.schedule import load_year
+from opinion_tracker.lib.beijing import BEIJING
 
 from ..conftest import beijing, obligations_by_kind
 

@@ -13,7 +13,7 @@ import pytest
 from django.test import RequestFactory
 from django.utils import translation
 
-from incidents.api.errors import server_error
+from opinion_tracker.lib.api.errors import server_error
 
 from ..factories import PersonFactory
 from ..mail import free_port

@@ -10,13 +10,13 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import pgettext
 
 from incidents.models import ActionKind, Department, Person, Role, Severity
 from incidents.services.actions import record_action
 from incidents.services.incidents import close, log_incident
-from incidents.web.signin import LANDING
 from notifications.enforcement import enforce
+from opinion_tracker.lib.pages import declared_pages
 
 DEMO_PASSWORD = "demo-2026"
 
@@ -35,14 +35,6 @@ PEOPLE = [
     ("market_duty", "陈值班员", "jc-market", [Role.DUTY_OFFICER]),
     ("auditor", "褚审计员", "jc-office", [Role.AUDITOR]),
 ]
-
-# The pages people land on (``LANDING``), named as the top bar names them.
-PAGE_NAMES = {
-    "web:dashboard": gettext_lazy("Duty board"),
-    "web:escalations": gettext_lazy("My escalations"),
-    "web:compliance": gettext_lazy("Compliance"),
-    "admin:index": gettext_lazy("Administration"),
-}
 
 
 class Command(BaseCommand):
@@ -67,11 +59,12 @@ class Command(BaseCommand):
         welcome = _("Open %(url)s and sign in; every demo account's password is %(password)s:")
         self.stdout.write(welcome % {"url": settings.SITE_URL.rstrip("/") + "/", "password": DEMO_PASSWORD})
         separator = pgettext("list separator", ", ")
-        for role, url_name in LANDING:
-            accounts = separator.join(username for username, _name, _code, roles in PEOPLE if role in roles)
-            line = _("%(accounts)s (%(role)s) → %(page)s %(path)s")
-            page = {"page": PAGE_NAMES[url_name], "path": reverse(url_name)}
-            self.stdout.write("  " + line % {"accounts": accounts, "role": Role(role).label, **page})
+        for page in declared_pages():
+            for role in sorted(page.lands, key=list(Role).index):
+                accounts = separator.join(username for username, _name, _code, roles in PEOPLE if role in roles)
+                line = _("%(accounts)s (%(role)s) → %(page)s %(path)s")
+                where = {"page": page.label, "path": reverse(page.url_name)}
+                self.stdout.write("  " + line % {"accounts": accounts, "role": Role(role).label, **where})
 
     def organisation(self):
         government = Department.objects.create(name="江城市人民政府", code="jc-gov", is_government=True)

@@ -12,23 +12,16 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from incidents.access import HUMAN_ROLES, Caller, caller_of
-from incidents.models import Role
 from incidents.signin import guarded_form_sign_in
-
-# The page each role starts on, in order: a person with several roles lands on the first they hold.
-LANDING = [
-    (Role.DUTY_OFFICER, "web:dashboard"),
-    (Role.LEADER, "web:escalations"),
-    (Role.AUDITOR, "web:compliance"),
-    (Role.ADMIN, "admin:index"),
-]
+from opinion_tracker.lib.pages import declared_pages
 
 
 def landing_url(request) -> str:
-    caller = caller_of(request)
-    for role, url_name in LANDING:
-        if role in caller.roles:
-            return reverse(url_name)
+    """The first page of the top bar that the person's roles start on (``Page.lands``)."""
+    roles = caller_of(request).roles
+    for page in declared_pages():
+        if page.lands & roles:
+            return reverse(page.url_name)
     raise PermissionDenied  # integration accounts and people without a role have no pages
 
 

@@ -1,3 +1,5 @@
+"""Pages of lists: ``page``, and ``page_size`` up to 500."""
+
 from rest_framework.pagination import PageNumberPagination
 
 

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import signin
+
+urlpatterns = [
+    path("", signin.home, name="home"),
+    path("signin/", signin.SignInView.as_view(), name="signin"),
+    path("signout/", signin.SignOutView.as_view(), name="signout"),
+]
