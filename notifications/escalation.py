@@ -22,7 +22,7 @@ from incidents.services.obligations import mark_past_due
 from opinion_tracker.lib.bulk import insert_rows, update_rows
 
 from . import channels
-from .ladder import Firing, Ladder, Step, advance, new_round
+from .ladder import Firing, Ladder, Standing, Step, advance, new_round
 from .models import EscalationEntry, EscalationPlan, EscalationPolicy, Notification
 from .recipients import Directory
 from .steps import step_label
@@ -98,17 +98,16 @@ def escalate(obligations, directory: Directory, now) -> tuple[int, int]:
         snapshot = repr(plan.ladder)
         if snapshot not in ladders:
             ladders[snapshot] = Ladder.from_snapshot(plan.ladder)
-        progress[obligation.pk] = advance(
-            ladders[snapshot],
+        standing = Standing(
             obligation.clock_started_at,
             obligation.due_at,
-            plan.fired,
-            plan.skipped,
+            tuple(plan.fired),
+            tuple(plan.skipped),
             plan.repeats_fired,
-            now,
             plan.round,
-            hours=directory.hours(obligation.incident.department_id) if obligation.offset_working_days else None,
         )
+        hours = directory.hours(obligation.incident.department_id) if obligation.offset_working_days else None
+        progress[obligation.pk] = advance(ladders[snapshot], standing, now, hours)
     acknowledged = acknowledged_recipients(
         [pk for pk, p in progress.items() if any(firing.is_repeat for firing in p.firings)]
     )

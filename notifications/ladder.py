@@ -126,6 +126,26 @@ class Progress:
     next_step_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class Standing:
+    """Where one obligation's escalation stands before a pass: its clock and deadline, the steps already
+    recorded (and which of them were skipped), the repeats counted, and the round (1 until the deadline
+    moved)."""
+
+    clock_started_at: datetime
+    due_at: datetime
+    fired: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    repeats_fired: int = 0
+    round: int = 1
+
+    def after(self, progress: "Progress") -> "Standing":
+        """Where it stands once ``progress`` is recorded."""
+        return replace(
+            self, fired=tuple(progress.fired), skipped=tuple(progress.skipped), repeats_fired=progress.repeats_fired
+        )
+
+
 class Hours(Protocol):
     """Working hours (``incidents.services.hours.Hours``): when steps of a working-day obligation go out."""
 
@@ -141,17 +161,7 @@ def step_key(code: str, round_: int) -> str:
     return code if round_ == 1 else f"{code}#{round_}"
 
 
-def advance(
-    ladder: Ladder,
-    clock_started_at: datetime,
-    due_at: datetime,
-    fired: list[str],
-    skipped: list[str],
-    repeats_fired: int,
-    now: datetime,
-    round_: int = 1,
-    hours: Hours | None = None,
-) -> Progress:
+def advance(ladder: Ladder, standing: Standing, now: datetime, hours: Hours | None = None) -> Progress:
     """Every step whose time has come by ``now`` and has not been recorded, in time order.
 
     Levels and warnings are recorded once each, in order; a warning is skipped (stale) once the
@@ -160,12 +170,14 @@ def advance(
     working hours, and nothing goes out while they are closed. The next step left is always after ``now``.
     """
 
+    clock_started_at, due_at, fired, round_ = standing.clock_started_at, standing.due_at, standing.fired, standing.round
+
     def moved(at: datetime) -> datetime | None:
         held = hours.move(at, due_at) if hours is not None else at
         return None if held == at else held
 
     open_now = hours is None or hours.is_open(now)
-    progress = Progress(fired=list(fired), skipped=list(skipped), repeats_fired=repeats_fired)
+    progress = Progress(fired=list(fired), skipped=list(standing.skipped), repeats_fired=standing.repeats_fired)
     waiting = sorted(
         ((step.at(clock_started_at, due_at), position, step) for position, step in enumerate(ladder.steps)),
         key=lambda item: item[:2],
