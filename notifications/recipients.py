@@ -11,6 +11,7 @@ from functools import cache
 from django.db.models import Q
 
 from incidents.models import Department, Person, Role
+from incidents.models.organisation import walk_up
 from incidents.services.calendar import WorkingCalendar
 from incidents.services.deadlines import nearest_first
 from incidents.services.hours import Hours, hours_of
@@ -41,11 +42,11 @@ class Directory:
 
     def _chain(self, department_id) -> list[Department]:
         """The department and its ancestors, nearest first, each read once per pass."""
-        chain, current = [], self.department(department_id)
-        while current is not None:
-            chain.append(current)
-            current = self.department(current.parent_id) if current.parent_id else None
-        return chain
+
+        def parent_of(department):
+            return self.department(department.parent_id) if department.parent_id else None
+
+        return list(walk_up(self.department(department_id), parent_of))
 
     def _nearest_government(self, department_id) -> Department | None:
         return next((d for d in self._chain(department_id) if d.is_government), None)

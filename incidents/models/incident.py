@@ -4,9 +4,14 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce, Least
 from django.utils.translation import gettext_lazy as _
 
 from .organisation import Department
+
+# The event clock's start (``Incident.clock_started_at``) for queries: the earlier of occurrence, when known,
+# and discovery (docs/rules.md, "Obligations and clocks").
+EVENT_CLOCK_START = Least(Coalesce("occurred_at", "discovered_at"), "discovered_at")
 
 
 class Severity(models.TextChoices):
@@ -121,7 +126,8 @@ class Incident(models.Model):
 
     @property
     def clock_started_at(self):
-        """The event clock's start: the regulation counts from the event, when it is known to be earlier."""
+        """The event clock's start: the regulation counts from the event, when it is known to be earlier
+        (``EVENT_CLOCK_START`` is the same rule for queries)."""
         if self.occurred_at is not None and self.occurred_at < self.discovered_at:
             return self.occurred_at
         return self.discovered_at

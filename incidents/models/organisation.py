@@ -8,6 +8,14 @@ from django.utils.translation import gettext_lazy as _
 from incidents.services.usernames import look_alike
 
 
+def walk_up(start, parent_of):
+    """``start`` and its ancestors, nearest first: the one walk up a department tree, whether it is read
+    as rows (``Department.lineage``), from a pass's cache or from a report's preloaded tree."""
+    while start is not None:
+        yield start
+        start = parent_of(start)
+
+
 class Role(models.TextChoices):
     """Roles are Django groups of these names (created by a data migration)."""
 
@@ -85,10 +93,7 @@ class Department(models.Model):
 
     def lineage(self):
         """This department and its ancestors, nearest first (trees are a few levels deep)."""
-        department = self
-        while department is not None:
-            yield department
-            department = department.parent
+        return walk_up(self, lambda department: department.parent)
 
     def governments(self):
         """The governments this department answers to, nearest first (itself if it is one)."""

@@ -23,6 +23,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from incidents.models import Department, Obligation, ObligationKind
+from incidents.models.organisation import walk_up
 from opinion_tracker.lib.beijing import BEIJING
 
 from .scope import with_clock_start
@@ -185,7 +186,7 @@ def government_of(department_id: int | None, visible: frozenset[int] | None) -> 
     tree = {pk: (parent, is_government, name) for pk, parent, is_government, name in _organisation()}
     ids = {department_id} if department_id is not None else (tree.keys() if visible is None else visible)
     nearest = {_nearest_government(pk, tree) for pk in ids if pk in tree}
-    topmost = [pk for pk in tree if pk in nearest and not nearest & set(_ancestors(pk, tree))]
+    topmost = [pk for pk in tree if pk in nearest and not nearest & set(_lineage(pk, tree)[1:])]
     if not topmost or len(topmost) > MAX_NAMED_GOVERNMENTS:
         with translation.override(LEDGER_LANGUAGE):
             return pgettext("ledger title", "All departments")
@@ -196,16 +197,13 @@ def _organisation():
     return Department.objects.order_by("code").values_list("pk", "parent_id", "is_government", "name")
 
 
-def _ancestors(pk: int, tree: dict) -> Iterator[int]:
-    parent = tree[pk][0]
-    while parent is not None:
-        yield parent
-        parent = tree[parent][0]
+def _lineage(pk: int, tree: dict) -> list[int]:
+    return list(walk_up(pk, lambda department: tree[department][0]))
 
 
 def _nearest_government(pk: int, tree: dict) -> int:
     """The nearest government at or above ``pk``; the top of its tree when none is."""
-    lineage = [pk, *_ancestors(pk, tree)]
+    lineage = _lineage(pk, tree)
     return next((d for d in lineage if tree[d][1]), lineage[-1])
 
 

@@ -4,13 +4,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import DateTimeField, ExpressionWrapper, Q
-from django.db.models.functions import Coalesce, Least
 
 from incidents.models import Incident, Obligation
+from incidents.models.incident import EVENT_CLOCK_START
 from opinion_tracker.lib.beijing import BEIJING
-
-# The event clock of RULES.md, in SQL: the earlier of occurrence (when known) and discovery.
-CLOCK_STARTED_AT = Least(Coalesce("occurred_at", "discovered_at"), "discovered_at")
 
 
 @dataclass(frozen=True)
@@ -65,4 +62,4 @@ def with_clock_start(incidents):
     The first response's own time is kept on the incident (``first_public_response_at``), so a
     year's figures read the year's incidents alone, never all their actions.
     """
-    return incidents.annotate(clock_start=ExpressionWrapper(CLOCK_STARTED_AT, output_field=DateTimeField()))
+    return incidents.annotate(clock_start=ExpressionWrapper(EVENT_CLOCK_START, output_field=DateTimeField()))
