@@ -429,5 +429,15 @@ def enqueue_due(now, enqueue: Callable[[int], object], limit=1000) -> int:
             .values_list("pk", flat=True)[:limit]
         )
         Notification.objects.filter(pk__in=ids).update(dispatched_at=now)
-        transaction.on_commit(lambda: [enqueue(notification_id) for notification_id in ids], robust=True)
+        transaction.on_commit(partial(hand_over, ids, enqueue))
     return len(ids)
+
+
+def hand_over(ids, enqueue) -> None:
+    """Queue the tasks; a broker that is down (a Redis restart) loses nothing, since the rows say what is
+    still to send and a later pass queues them again: worth a warning in the log, not an error mail."""
+    try:
+        for notification_id in ids:
+            enqueue(notification_id)
+    except Exception as error:
+        logger.warning("The broker did not take %d delivery tasks (%s); they are queued again later", len(ids), error)

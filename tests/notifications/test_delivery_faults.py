@@ -231,3 +231,25 @@ def test_a_robots_slots_are_counted_from_when_the_provider_saw_each_message(db, 
     seen(on_its_way, DUE + 6 * SECOND)
     assert reserve(robot, frees_at - SECOND, lease)[0] == 0
     assert reserve(robot, frees_at, lease)[0] == 19, "the nineteen slow ones are out of the window, not the last"
+
+
+def test_a_broker_that_is_down_when_tasks_are_handed_over_is_a_warning_and_loses_nothing(
+    org, log, settings, caplog, django_capture_on_commit_callbacks
+):
+    first_level_on(org, "email")
+    log(discovered_at=DISCOVERED)
+    with time_machine.travel(DUE, tick=False):
+        enforce(DUE, deliver=lambda now: 0)
+
+    def broker_down(notification_id):
+        raise ConnectionRefusedError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue_due(DUE, broker_down)
+
+    assert not [record for record in caplog.records if record.levelname in {"ERROR", "CRITICAL"}], "no error mail"
+    assert "queued again later" in caplog.text
+    queued = []
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue_due(DUE + 2 * timedelta(seconds=settings.ENFORCEMENT_INTERVAL_SECONDS), queued.append)
+    assert queued == [Notification.objects.get(channel="email").pk]
