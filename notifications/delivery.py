@@ -6,7 +6,7 @@ nothing to do. The claim commits before anything is sent, with a delivery attemp
 recorded in one transaction as soon as the send returns, so the only window in which a crash loses
 what happened is between the provider's answer and that commit.
 
-What follows an outcome (RULES.md, "What delivery promises"):
+What follows an outcome (docs/rules.md, "What delivery promises"):
 - sent: done;
 - throttled: the destination is paused for the provider's penalty, the notification waits for it
   without using an attempt; if that makes it later than ``NOTIFICATION_MAX_WAIT_SECONDS`` after its

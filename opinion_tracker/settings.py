@@ -236,7 +236,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "opinion_tracker API",
-    "DESCRIPTION": "政务舆情回应督办系统: incidents, deadlines, escalations and compliance reports (API.md).",
+    "DESCRIPTION": "政务舆情回应督办系统: incidents, deadlines, escalations and compliance reports.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["incidents.api.permissions.IntakeOnly"],  # integration tokens only report incidents

@@ -1,1 +1,1 @@
-"""The REST API of the incidents app (API.md): thin views over the domain services."""
+"""The REST API of the incidents app (docs/api.md): thin views over the domain services."""

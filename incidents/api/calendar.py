@@ -1,4 +1,4 @@
-"""The working calendar by year (API.md, "Working calendar")."""
+"""The working calendar by year (docs/api.md, "Working calendar")."""
 
 from django.utils import timezone
 from django.utils.translation import gettext as _

@@ -1,4 +1,4 @@
-"""Query filters of API.md (django-filter), shared by the list endpoints and the schema."""
+"""Query filters of docs/api.md (django-filter), shared by the list endpoints and the schema."""
 
 import django_filters as filters
 from django import forms

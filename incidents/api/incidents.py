@@ -1,4 +1,4 @@
-"""Incidents, their actions and timeline, and obligations (API.md, "Incidents")."""
+"""Incidents, their actions and timeline, and obligations (docs/api.md, "Incidents")."""
 
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404

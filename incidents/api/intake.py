@@ -1,4 +1,4 @@
-"""Intake from monitoring systems (API.md, "Intake from monitoring systems")."""
+"""Intake from monitoring systems (docs/api.md, "Intake from monitoring systems")."""
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema

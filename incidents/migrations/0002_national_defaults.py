@@ -1,4 +1,4 @@
-"""The national defaults of RULES.md: the roles, and the obligations each severity brings.
+"""The national defaults of docs/rules.md: the roles, and the obligations each severity brings.
 
 Sources: 国办发〔2016〕61号 (press conference within 24 h for 特别重大/重大, response within 48 h for the
 rest, 持续发布), 国办发〔2016〕80号 (authoritative information within 5 h), local rules (internal report

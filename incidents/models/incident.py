@@ -51,7 +51,7 @@ PUBLIC_ACTION_KINDS = frozenset(
     {ActionKind.STATEMENT, ActionKind.PRESS_CONFERENCE, ActionKind.BRIEFING, ActionKind.INTERVIEW}
 )
 
-# Which obligations each kind of action satisfies (RULES.md, "Obligations").
+# Which obligations each kind of action satisfies (docs/rules.md, "Obligations and clocks").
 SATISFIED_BY = {
     ObligationKind.INTERNAL_REPORT: frozenset({ActionKind.INTERNAL_REPORT}),
     ObligationKind.FIRST_STATEMENT: PUBLIC_ACTION_KINDS,

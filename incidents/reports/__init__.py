@@ -1,1 +1,1 @@
-"""Compliance reporting for auditors (RULES.md, "Compliance figures auditors need")."""
+"""Compliance reporting for auditors (docs/rules.md, "Compliance figures")."""

@@ -1,4 +1,4 @@
-"""The compliance figures of RULES.md for a report scope, each computed by aggregate queries.
+"""The compliance figures of docs/rules.md for a report scope, each computed by aggregate queries.
 
 Definitions (docs/decisions.md, "Compliance figures"):
 - response rate: incidents with at least one public response, over incidents;
@@ -44,7 +44,7 @@ def late(now) -> Q:
 
 
 def breached(now) -> Q:
-    """Late obligations, except those excused by a documented 容错 exemption: RULES.md reports those apart."""
+    """Late obligations, except those excused by a documented 容错 exemption: docs/rules.md reports those apart."""
     return late(now) & ~EXEMPTED
 
 
@@ -93,7 +93,7 @@ def counted(condition: Q) -> Count:
 
 
 def obligation_figures(obligations, now) -> list[dict]:
-    """One row per obligation kind, in the order of RULES.md, from one GROUP BY over the obligations."""
+    """One row per obligation kind, in the order of docs/rules.md, from one GROUP BY over the obligations."""
     state = Obligation.State
     rows = obligations.values("kind").annotate(
         met_on_time=counted(Q(state=state.MET)),

@@ -30,7 +30,7 @@ from .scope import with_clock_start
 
 CHUNK = 2000
 BOM = "\ufeff"
-# The ledger is filed in Chinese whatever language the auditor's browser asks for (API.md).
+# The ledger is filed in Chinese whatever language the auditor's browser asks for (docs/api.md).
 LEDGER_LANGUAGE = "zh-hans"
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 XLSX_TIME_FORMAT = "yyyy-mm-dd hh:mm"

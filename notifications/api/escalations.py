@@ -1,4 +1,4 @@
-"""A person's escalation entries (API.md, "The record"): one per step of an obligation, acknowledged once."""
+"""A person's escalation entries (docs/api.md, "The record"): one per step of an obligation, acknowledged once."""
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone

@@ -210,7 +210,7 @@ class FindingCountsSerializer(serializers.Serializer):
 
 
 class ComplianceReportSerializer(serializers.Serializer):
-    """The figures of RULES.md ("Compliance figures auditors need") for one scope."""
+    """The figures of docs/rules.md ("Compliance figures") for one scope."""
 
     start = serializers.DateField()
     end = serializers.DateField()

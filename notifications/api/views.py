@@ -1,4 +1,4 @@
-"""The inbox and acknowledgement (API.md, "Notifications") and the reports (API.md, "Reports")."""
+"""The inbox and acknowledgement (docs/api.md, "Notifications") and the reports (docs/api.md, "Reports")."""
 
 import io
 from urllib.parse import quote

@@ -1,4 +1,4 @@
-"""The default escalation ladder of RULES.md, one per severity (especially major and major reach
+"""The default escalation ladder of docs/rules.md, one per severity (especially major and major reach
 the government's principal leader two hours after the deadline, the others four)."""
 
 from datetime import timedelta

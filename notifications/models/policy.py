@@ -1,6 +1,6 @@
 """The escalation ladder as data: who is told at each step before and after a deadline, and how.
 
-A national ladder per severity comes with the migrations (RULES.md, "Escalation ladder"); a
+A national ladder per severity comes with the migrations (docs/rules.md, "The escalation ladder"); a
 government may override it for incidents under it. Editing a ladder never changes the escalation
 of obligations already running: the first pass that sees an obligation freezes a copy of the ladder
 onto it (see ``EscalationPlan``).

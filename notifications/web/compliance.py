@@ -1,4 +1,4 @@
-"""The auditors' compliance page: the figures of RULES.md for a period, department and severity, three
+"""The auditors' compliance page: the figures of docs/rules.md for a period, department and severity, three
 charts, the latest breaches with who was told when, and the ledger to download.
 
 The query is judged by the API's own ``ReportQuery``, so the page and the API accept and refuse alike;

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-# API.md: any past time is accepted, a time more than five minutes in the future is not. A time before
+# docs/api.md: any past time is accepted, a time more than five minutes in the future is not. A time before
 # 1990 is a typing error rather than a ledger being back-filled.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)

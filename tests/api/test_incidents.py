@@ -1,4 +1,4 @@
-"""The incidents API as a duty officer, leader and auditor use it (API.md, "Incidents")."""
+"""The incidents API as a duty officer, leader and auditor use it (docs/api.md, "Incidents")."""
 
 from datetime import timedelta
 

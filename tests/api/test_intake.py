@@ -1,4 +1,5 @@
-"""Intake from monitoring systems: one incident per report, whatever the retries (API.md, "Intake")."""
+"""Intake from monitoring systems: one incident per report, whatever the retries (docs/api.md, "Intake from
+monitoring systems")."""
 
 import threading
 from datetime import timedelta

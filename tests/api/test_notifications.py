@@ -1,4 +1,4 @@
-"""The inbox and acknowledgement through the API (API.md, "Notifications")."""
+"""The inbox and acknowledgement through the API (docs/api.md, "Notifications")."""
 
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""The command line of API.md: migrate puts the national defaults in force, the demo loads, a pass runs."""
+"""The command line of docs/api.md: migrate puts the national defaults in force, the demo loads, a pass runs."""
 
 import os
 import subprocess

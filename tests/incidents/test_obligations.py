@@ -1,4 +1,4 @@
-"""Each severity gets exactly the obligations and deadlines of RULES.md, on the right clocks."""
+"""Each severity gets exactly the obligations and deadlines of docs/rules.md, on the right clocks."""
 
 from datetime import timedelta
 

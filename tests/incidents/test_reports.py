@@ -1,4 +1,4 @@
-"""The compliance report on a data set whose figures are known in advance (RULES.md, "Compliance figures").
+"""The compliance report on a data set whose figures are known in advance (docs/rules.md, "Compliance figures").
 
 100 general incidents, shaped like the 人民网 benchmark: 87 answered publicly, 57 within 24 hours and
 73 within 48 hours of the event (20 of them within 5 hours); half the internal reports on time; 15

@@ -1,4 +1,4 @@
-"""Errors in the shapes API.md promises, whichever layer raised them."""
+"""Errors in the shapes docs/api.md promises, whichever layer raised them."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse

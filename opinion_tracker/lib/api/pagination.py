@@ -4,7 +4,7 @@ from rest_framework.pagination import PageNumberPagination
 
 
 class TrackerPagination(PageNumberPagination):
-    """``{"count", "next", "previous", "results"}``, 50 a page, ``?page_size=`` up to 500 (API.md)."""
+    """``{"count", "next", "previous", "results"}``, 50 a page, ``?page_size=`` up to 500 (docs/api.md)."""
 
     page_size = 50
     page_size_query_param = "page_size"
