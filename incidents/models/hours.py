@@ -8,28 +8,18 @@ from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from .organisation import Department
+from .government_rules import GovernmentRules
 
 DEFAULT_START, DEFAULT_END = time(8, 30), time(17, 30)
 
 
-class WorkingHours(models.Model):
+class WorkingHours(GovernmentRules):
     """The working hours of a government (or the national default), Beijing time, on the calendar's working days.
 
     An obligation whose deadline counts working days (the verification report) escalates only within them;
     hour deadlines escalate at any hour (docs/rules.md, "Working hours").
     """
 
-    government = models.ForeignKey(
-        Department,
-        verbose_name=_("government"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        limit_choices_to={"is_government": True},
-        help_text=_("Empty for the national default."),
-        related_name="working_hours",
-    )
     start = models.TimeField(_("working hours start"), default=DEFAULT_START)
     end = models.TimeField(_("working hours end"), default=DEFAULT_END)
 
@@ -47,8 +37,7 @@ class WorkingHours(models.Model):
         ]
 
     def __str__(self):
-        scope = self.government.name if self.government_id else _("National")
-        return f"{scope} · {self.start:%H:%M}–{self.end:%H:%M}"
+        return f"{self.scope} · {self.start:%H:%M}–{self.end:%H:%M}"
 
     def clean(self):
         if self.start is not None and self.end is not None and self.end <= self.start:

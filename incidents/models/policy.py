@@ -7,31 +7,21 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .government_rules import GovernmentRules
 from .incident import Clock, ObligationKind, Severity
-from .organisation import Department
 
 # A deadline is hours or days away; anything beyond a year is a typing error.
 MAX_OFFSET = timedelta(days=366)
 MAX_WORKING_DAYS = 250
 
 
-class ObligationPolicy(models.Model):
+class ObligationPolicy(GovernmentRules):
     """One obligation a severity brings, nationally (no government) or overridden by a government.
 
     For an incident, each obligation kind takes the row of the nearest government up the department
     tree that has one for that severity, else the national row.
     """
 
-    government = models.ForeignKey(
-        Department,
-        verbose_name=_("government"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        limit_choices_to={"is_government": True},
-        help_text=_("Empty for the national default."),
-        related_name="obligation_policies",
-    )
     severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices)
     kind = models.CharField(_("obligation"), max_length=30, choices=ObligationKind.choices)
     clock = models.CharField(_("clock"), max_length=30, choices=Clock.choices)
@@ -58,8 +48,7 @@ class ObligationPolicy(models.Model):
         ]
 
     def __str__(self):
-        scope = self.government.name if self.government_id else _("National")
-        return f"{scope} · {self.get_severity_display()} · {self.get_kind_display()}"
+        return f"{self.scope} · {self.get_severity_display()} · {self.get_kind_display()}"
 
     def clean(self):
         if (self.offset is None) == (self.offset_working_days is None):

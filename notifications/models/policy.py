@@ -13,7 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import Department, Severity
+from incidents.models import Severity
+from incidents.models.government_rules import GovernmentRules
 
 # Escalation happens within days of a deadline; anything beyond a month is a typing error.
 MAX_STEP_OFFSET = timedelta(days=31)
@@ -40,23 +41,13 @@ class ChannelKind(models.TextChoices):
     WEBHOOK = "webhook", _("Webhook")
 
 
-class EscalationPolicy(models.Model):
-    """The ladder for one severity, nationally (no government) or overridden by a government.
+class EscalationPolicy(GovernmentRules):
+    """The ladder for one severity, nationally (no government) or overridden by a government (``GovernmentRules``).
 
     For an obligation, the nearest government up its incident's department tree that has a ladder
     for the severity wins, else the national one.
     """
 
-    government = models.ForeignKey(
-        Department,
-        verbose_name=_("government"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        limit_choices_to={"is_government": True},
-        help_text=_("Empty for the national default."),
-        related_name="escalation_policies",
-    )
     severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices)
     repeat_every = models.DurationField(
         _("repeat the last level every"),
@@ -81,8 +72,7 @@ class EscalationPolicy(models.Model):
         ]
 
     def __str__(self):
-        scope = self.government.name if self.government_id else _("National")
-        return f"{scope} · {self.get_severity_display()}"
+        return f"{self.scope} · {self.get_severity_display()}"
 
     def clean(self):
         if self.repeat_every is not None and not MIN_REPEAT_EVERY <= self.repeat_every <= MAX_STEP_OFFSET:
