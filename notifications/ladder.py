@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 STALE = _("The deadline had passed before this warning could be sent.")
@@ -32,9 +33,11 @@ class Step:
         window = due_at - clock_started_at
         if self.window_fraction is not None:
             return clock_started_at + window * self.window_fraction
-        if self.short_window is not None and window <= self.short_window:
-            return due_at + self.short_window_offset
-        return due_at + self.offset
+        short = self.short_window is not None and window <= self.short_window
+        offset = self.short_window_offset if short else self.offset
+        if offset is None:  # the policy's checks forbid it: a step has a share of the window or an offset
+            raise ValueError(f"The step {self.code} has no time.")
+        return due_at + offset
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ class Firing:
     code: str
     step: Step
     at: datetime
-    reason: str | None = None
+    reason: str | Promise | None = None
     is_repeat: bool = False
     held_until: datetime | None = None
 
@@ -207,7 +210,7 @@ def advance(ladder: Ladder, standing: Standing, now: datetime, hours: Hours | No
             progress.repeats_fired = latest_repeat
         next_repeat = first_repeat + (progress.repeats_fired + 1) * ladder.repeat_every
         upcoming.append(moved(next_repeat) or next_repeat)
-    if not open_now:  # whatever came due while working hours are closed waits for them to open
+    if hours is not None and not open_now:  # what came due while working hours are closed waits for them
         upcoming = [max(at, hours.next_start(now)) for at in upcoming]
     progress.next_step_at = min(upcoming, default=None)
     return progress

@@ -105,14 +105,15 @@ def reserve(destination: Limited, now, lease: timedelta) -> tuple[int, datetime 
     row = Destination.objects.select_for_update().get(key=destination.key)
     if row.paused_until and row.paused_until > now:
         return 0, row.paused_until, None
-    slots, frees_at = None, None
+    lefts, frees_at = [], None
     for window in destination.windows:
         sent = ProviderSend.objects.filter(destination=destination.key, sent_at__gt=window.start(now))
         left = window.limit - sent.count()
         if left <= 0:
             oldest = sent.order_by("sent_at").values_list("sent_at", flat=True).first()
             frees_at = max(frees_at or now, window.frees_at(now, oldest or now))
-        slots = left if slots is None else min(slots, left)
+        lefts.append(left)
+    slots = min(lefts)
     if slots > 0:
         # On its way until the lease ends at the latest; ``seen`` moves it to when the send ended.
         return slots, None, ProviderSend.objects.create(destination=destination.key, sent_at=now + lease).pk

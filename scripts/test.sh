@@ -40,6 +40,7 @@ fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/lint-imports --no-cache  # the dependency rule (.importlinter)
+.venv/bin/mypy  # the domain core's types ([tool.mypy] in pyproject.toml)
 DATABASE_URL=sqlite://:memory: "$PY" manage.py makemigrations --check --dry-run
 
 echo "== tests on SQLite =="

@@ -52,7 +52,7 @@ PUBLIC_ACTION_KINDS = frozenset(
 )
 
 # Which obligations each kind of action satisfies (docs/rules.md, "Obligations and clocks").
-SATISFIED_BY = {
+SATISFIED_BY: dict[str, frozenset[str]] = {
     ObligationKind.INTERNAL_REPORT: frozenset({ActionKind.INTERNAL_REPORT}),
     ObligationKind.FIRST_STATEMENT: PUBLIC_ACTION_KINDS,
     ObligationKind.PRESS_CONFERENCE: frozenset({ActionKind.PRESS_CONFERENCE, ActionKind.BRIEFING}),

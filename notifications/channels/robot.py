@@ -6,6 +6,8 @@ and forwarded beyond it: it names the people and links to the incident page (a s
 personal acknowledgement link, and what people and intake typed is made inert (``group_text``).
 """
 
+from types import ModuleType
+
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,7 +18,11 @@ from . import dingtalk, feishu, wecom
 from .base import Channel, PermanentError
 from .group_text import inert
 
-PROVIDERS = {Robot.Provider.DINGTALK: dingtalk, Robot.Provider.WECOM: wecom, Robot.Provider.FEISHU: feishu}
+PROVIDERS: dict[str, ModuleType] = {
+    Robot.Provider.DINGTALK: dingtalk,
+    Robot.Provider.WECOM: wecom,
+    Robot.Provider.FEISHU: feishu,
+}
 NO_ROBOT = gettext_lazy("The person's department has no group robot.")
 
 

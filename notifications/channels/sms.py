@@ -96,9 +96,10 @@ class SmsChannel(Channel):
             "X-Sms-Signature": signature(settings.SMS_ACCESS_KEY_SECRET, path, timestamp, nonce, body),
         }
         _status, answer = post_json(settings.SMS_GATEWAY_URL, None, data=body, headers=headers)
-        code = answer.get("Code") if isinstance(answer, dict) else None
+        fields = answer if isinstance(answer, dict) else {}
+        code = fields.get("Code")
         if code == "OK":
-            return str(answer.get("BizId", ""))
+            return str(fields.get("BizId", ""))
         if code in THROTTLED:
             raise Throttled(_("The SMS gateway is throttling this number."), str(answer), THROTTLED[code])
         if isinstance(code, str) and code.startswith("isp."):

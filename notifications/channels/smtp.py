@@ -16,7 +16,7 @@ class AnswerLost(smtplib.SMTPException):
     """The message went to the server, and its answer never came."""
 
 
-class TracksData:
+class TrackingSMTP(smtplib.SMTP):
     """Notes when the message itself starts going out (``body_sent``)."""
 
     body_sent = False
@@ -26,12 +26,8 @@ class TracksData:
         return super().data(msg)
 
 
-class TrackingSMTP(TracksData, smtplib.SMTP):
-    pass
-
-
-class TrackingSMTPSSL(TracksData, smtplib.SMTP_SSL):
-    pass
+class TrackingSMTPSSL(TrackingSMTP, smtplib.SMTP_SSL):
+    """The same over SSL: ``SMTP_SSL`` makes the connection, ``TrackingSMTP`` notes the message."""
 
 
 class EmailBackend(smtp.EmailBackend):
@@ -40,11 +36,13 @@ class EmailBackend(smtp.EmailBackend):
         return TrackingSMTPSSL if self.use_ssl else TrackingSMTP
 
     def _send(self, email_message):
-        self.connection.body_sent = False
+        connection = self.connection
+        if isinstance(connection, TrackingSMTP):
+            connection.body_sent = False
         try:
-            return super()._send(email_message)
+            return super()._send(email_message)  # type: ignore[misc]  # Django's, not in its stubs
         except (OSError, smtplib.SMTPServerDisconnected) as error:
-            if self.connection is not None and self.connection.body_sent:
+            if isinstance(connection, TrackingSMTP) and connection.body_sent:
                 raise AnswerLost(str(error) or type(error).__name__) from error
             raise
 

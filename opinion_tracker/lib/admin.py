@@ -10,7 +10,7 @@ from .admin_durations import SPOKEN_DURATIONS
 from .forms import HTTPS_URLS, add_service_errors
 
 # Every admin form reads and shows durations as people write them; links typed without a scheme are https.
-FORMFIELD_OVERRIDES = {**HTTPS_URLS, **SPOKEN_DURATIONS}
+FORMFIELD_OVERRIDES: dict = {**HTTPS_URLS, **SPOKEN_DURATIONS}
 
 
 def service_form_view(

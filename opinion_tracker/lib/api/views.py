@@ -1,10 +1,17 @@
 """What API views share: the shell around a domain service, and answers that may be files."""
 
+from typing import TYPE_CHECKING
+
 from rest_framework import status
 from rest_framework.response import Response
 
+if TYPE_CHECKING:  # what the mixins are mixed into, for the type checker only
+    from rest_framework.generics import GenericAPIView as View
+else:
+    View = object
 
-class ServiceShellMixin:
+
+class ServiceShellMixin(View):
     """Parse the body with an input serializer, hand it to a service, answer with a serializer.
 
     Services raise Django's ``ValidationError`` for what the domain refuses; the exception handler
@@ -25,7 +32,7 @@ class ServiceShellMixin:
         return self.get_paginated_response(data)
 
 
-class FileAnswerMixin:
+class FileAnswerMixin(View):
     """For views whose answer may be a file (CSV, XLSX, PDF…): a client that asks for that type by
     ``Accept`` gets it, rather than a 406 from DRF, whose renderers know only JSON."""
 
