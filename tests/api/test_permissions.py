@@ -196,23 +196,30 @@ OPERATIONS = {
 # Each row: (own, other) for duty_officer, leader, auditor, admin, integration; anonymous is 401 throughout.
 SCOPED_READ = [("listed", "hidden"), ("listed", "hidden"), ("listed", "listed"), ("listed", "listed"), (403, 403)]
 SCOPED_GET = [(200, 404), (200, 404), (200, 200), (200, 200), (403, 403)]
+# Administration: only the admin creates or changes, in any department.
+ADMIN_CREATES = [(403, 403), (403, 403), (403, 403), (201, 201), (403, 403)]
+ADMIN_UPDATES = [(403, 403), (403, 403), (403, 403), (200, 200), (403, 403)]
+# Handling an incident: the duty officer in their own department, the admin in any.
+DUTY_OFFICER_HANDLES = [(200, 404), (403, 403), (403, 403), (200, 200), (403, 403)]
+# Oversight reports: the auditor and the admin, for any department.
+OVERSIGHT_READS = [(403, 403), (403, 403), (200, 200), (200, 200), (403, 403)]
 MATRIX = {
     "departments.list": SCOPED_READ,
     "departments.retrieve": SCOPED_GET,
-    "departments.create": [(403, 403), (403, 403), (403, 403), (201, 201), (403, 403)],
-    "departments.update": [(403, 403), (403, 403), (403, 403), (200, 200), (403, 403)],
+    "departments.create": ADMIN_CREATES,
+    "departments.update": ADMIN_UPDATES,
     "people.list": SCOPED_READ,
     "people.retrieve": SCOPED_GET,
-    "people.create": [(403, 403), (403, 403), (403, 403), (201, 201), (403, 403)],
-    "people.update": [(403, 403), (403, 403), (403, 403), (200, 200), (403, 403)],
+    "people.create": ADMIN_CREATES,
+    "people.update": ADMIN_UPDATES,
     "incidents.list": SCOPED_READ,
     "incidents.retrieve": SCOPED_GET,
     "incidents.create": [(201, 400), (403, 403), (403, 403), (201, 201), (403, 403)],
-    "incidents.update": [(200, 404), (403, 403), (403, 403), (200, 200), (403, 403)],
+    "incidents.update": DUTY_OFFICER_HANDLES,
     "incidents.actions.list": SCOPED_GET,
     "incidents.actions.create": [(201, 404), (403, 404), (403, 403), (201, 201), (403, 403)],
-    "incidents.regrade": [(200, 404), (403, 403), (403, 403), (200, 200), (403, 403)],
-    "incidents.close": [(200, 404), (403, 403), (403, 403), (200, 200), (403, 403)],
+    "incidents.regrade": DUTY_OFFICER_HANDLES,
+    "incidents.close": DUTY_OFFICER_HANDLES,
     "incidents.timeline": SCOPED_GET,
     "evidence.download": SCOPED_GET,
     "obligations.list": SCOPED_READ,
@@ -220,12 +227,12 @@ MATRIX = {
     "obligations.waive": [(403, 403), (200, 404), (403, 403), (200, 200), (403, 403)],
     "obligations.accountability": [(403, 403), (403, 403), (201, 201), (201, 201), (403, 403)],
     "calendar.retrieve": [(200, 200), (200, 200), (200, 200), (200, 200), (403, 403)],
-    "calendar.update": [(403, 403), (403, 403), (403, 403), (200, 200), (403, 403)],
+    "calendar.update": ADMIN_UPDATES,
     "notifications.list": SCOPED_READ,
     "notifications.retrieve": SCOPED_GET,
     "notifications.acknowledge": [(200, 404), (200, 404), (200, 403), (200, 403), (403, 403)],
-    "reports.compliance": [(403, 403), (403, 403), (200, 200), (200, 200), (403, 403)],
-    "reports.breaches": [(403, 403), (403, 403), (200, 200), (200, 200), (403, 403)],
+    "reports.compliance": OVERSIGHT_READS,
+    "reports.breaches": OVERSIGHT_READS,
     "ingest": [(403, 403), (403, 403), (403, 403), (201, 201), (201, 400)],
 }
 CELLS = [

@@ -105,16 +105,23 @@ def test_a_wecom_robot_gets_a_text_within_its_limit_mentioning_the_leaders_mobil
     assert to_leader("robot").status == "sent"
 
 
-def test_a_wrong_wecom_key_fails_for_good(org, log, providers, leader):
-    Robot.objects.create(department=org.department, provider="wecom", token="not-a-key")
-    first_level_on(org, "robot")
+def assert_the_alarm_to_the_leader_fails_for_good(org, log, channel, provider_error):
+    """Lets the internal report go overdue with the first level on ``channel``: the one attempt to reach the leader
+    fails for good, keeping the provider's ``provider_error`` in its answer."""
+    first_level_on(org, channel)
     log(discovered_at=DISCOVERED)
 
     run_pass(DUE)
 
-    robot = to_leader("robot")
-    assert robot.status == "failed"
-    assert "93000" in robot.delivery_attempts.get().provider_answer
+    notification = to_leader(channel)
+    assert notification.status == "failed"
+    assert provider_error in notification.delivery_attempts.get().provider_answer
+
+
+def test_a_wrong_wecom_key_fails_for_good(org, log, providers, leader):
+    Robot.objects.create(department=org.department, provider="wecom", token="not-a-key")
+
+    assert_the_alarm_to_the_leader_fails_for_good(org, log, "robot", provider_error="93000")
 
 
 @pytest.mark.parametrize(("secret", "status"), [("feishu-secret", "sent"), ("wrong-secret", "failed")])
@@ -133,14 +140,8 @@ def test_a_feishu_bot_checks_the_signature_in_the_body(org, log, providers, lead
 
 def test_an_illegal_mobile_number_fails_the_sms_for_good(org, log, providers, leader):
     providers.sms_illegal_numbers.add(PHONE)
-    first_level_on(org, "sms")
-    log(discovered_at=DISCOVERED)
 
-    run_pass(DUE)
-
-    sms = to_leader("sms")
-    assert sms.status == "failed"
-    assert "isv.MOBILE_NUMBER_ILLEGAL" in sms.delivery_attempts.get().provider_answer
+    assert_the_alarm_to_the_leader_fails_for_good(org, log, "sms", provider_error="isv.MOBILE_NUMBER_ILLEGAL")
 
 
 def test_the_outbound_webhook_is_signed_and_carries_the_notification_id(org, log, providers, leader):

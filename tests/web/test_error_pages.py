@@ -22,12 +22,19 @@ from ..processes import ROOT, Processes, answers, wait_for
 TRACKER = "政务舆情回应督办系统"
 
 
-def test_an_unknown_address_is_the_trackers_404_in_chinese_with_the_sign_in_as_the_way_back(client, db):
-    page = client.get("/incidents/nowhere/")
+def error_page(client, path: str, status: int, title: str) -> str:
+    """The HTML of the tracker's error page at ``path``, after checking its status and its title in Chinese."""
+    page = client.get(path)
 
-    assert page.status_code == 404
+    assert page.status_code == status
     html = page.content.decode()
-    assert f"<title>找不到该页面 · {TRACKER}</title>" in html
+    assert f"<title>{title} · {TRACKER}</title>" in html
+    return html
+
+
+def test_an_unknown_address_is_the_trackers_404_in_chinese_with_the_sign_in_as_the_way_back(client, db):
+    html = error_page(client, "/incidents/nowhere/", 404, "找不到该页面")
+
     assert '<a class="brand" href="/">' in html
     assert '<a class="button primary" href="/signin/">登录</a>' in html
     assert "/static/tracker/tracker.css" in html
@@ -47,11 +54,8 @@ def test_a_page_for_another_role_is_the_trackers_403_in_chinese_under_debug_too(
     settings.DEBUG = True
     client.force_login(org.leader)
 
-    page = client.get("/incidents/new/")
+    html = error_page(client, "/incidents/new/", 403, "无权访问此页面")
 
-    assert page.status_code == 403
-    html = page.content.decode()
-    assert f"<title>无权访问此页面 · {TRACKER}</title>" in html
     assert "此页面供其他岗位使用" in html
     assert '<a class="button primary" href="/">返回我的首页</a>' in html
 
