@@ -22,21 +22,12 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _environment import ROOT, use_database
+
 DATABASE = "opinion_tracker_bench"
-os.environ.update(
-    DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
-    SECRET_KEY=os.environ.get("SECRET_KEY", "bench-only-not-a-secret"),
-    DJANGO_SETTINGS_MODULE="opinion_tracker.settings",
-    LOG_LEVEL="WARNING",
-)
+use_database(DATABASE)
 
-import django  # noqa: E402  (the environment above must be set first)
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
+from django.conf import settings  # noqa: E402  (Django must be set up first)
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402

@@ -48,7 +48,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -56,23 +55,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _environment import use_database
+
 DATABASE = "opinion_tracker_soak"
-DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
 SECRET_KEY = "soak-only-not-a-secret"
-os.environ.update(
-    DATABASE_URL=DATABASE_URL,
-    SECRET_KEY=SECRET_KEY,
-    DJANGO_SETTINGS_MODULE="opinion_tracker.settings",
-    LOG_LEVEL="WARNING",
-)
+DATABASE_URL = use_database(DATABASE, SECRET_KEY=SECRET_KEY)
 
-import django  # noqa: E402  (the environment above must be set first)
-
-django.setup()
-
-import requests  # noqa: E402
+import requests  # noqa: E402  (Django must be set up first)
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
