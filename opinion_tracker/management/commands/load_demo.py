@@ -1,6 +1,7 @@
 """A small demo organisation for trying the tracker: a city government, its office and publicity
 department, two departments, people for every role and a few incidents in different states."""
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -37,11 +38,98 @@ PEOPLE = [
 ]
 
 
+# The government first, then its departments: code, name, principal leader, responsible leader (usernames in
+# PEOPLE). The office and the publicity department are the government's supervising office and publicity department.
+GOVERNMENT = ("jc-gov", "江城市人民政府", "mayor", None)
+DEPARTMENTS = [
+    ("jc-office", "江城市人民政府办公室", "office_head", "office_deputy"),
+    ("jc-publicity", "中共江城市委宣传部", "publicity_head", None),
+    ("jc-transport", "江城市交通运输局", "transport_head", "transport_deputy"),
+    ("jc-market", "江城市市场监督管理局", "market_head", "market_deputy"),
+]
+
+HOUR = timedelta(hours=1)
+DAY = 24 * HOUR
+
+
+@dataclass(frozen=True)
+class DemoIncident:
+    """An incident of the demo, its times counted from the moment the demo is loaded so that it always looks current.
+
+    A department's duty officer (``logged_by``) logs it in their department ``logged_after`` its discovery, ``ago``
+    before the load; then records each of its actions (kind, time after discovery, what else it says: summary,
+    channel, evidence) as published and recorded at that time, and closes it if ``closed`` (time after discovery,
+    reason).
+    """
+
+    title: str
+    severity: str
+    logged_by: str  # a duty officer's username in PEOPLE
+    ago: timedelta
+    logged_after: timedelta = HOUR / 4
+    occurred_before: timedelta | None = None  # how long before its discovery it happened, when that is known
+    details: dict = field(default_factory=dict)  # what else log_incident is told: summary, source platform and URL
+    closed: tuple[timedelta, str] | None = None
+    actions: tuple = ()
+
+
+# In different states: a major one just reported inside, one not yet reported, one answered in public, one closed.
+DEMO_INCIDENTS = [
+    DemoIncident(
+        title="地铁3号线施工路段路面塌陷引发网络关注",
+        severity=Severity.MAJOR,
+        logged_by="transport_duty",
+        ago=3 * HOUR,
+        logged_after=HOUR / 6,
+        occurred_before=HOUR / 2,
+        details={
+            "summary": "网民在微博发布路面塌陷视频，转发量快速上升。",
+            "source_platform": "微博",
+            "source_url": "https://weibo.com/",
+        },
+        actions=((ActionKind.INTERNAL_REPORT, HOUR, {"summary": "已向局主要负责人报告，建议2小时内发布情况通报。"}),),
+    ),
+    DemoIncident(
+        title="网传某超市销售过期食品",
+        severity=Severity.GENERAL,
+        logged_by="market_duty",
+        ago=50 * HOUR,
+        details={"summary": "短视频平台流传超市货架过期食品视频。", "source_platform": "抖音"},
+    ),
+    DemoIncident(
+        title="市民反映农贸市场哄抬菜价",
+        severity=Severity.RELATIVELY_MAJOR,
+        logged_by="market_duty",
+        ago=30 * HOUR,
+        actions=(
+            (ActionKind.INTERNAL_REPORT, HOUR, {"summary": "已报告分管领导，建议开展价格检查。"}),
+            (
+                ActionKind.STATEMENT,
+                20 * HOUR,
+                {"channel": "wechat", "evidence_url": "https://example.gov.cn/jc-market/notice"},
+            ),
+        ),
+    ),
+    DemoIncident(
+        title="公交线路调整引发市民投诉",
+        severity=Severity.GENERAL,
+        logged_by="transport_duty",
+        ago=10 * DAY,
+        closed=(2 * DAY, "已回应，舆情平息。"),
+        actions=(
+            (ActionKind.INTERNAL_REPORT, HOUR, {"summary": "已报告局领导。"}),
+            (ActionKind.STATEMENT, 20 * HOUR, {"evidence_url": "https://example.gov.cn/jc-transport/bus"}),
+            (ActionKind.VERIFICATION_REPORT, 26 * HOUR, {"summary": "核实情况：线路调整已提前公示。"}),
+        ),
+    ),
+]
+
+
 class Command(BaseCommand):
     help = "Load a small demo organisation and a few incidents (does nothing if it is already loaded)."
 
     def handle(self, *args, **options):
-        if Department.objects.filter(code="jc-gov").exists():
+        if Department.objects.filter(code=GOVERNMENT[0]).exists():
             self.stdout.write(_("The demo organisation was already loaded."))
             self.sign_in_guide()
             return
@@ -67,14 +155,10 @@ class Command(BaseCommand):
                 self.stdout.write("  " + line % {"accounts": accounts, "role": Role(role).label, **where})
 
     def organisation(self):
-        government = Department.objects.create(name="江城市人民政府", code="jc-gov", is_government=True)
-        departments = {"jc-gov": government}
-        for code, name in [
-            ("jc-office", "江城市人民政府办公室"),
-            ("jc-publicity", "中共江城市委宣传部"),
-            ("jc-transport", "江城市交通运输局"),
-            ("jc-market", "江城市市场监督管理局"),
-        ]:
+        code, name, _principal, _responsible = GOVERNMENT
+        government = Department.objects.create(name=name, code=code, is_government=True)
+        departments = {code: government}
+        for code, name, _principal, _responsible in DEPARTMENTS:
             departments[code] = Department.objects.create(name=name, code=code, parent=government)
         government.supervising_office = departments["jc-office"]
         government.publicity_department = departments["jc-publicity"]
@@ -99,99 +183,29 @@ class Command(BaseCommand):
         return people
 
     def leaders(self, departments, people):
-        for code, principal, responsible in [
-            ("jc-gov", "mayor", None),
-            ("jc-office", "office_head", "office_deputy"),
-            ("jc-publicity", "publicity_head", None),
-            ("jc-transport", "transport_head", "transport_deputy"),
-            ("jc-market", "market_head", "market_deputy"),
-        ]:
+        for code, _name, principal, responsible in [GOVERNMENT, *DEPARTMENTS]:
             department = departments[code]
             department.principal_leader = people[principal]
             department.responsible_leader = people.get(responsible)
             department.save()
 
     def incidents(self, departments, people, now):
-        hour = timedelta(hours=1)
-        transport, market = departments["jc-transport"], departments["jc-market"]
-        transport_duty, market_duty = people["transport_duty"], people["market_duty"]
-
-        discovered = now - 3 * hour
-        subsidence = log_incident(
-            title="地铁3号线施工路段路面塌陷引发网络关注",
-            summary="网民在微博发布路面塌陷视频，转发量快速上升。",
-            severity=Severity.MAJOR,
-            department=transport,
-            discovered_at=discovered,
-            occurred_at=discovered - hour / 2,
-            source_platform="微博",
-            source_url="https://weibo.com/",
-            actor=transport_duty,
-            now=discovered + hour / 6,
-        )
-        record_action(
-            subsidence,
-            kind=ActionKind.INTERNAL_REPORT,
-            published_at=discovered + hour,
-            summary="已向局主要负责人报告，建议2小时内发布情况通报。",
-            actor=transport_duty,
-            now=discovered + hour,
-        )
-
-        discovered = now - 50 * hour
-        log_incident(
-            title="网传某超市销售过期食品",
-            summary="短视频平台流传超市货架过期食品视频。",
-            severity=Severity.GENERAL,
-            department=market,
-            discovered_at=discovered,
-            source_platform="抖音",
-            actor=market_duty,
-            now=discovered + hour / 4,
-        )
-
-        discovered = now - 30 * hour
-        price = log_incident(
-            title="市民反映农贸市场哄抬菜价",
-            severity=Severity.RELATIVELY_MAJOR,
-            department=market,
-            discovered_at=discovered,
-            actor=market_duty,
-            now=discovered + hour / 4,
-        )
-        record_action(
-            price,
-            kind=ActionKind.INTERNAL_REPORT,
-            published_at=discovered + hour,
-            summary="已报告分管领导，建议开展价格检查。",
-            actor=market_duty,
-            now=discovered + hour,
-        )
-        record_action(
-            price,
-            kind=ActionKind.STATEMENT,
-            channel="wechat",
-            published_at=discovered + 20 * hour,
-            evidence_url="https://example.gov.cn/jc-market/notice",
-            actor=market_duty,
-            now=discovered + 20 * hour,
-        )
-
-        discovered = now - 10 * 24 * hour
-        bus = log_incident(
-            title="公交线路调整引发市民投诉",
-            severity=Severity.GENERAL,
-            department=transport,
-            discovered_at=discovered,
-            actor=transport_duty,
-            now=discovered + hour / 4,
-        )
-        for kind, offset, extra in [
-            (ActionKind.INTERNAL_REPORT, hour, {"summary": "已报告局领导。"}),
-            (ActionKind.STATEMENT, 20 * hour, {"evidence_url": "https://example.gov.cn/jc-transport/bus"}),
-            (ActionKind.VERIFICATION_REPORT, 26 * hour, {"summary": "核实情况：线路调整已提前公示。"}),
-        ]:
-            record_action(
-                bus, kind=kind, published_at=discovered + offset, actor=transport_duty, now=discovered + offset, **extra
+        for demo in DEMO_INCIDENTS:
+            duty_officer = people[demo.logged_by]
+            discovered = now - demo.ago
+            incident = log_incident(
+                title=demo.title,
+                severity=demo.severity,
+                department=departments[duty_officer.department.code],
+                discovered_at=discovered,
+                occurred_at=discovered - demo.occurred_before if demo.occurred_before is not None else None,
+                actor=duty_officer,
+                now=discovered + demo.logged_after,
+                **demo.details,
             )
-        close(bus, reason="已回应，舆情平息。", actor=transport_duty, now=discovered + 2 * 24 * hour)
+            for kind, after, fields in demo.actions:
+                at = discovered + after
+                record_action(incident, kind=kind, published_at=at, actor=duty_officer, now=at, **fields)
+            if demo.closed is not None:
+                after, reason = demo.closed
+                close(incident, reason=reason, actor=duty_officer, now=discovered + after)
