@@ -67,18 +67,12 @@ class IncidentViewSet(
     @extend_schema(request=s.RegradeInput, responses={200: s.IncidentSerializer})
     @action(detail=True, methods=["post"])
     def regrade(self, request, pk=None):
-        incident = self.incident_to_change()
-        data = self.valid(s.RegradeInput, request)
-        regrade(incident, **data, actor=request.user, now=timezone.now())
-        return self.incident_response(incident)
+        return self.change_with(regrade, s.RegradeInput)
 
     @extend_schema(request=s.ReasonInput, responses={200: s.IncidentSerializer})
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        incident = self.incident_to_change()
-        data = self.valid(s.ReasonInput, request)
-        close(incident, **data, actor=request.user, now=timezone.now())
-        return self.incident_response(incident)
+        return self.change_with(close, s.ReasonInput)
 
     @extend_schema(responses={200: s.TimelineEventSerializer(many=True)})
     @action(detail=True, methods=["get"], filterset_class=None, ordering_fields=[])
@@ -108,6 +102,14 @@ class IncidentViewSet(
         if not caller_of(self.request).may_act(INCIDENT_HANDLERS, incident.department_id):
             self.permission_denied(self.request)
         return incident
+
+    def change_with(self, service, input_serializer):
+        """Hand the request's valid input to ``service`` for the incident in the URL, and answer with the
+        incident as it now stands."""
+        incident = self.incident_to_change()
+        data = self.valid(input_serializer, self.request)
+        service(incident, **data, actor=self.request.user, now=timezone.now())
+        return self.incident_response(incident)
 
     def incident_response(self, incident, code=status.HTTP_200_OK):
         return self.respond(s.IncidentSerializer, self.queryset.get(pk=incident.pk), code)

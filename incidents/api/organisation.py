@@ -122,7 +122,7 @@ class PersonSerializer(TakesOnlyItsFields, serializers.ModelSerializer):
         return person
 
 
-class DepartmentViewSet(
+class OrganisationViewSet(
     ScopedQuerysetMixin,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
@@ -130,12 +130,18 @@ class DepartmentViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    queryset = Department.objects.all()
-    serializer_class = DepartmentSerializer
+    """The organisation's records: read by everyone in scope, created and changed (never deleted, since the
+    record points at them) by administrators."""
+
     permission_classes = [RoleAllows]
     roles = {"list": HUMAN_ROLES, "retrieve": HUMAN_ROLES, "*": ADMINS}
-    department_field = "pk"
     http_method_names = ["get", "post", "patch", "head", "options"]
+
+
+class DepartmentViewSet(OrganisationViewSet):
+    queryset = Department.objects.all()
+    serializer_class = DepartmentSerializer
+    department_field = "pk"
     ordering_fields = ["code", "name", "id"]
     search_fields = ["name", "code"]
 
@@ -148,18 +154,8 @@ class PersonFilter(filters.FilterSet):
         fields = ["department"]
 
 
-class PersonViewSet(
-    ScopedQuerysetMixin,
-    mixins.CreateModelMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class PersonViewSet(OrganisationViewSet):
     queryset = Person.objects.prefetch_related("groups")
     serializer_class = PersonSerializer
-    permission_classes = [RoleAllows]
-    roles = {"list": HUMAN_ROLES, "retrieve": HUMAN_ROLES, "*": ADMINS}
-    http_method_names = ["get", "post", "patch", "head", "options"]
     ordering_fields = ["username", "id"]
     filterset_class = PersonFilter

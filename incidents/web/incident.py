@@ -4,6 +4,8 @@ Each form posts to its own URL. A form with errors comes back on the same page w
 still in it; the services decide, the forms only show what they say.
 """
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -110,23 +112,26 @@ def split_superseded(obligations) -> tuple[list, list]:
 
 
 class HandleIncident(IncidentPage):
-    """A POST that changes the incident: the page again with the form's errors, or back to it on success."""
+    """A POST that hands its form's data to a service: the page again with the form's errors, or back to
+    it on success. A subclass names the form, the service and what to say when it is done."""
 
     form_name = ""
+    form_class: type
+    service: Callable[..., object]
     done = ""
 
     def make_form(self, request, incident):
-        raise NotImplementedError
-
-    def apply(self, incident, **data):
-        raise NotImplementedError
+        return self.form_class(request.POST)
 
     def post(self, request, pk):
         incident = self.incident(pk)
         if not self.may_handle(incident):
             raise PermissionDenied
         form = self.make_form(request, incident)
-        if run_service(form, lambda **data: self.apply(incident, **data)) is not None:
+        changed = run_service(
+            form, lambda **data: self.service(incident, **data, actor=request.user, now=timezone.now())
+        )
+        if changed is not None:
             messages.success(request, self.done)
             return redirect("web:incident", pk=incident.pk)
         return self.page(incident, status=400, **{self.form_name: form})
@@ -134,32 +139,22 @@ class HandleIncident(IncidentPage):
 
 class RecordActionView(HandleIncident):
     form_name = "action_form"
+    service = staticmethod(record_action)
     done = _("Action recorded.")
 
     def make_form(self, request, incident):
         return RecordActionForm(request.POST, request.FILES, incident=incident)
 
-    def apply(self, incident, **data):
-        return record_action(incident, **data, actor=self.request.user, now=timezone.now())
-
 
 class RegradeView(HandleIncident):
     form_name = "regrade_form"
+    form_class = RegradeForm
+    service = staticmethod(regrade)
     done = _("Severity changed; the deadlines follow it.")
-
-    def make_form(self, request, incident):
-        return RegradeForm(request.POST)
-
-    def apply(self, incident, **data):
-        return regrade(incident, **data, actor=self.request.user, now=timezone.now())
 
 
 class CloseView(HandleIncident):
     form_name = "close_form"
+    form_class = ReasonForm
+    service = staticmethod(close)
     done = _("Incident closed.")
-
-    def make_form(self, request, incident):
-        return ReasonForm(request.POST)
-
-    def apply(self, incident, **data):
-        return close(incident, **data, actor=self.request.user, now=timezone.now())
