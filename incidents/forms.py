@@ -112,14 +112,7 @@ class IncidentForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        errors = incident_errors(
-            title=data.get("title"),
-            severity=data.get("severity"),
-            department=data.get("department"),
-            discovered_at=data.get("discovered_at"),
-            occurred_at=data.get("occurred_at"),
-            now=timezone.now(),
-        )
+        errors = incident_errors(data, timezone.now())
         add_new_service_errors(self, errors)
         return data
 
@@ -147,15 +140,7 @@ class ActionForm(forms.ModelForm):
         incident = self.incident_of(data)
         if incident is None:
             return data
-        errors = action_errors(
-            incident,
-            kind=data.get("kind"),
-            published_at=data.get("published_at"),
-            evidence_url=data.get("evidence_url", ""),
-            evidence_file=data.get("evidence_file"),
-            summary=data.get("summary", ""),
-            now=timezone.now(),
-        )
+        errors = action_errors(incident, data, timezone.now())
         add_new_service_errors(self, errors)
         return data
 

@@ -1,5 +1,7 @@
 """Recording a response or report, and what it meets: obligations and the follow-up clock."""
 
+from collections.abc import Mapping
+
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -23,8 +25,13 @@ from .obligations import NON_FIELD, apply_action
 from .timeline import record_event
 
 
-def action_errors(incident, *, kind, published_at, evidence_url, evidence_file, summary, now) -> Errors:
-    """Everything wrong with an action before it is recorded, by field."""
+def action_errors(incident, facts: Mapping, now) -> Errors:
+    """Everything wrong with an action before it is recorded, by field: one check for the service and for
+    the form that asks first. ``facts`` holds ``kind``, ``published_at``, ``evidence_url``,
+    ``evidence_file`` and ``summary``; any may be missing."""
+    kind, published_at = facts.get("kind"), facts.get("published_at")
+    evidence_url, evidence_file = facts.get("evidence_url") or "", facts.get("evidence_file")
+    summary = facts.get("summary") or ""
     errors = Errors()
     if incident.state == Incident.State.CLOSED:
         errors.add(NON_FIELD, _("The incident is closed; no more actions can be recorded on it."))
@@ -50,28 +57,17 @@ def record_action(
     incident, *, kind, published_at, now, actor=None, channel="", evidence_url="", evidence_file=None, summary=""
 ) -> Action:
     """Record an action and, in the same transaction, meet what it satisfies and restart the follow-up."""
-    summary = summary or ""
+    facts = {"kind": kind, "published_at": published_at, "evidence_url": evidence_url, "summary": summary or ""}
     with transaction.atomic():
         incident = lock_incident(incident)
-        errors = action_errors(
-            incident,
-            kind=kind,
-            published_at=published_at,
-            evidence_url=evidence_url,
-            evidence_file=evidence_file,
-            summary=summary,
-            now=now,
-        )
+        errors = action_errors(incident, {**facts, "evidence_file": evidence_file}, now)
         check_lengths(errors, Action, channel=channel, evidence_url=evidence_url)
         errors.raise_if_any()
         action = Action.objects.create(
             incident=incident,
-            kind=kind,
+            **facts,
             channel=channel,
-            published_at=published_at,
-            evidence_url=evidence_url,
             evidence_file=evidence_file or "",
-            summary=summary,
             recorded_by=actor,
             recorded_at=now,
         )

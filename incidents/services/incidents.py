@@ -1,5 +1,7 @@
 """The life of an incident: logging, regrading and closing."""
 
+from collections.abc import Mapping
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -18,13 +20,15 @@ REGRADED = "regraded"
 CLOSED = "closed"
 
 
-def incident_errors(*, title, severity, department, discovered_at, occurred_at, now) -> Errors:
+def incident_errors(facts: Mapping, now) -> Errors:
+    """What is wrong with an incident's facts (``title``, ``severity``, ``department``, ``discovered_at``,
+    ``occurred_at``; any may be missing): one check for the service and for the form that asks first."""
     errors = Errors()
-    check_required(errors, "title", title)
-    check_choice(errors, "severity", severity, Severity)
-    check_required(errors, "department", department)
-    check_required(errors, "discovered_at", discovered_at)
-    check_incident_times(errors, discovered_at, occurred_at, now)
+    check_required(errors, "title", facts.get("title"))
+    check_choice(errors, "severity", facts.get("severity"), Severity)
+    check_required(errors, "department", facts.get("department"))
+    check_required(errors, "discovered_at", facts.get("discovered_at"))
+    check_incident_times(errors, facts.get("discovered_at"), facts.get("occurred_at"), now)
     return errors
 
 
@@ -47,14 +51,13 @@ def log_incident(
     Logging late never buys time: the clocks start at discovery and at the event, not at logging, and
     the logging delay is kept on the timeline as a finding of its own.
     """
-    errors = incident_errors(
-        title=title,
-        severity=severity,
-        department=department,
-        discovered_at=discovered_at,
-        occurred_at=occurred_at,
-        now=now,
-    )
+    facts = {  # what the obligations and their clocks follow from
+        "severity": severity,
+        "department": department,
+        "discovered_at": discovered_at,
+        "occurred_at": occurred_at,
+    }
+    errors = incident_errors({"title": title, **facts}, now)
     check_lengths(
         errors, Incident, title=title, source_platform=source_platform, source_url=source_url, external_id=external_id
     )
@@ -63,10 +66,7 @@ def log_incident(
         incident = Incident.objects.create(
             title=title.strip(),
             summary=summary,
-            severity=severity,
-            department=department,
-            discovered_at=discovered_at,
-            occurred_at=occurred_at,
+            **facts,
             logged_at=now,
             logged_by=actor,
             source_platform=source_platform,
