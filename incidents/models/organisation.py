@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from incidents.services.usernames import look_alike
+from opinion_tracker.lib.fields import optional_link
 
 
 def walk_up(start, parent_of):
@@ -44,38 +45,10 @@ class Department(models.Model):
         related_name="children",
     )
     is_government = models.BooleanField(_("is a government"), default=False)
-    principal_leader = models.ForeignKey(
-        "Person",
-        verbose_name=_("principal leader (主要负责人)"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    responsible_leader = models.ForeignKey(
-        "Person",
-        verbose_name=_("responsible leader (分管领导)"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    supervising_office = models.ForeignKey(
-        "self",
-        verbose_name=_("supervising office"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    publicity_department = models.ForeignKey(
-        "self",
-        verbose_name=_("publicity department"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    principal_leader = optional_link("Person", _("principal leader (主要负责人)"))
+    responsible_leader = optional_link("Person", _("responsible leader (分管领导)"))
+    supervising_office = optional_link("self", _("supervising office"))
+    publicity_department = optional_link("self", _("publicity department"))
 
     class Meta:
         verbose_name = _("department")

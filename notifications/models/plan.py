@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Obligation, Severity
+from opinion_tracker.lib.fields import optional_link
 
 from .policy import EscalationPolicy
 
@@ -28,14 +29,7 @@ class EscalationPlan(models.Model):
         primary_key=True,
         related_name="escalation_plan",
     )
-    policy = models.ForeignKey(
-        EscalationPolicy,
-        verbose_name=_("policy it was copied from"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    policy = optional_link(EscalationPolicy, _("policy it was copied from"))
     ladder = models.JSONField(_("ladder"), encoder=DjangoJSONEncoder)
     severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices)
     frozen_at = models.DateTimeField(_("frozen at"))
