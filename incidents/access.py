@@ -1,9 +1,10 @@
 """Who may see and do what: roles, and the department subtree a person works in.
 
-A person's scope is their department and every department under it. Auditors and administrators
-see everything. Whoever the tracker told about an incident may read that incident too. Objects
-outside a person's scope are left out of every queryset, so asking for one
-is a 404, the same answer as for an id that does not exist: their existence never leaks.
+A person's scope is their department and every department under it; the people of a government's
+office work on every department under that government. Auditors and administrators see everything.
+Whoever the tracker told about an incident may read that incident too. Objects outside a person's
+scope are left out of every queryset, so asking for one is a 404, the same answer as for an id that
+does not exist: their existence never leaks.
 """
 
 from dataclasses import dataclass
@@ -19,18 +20,32 @@ SEES_EVERYTHING = frozenset({Role.AUDITOR, Role.ADMIN})
 INCIDENT_HANDLERS = frozenset({Role.DUTY_OFFICER, Role.ADMIN})
 
 
-def subtree_ids(department_id: int) -> frozenset[int]:
-    """``department_id`` and every department below it (the tree is small: one query, walked here)."""
+def subtree_ids(*department_ids: int) -> frozenset[int]:
+    """The ``department_ids`` and every department below them (the tree is small: one query, walked here)."""
     children: dict[int | None, list[int]] = {}
     for pk, parent_id in Department.objects.values_list("pk", "parent_id"):
         children.setdefault(parent_id, []).append(pk)
-    found, todo = set(), [department_id]
+    found, todo = set(), list(department_ids)
     while todo:
         pk = todo.pop()
         if pk not in found:
             found.add(pk)
             todo.extend(children.get(pk, ()))
     return frozenset(found)
+
+
+def office_government_ids(department_id: int) -> frozenset[int]:
+    """The governments whose office (``supervising_office``) is ``department_id`` or lies under it."""
+    offices = subtree_ids(department_id)
+    governments = Department.objects.filter(is_government=True, supervising_office_id__in=offices)
+    return frozenset(governments.values_list("pk", flat=True))
+
+
+def working_subtree(department_id: int) -> frozenset[int]:
+    """The departments a person of ``department_id`` works on: their own subtree and, for the people of a
+    government's office, every department under that government, since the office coordinates and acts on
+    all of its incidents (docs/rules.md, "Casework")."""
+    return subtree_ids(department_id, *office_government_ids(department_id))
 
 
 @dataclass
@@ -51,7 +66,7 @@ class Caller:
         elif person.department_id is None:
             scope = frozenset()
         else:
-            scope = subtree_ids(person.department_id)
+            scope = working_subtree(person.department_id)
         return cls(person=person, roles=roles, department_ids=scope)
 
     def has_any(self, roles) -> bool:
@@ -82,7 +97,19 @@ class Caller:
         """The person's own department and those under it, whatever else their roles let them read."""
         if self.person.department_id is None:
             return frozenset()
-        return subtree_ids(self.person.department_id) if self.sees_everything else self.department_ids
+        return working_subtree(self.person.department_id) if self.sees_everything else self.department_ids
+
+    @cached_property
+    def office_of(self) -> frozenset[int]:
+        """The governments whose office the caller works in (usually none, or one)."""
+        if self.person.department_id is None:
+            return frozenset()
+        return office_government_ids(self.person.department_id)
+
+    def is_office_for(self, department) -> bool:
+        """Whether the caller works in the office of a government ``department`` lies under: the office
+        coordinates every incident of its government (transfers, returns, decisions)."""
+        return bool(self.office_of) and any(government.pk in self.office_of for government in department.governments())
 
     def may_act(self, roles, department_id) -> bool:
         """Whether one of ``roles`` lets the caller change something of ``department_id``.
