@@ -1,5 +1,6 @@
 from .accountability import AccountabilityFinding
 from .calendar import CalendarDay, CalendarYear
+from .casework import Assessment, CaseRequest, Instruction
 from .hours import WorkingHours
 from .incident import (
     PUBLIC_ACTION_KINDS,
@@ -24,12 +25,15 @@ __all__ = [
     "AccountabilityFinding",
     "Action",
     "ActionKind",
+    "Assessment",
     "CalendarDay",
     "CalendarYear",
+    "CaseRequest",
     "Clock",
     "Department",
     "Incident",
     "IncidentReader",
+    "Instruction",
     "Obligation",
     "ObligationKind",
     "ObligationPolicy",

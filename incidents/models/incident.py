@@ -20,6 +20,11 @@ class Severity(models.TextChoices):
     RELATIVELY_MAJOR = "relatively_major", _("Relatively major (III)")
     GENERAL = "general", _("General (IV)")
 
+    @classmethod
+    def is_lower(cls, severity: str, than: str) -> bool:
+        """Whether ``severity`` is a lower grade than ``than`` (the choices run from the gravest down)."""
+        return cls.values.index(severity) > cls.values.index(than)
+
 
 class ObligationKind(models.TextChoices):
     INTERNAL_REPORT = "internal_report", _("Internal report")
@@ -28,6 +33,7 @@ class ObligationKind(models.TextChoices):
     RESPONSE = "response", _("Response")
     FOLLOW_UP = "follow_up", _("Follow-up")
     VERIFICATION_REPORT = "verification_report", _("Verification report")
+    INSTRUCTION = "instruction", _("Leader's instruction (批示)")
 
 
 class Clock(models.TextChoices):
@@ -45,6 +51,8 @@ class ActionKind(models.TextChoices):
     INTERVIEW = "interview", _("Media interview")
     INTERNAL_REPORT = "internal_report", _("Internal report")
     VERIFICATION_REPORT = "verification_report", _("Verification report")
+    INSTRUCTION_REPLY = "instruction_reply", _("Reply to an instruction")
+    SITUATION_NOTE = "situation_note", _("Situation note")
 
 
 PUBLIC_ACTION_KINDS = frozenset(
@@ -59,6 +67,7 @@ SATISFIED_BY: dict[str, frozenset[str]] = {
     ObligationKind.RESPONSE: PUBLIC_ACTION_KINDS,
     ObligationKind.FOLLOW_UP: PUBLIC_ACTION_KINDS,
     ObligationKind.VERIFICATION_REPORT: frozenset({ActionKind.VERIFICATION_REPORT}),
+    ObligationKind.INSTRUCTION: frozenset({ActionKind.INSTRUCTION_REPLY}),  # a reply to that very instruction
 }
 
 
@@ -101,6 +110,31 @@ class Incident(models.Model):
         max_length=100,
         blank=True,
         help_text=_("The monitoring system's own id for an incident it reported (intake)."),
+    )
+    co_departments = models.ManyToManyField(
+        Department,
+        verbose_name=_("co-handling departments (配合单位)"),
+        blank=True,
+        related_name="co_handled_incidents",
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        editable=False,
+    )
+    follow_on_of = models.ForeignKey(
+        "self",
+        verbose_name=_("follow-on of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="follow_ons",
+        editable=False,
+        help_text=_("The closed incident this one flared up from (二次发酵、次生舆情)."),
     )
 
     class Meta:
@@ -169,6 +203,29 @@ class Obligation(models.Model):
     offset = models.DurationField(_("offset"), null=True, blank=True)
     offset_working_days = models.PositiveSmallIntegerField(_("offset in working days"), null=True, blank=True)
     due_at = models.DateTimeField(_("due at"))
+    original_due_at = models.DateTimeField(
+        _("deadline before extension"),
+        null=True,
+        blank=True,
+        help_text=_("Set when an extension was approved: the deadline the compliance figures judge it by."),
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("owed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The department an instruction is addressed to; empty: the incident's lead department."),
+    )
+    instruction = models.ForeignKey(
+        "Instruction",
+        verbose_name=_("instruction"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="obligations",
+    )
     provisional = models.BooleanField(
         _("provisional"),
         default=False,
@@ -186,6 +243,7 @@ class Obligation(models.Model):
         APPROVED = "approved", _("Approved by a leader")
         REGRADED = "regraded", _("No longer required after regrading")
         CLOSED = "closed", _("Incident closed")
+        MERGED = "merged", _("Merged into another incident")
 
     waived_at = models.DateTimeField(_("waived at"), null=True, blank=True)
     waiver_kind = models.CharField(_("kind of waiver"), max_length=10, choices=Waiver.choices, blank=True)
@@ -216,8 +274,14 @@ class Obligation(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["incident", "kind"],
-                condition=Q(state__in=["pending", "overdue"]),
+                condition=Q(state__in=["pending", "overdue"], instruction__isnull=True),
                 name="one_open_obligation_per_kind",
+            ),
+            models.UniqueConstraint(fields=["instruction", "department"], name="one_obligation_per_addressee"),
+            models.CheckConstraint(
+                condition=Q(kind="instruction", instruction__isnull=False)
+                | (~Q(kind="instruction") & Q(instruction=None)),
+                name="instruction_obligation_has_instruction",
             ),
             models.CheckConstraint(
                 condition=Q(offset__isnull=True) ^ Q(offset_working_days__isnull=True),
@@ -258,6 +322,18 @@ class Obligation(models.Model):
     def is_open(self) -> bool:
         return self.state in self.OPEN_STATES
 
+    @property
+    def extended(self) -> bool:
+        return self.original_due_at is not None
+
+    @property
+    def deadline_before_extension(self):
+        return self.original_due_at or self.due_at
+
+    @property
+    def owing_department_id(self) -> int:
+        return self.department_id or self.incident.department_id
+
 
 EVIDENCE_NAME_BYTES = 120
 
@@ -282,6 +358,23 @@ class Action(models.Model):
     evidence_url = models.URLField(_("evidence URL"), max_length=500, blank=True)
     evidence_file = models.FileField(_("evidence file"), upload_to=evidence_path, blank=True)
     summary = models.TextField(_("summary"), blank=True)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("on behalf of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The co-handling or addressed department it was recorded for; empty: the lead department."),
+    )
+    instruction = models.ForeignKey(
+        "Instruction",
+        verbose_name=_("instruction answered"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replies",
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -325,6 +418,19 @@ class TimelineEvent(models.Model):
         ESCALATED = "escalated", _("Escalated")
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         ACCOUNTABILITY = "accountability", _("Accountability finding recorded")
+        CO_DEPARTMENTS_CHANGED = "co_departments_changed", _("Co-handling departments changed")
+        TRANSFERRED = "transferred", _("Transferred")
+        RETURN_REQUESTED = "return_requested", _("Return asked for")
+        DOWNGRADE_REQUESTED = "downgrade_requested", _("Downgrade asked for")
+        EXTENSION_REQUESTED = "extension_requested", _("Extension asked for")
+        WAIVER_REQUESTED = "waiver_requested", _("Waiver asked for")
+        REQUEST_APPROVED = "request_approved", _("Request approved")
+        REQUEST_REFUSED = "request_refused", _("Request refused")
+        EXTENDED = "extended", _("Deadline extended")
+        ASSESSED = "assessed", _("Assessment recorded")
+        INSTRUCTED = "instructed", _("Instruction given")
+        MERGED = "merged", _("Merged")
+        FOLLOW_ON = "follow_on", _("Follow-on incident opened")
 
     incident = models.ForeignKey(
         Incident, verbose_name=_("incident"), on_delete=models.PROTECT, related_name="timeline"

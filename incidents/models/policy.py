@@ -27,6 +27,12 @@ class ObligationPolicy(GovernmentRules):
     clock = models.CharField(_("clock"), max_length=30, choices=Clock.choices)
     offset = models.DurationField(_("offset"), null=True, blank=True, help_text=_("e.g. 5:00:00 for five hours"))
     offset_working_days = models.PositiveSmallIntegerField(_("offset in working days"), null=True, blank=True)
+    max_extension_working_days = models.PositiveSmallIntegerField(
+        _("may be extended by at most (working days)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: never extended. Only deadlines in working days may be."),
+    )
 
     class Meta:
         verbose_name = _("obligation policy")
@@ -45,6 +51,10 @@ class ObligationPolicy(GovernmentRules):
                 condition=Q(offset__isnull=True) ^ Q(offset_working_days__isnull=True),
                 name="policy_offset_is_duration_xor_working_days",
             ),
+            models.CheckConstraint(
+                condition=Q(max_extension_working_days=None) | Q(offset_working_days__isnull=False),
+                name="only_working_day_deadlines_extend",
+            ),
         ]
 
     def __str__(self):
@@ -57,6 +67,20 @@ class ObligationPolicy(GovernmentRules):
             raise ValidationError({"offset": _("The offset must be more than zero and at most 366 days.")})
         if self.offset_working_days is not None and not 0 < self.offset_working_days <= MAX_WORKING_DAYS:
             raise ValidationError({"offset_working_days": _("The offset must be between 1 and 250 working days.")})
+        if self.kind == ObligationKind.INSTRUCTION:
+            raise ValidationError({"kind": _("An instruction's deadline is set by the leader who gives it.")})
+        if self.max_extension_working_days is not None and self.offset_working_days is None:
+            raise ValidationError(
+                {
+                    "max_extension_working_days": _(
+                        "Hour deadlines and the follow-up are never extended: only a deadline in working days may be."
+                    )
+                }
+            )
+        if self.max_extension_working_days is not None and not 0 < self.max_extension_working_days <= MAX_WORKING_DAYS:
+            raise ValidationError(
+                {"max_extension_working_days": _("An extension must be between 1 and 250 working days.")}
+            )
         if (self.kind == ObligationKind.FOLLOW_UP) != (self.clock == Clock.LATEST_PUBLIC_RESPONSE):
             raise ValidationError(
                 {"clock": _("The follow-up, and only the follow-up, runs from the latest public response.")}
