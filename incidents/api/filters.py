@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
 from incidents.access import subtree_ids
-from incidents.models import Incident, Obligation
+from incidents.models import CaseRequest, Incident, Obligation
 
 LARGEST_ID = 2**63 - 1
 
@@ -90,3 +90,11 @@ class ObligationFilter(DepartmentFilterSet):
     class Meta:
         model = Obligation
         fields = ["state", "kind", "incident", "department", "include_children", "due_before", "due_after"]
+
+
+class RequestFilter(filters.FilterSet):
+    incident = IdFilter(field_name="incident")
+
+    class Meta:
+        model = CaseRequest
+        fields = ["state", "kind", "incident"]

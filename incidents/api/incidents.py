@@ -12,16 +12,20 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.views import APIView
 
 from incidents.access import HUMAN_ROLES, INCIDENT_HANDLERS, caller_of
-from incidents.models import Action, Incident, Obligation, Role
+from incidents.casework.regrading import regrade_or_ask
+from incidents.casework.requests import ask_extension, ask_return, ask_waiver
+from incidents.casework.transfer import transfer
+from incidents.models import Action, CaseRequest, Incident, Obligation, Role
 from incidents.services.accountability import record_finding
 from incidents.services.actions import record_action
-from incidents.services.incidents import close, edit_details, log_incident, regrade
+from incidents.services.incidents import close, edit_details, log_incident
 from incidents.services.obligations import waive
 from opinion_tracker.lib.api.parsers import TrackerJSONParser
 from opinion_tracker.lib.api.views import FileAnswerMixin, ServiceShellMixin
 
 from . import serializers as s
 from .base import ScopedQuerysetMixin
+from .casework import CaseRequestSerializer, ExtensionInput, TransferInput
 from .filters import IncidentFilter, ObligationFilter
 from .permissions import RoleAllows
 
@@ -44,6 +48,10 @@ class IncidentViewSet(
         "retrieve": HUMAN_ROLES,
         "timeline": HUMAN_ROLES,
         "actions": HUMAN_ROLES,  # recording one is checked in ``actions`` itself
+        # Casework's services decide who may (the office, the leaders who decide downgrades).
+        "regrade": HUMAN_ROLES,
+        "transfer": HUMAN_ROLES,
+        "return_lead": HUMAN_ROLES,
         "*": INCIDENT_HANDLERS,
     }
     filterset_class = IncidentFilter
@@ -64,10 +72,28 @@ class IncidentViewSet(
         incident = edit_details(incident, changes=changes, actor=request.user, now=timezone.now())
         return self.incident_response(incident)
 
-    @extend_schema(request=s.RegradeInput, responses={200: s.IncidentSerializer})
+    @extend_schema(request=s.RegradeInput, responses={200: s.IncidentSerializer, 202: CaseRequestSerializer})
     @action(detail=True, methods=["post"])
     def regrade(self, request, pk=None):
-        return self.change_with(regrade, s.RegradeInput)
+        """Raising applies at once; lowering, by someone who may not decide it, is a request (202)."""
+        data = self.valid(s.RegradeInput, request)
+        outcome = regrade_or_ask(self.get_object(), **data, actor=request.user, now=timezone.now())
+        if isinstance(outcome, CaseRequest):
+            return self.respond(CaseRequestSerializer, outcome, status.HTTP_202_ACCEPTED)
+        return self.incident_response(outcome)
+
+    @extend_schema(request=TransferInput, responses={200: s.IncidentSerializer})
+    @action(detail=True, methods=["post"])
+    def transfer(self, request, pk=None):
+        data = self.valid(TransferInput, request)
+        return self.incident_response(transfer(self.get_object(), **data, actor=request.user, now=timezone.now()))
+
+    @extend_schema(request=s.ReasonInput, responses={201: CaseRequestSerializer})
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_lead(self, request, pk=None):
+        data = self.valid(s.ReasonInput, request)
+        asked = ask_return(self.get_object(), **data, actor=request.user, now=timezone.now())
+        return self.respond(CaseRequestSerializer, asked, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ReasonInput, responses={200: s.IncidentSerializer})
     @action(detail=True, methods=["post"])
@@ -131,6 +157,8 @@ class ObligationViewSet(
         "list": HUMAN_ROLES,
         "retrieve": HUMAN_ROLES,
         "waive": {Role.LEADER, Role.ADMIN},
+        "extensions": HUMAN_ROLES,  # the services check for the lead's duty officers
+        "waiver_requests": HUMAN_ROLES,
         "accountability": {Role.AUDITOR, Role.ADMIN},
     }
     department_field = "incident__department"
@@ -146,6 +174,20 @@ class ObligationViewSet(
         data = self.valid(s.ReasonInput, request)
         waive(obligation, **data, approver=request.user, now=timezone.now())
         return self.respond(s.ObligationSerializer, self.get_queryset().get(pk=obligation.pk))
+
+    @extend_schema(request=ExtensionInput, responses={201: CaseRequestSerializer})
+    @action(detail=True, methods=["post"])
+    def extensions(self, request, pk=None):
+        data = self.valid(ExtensionInput, request)
+        asked = ask_extension(self.get_object(), **data, actor=request.user, now=timezone.now())
+        return self.respond(CaseRequestSerializer, asked, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ReasonInput, responses={201: CaseRequestSerializer})
+    @action(detail=True, methods=["post"], url_path="waiver-requests")
+    def waiver_requests(self, request, pk=None):
+        data = self.valid(s.ReasonInput, request)
+        asked = ask_waiver(self.get_object(), **data, actor=request.user, now=timezone.now())
+        return self.respond(CaseRequestSerializer, asked, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.FindingInput, responses={201: s.FindingSerializer})
     @action(detail=True, methods=["post"])

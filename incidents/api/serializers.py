@@ -65,14 +65,23 @@ class ObligationSerializer(serializers.ModelSerializer):
         help_text="Why it was waived: approved by a leader, regraded, or closed; empty when not waived.",
     )
 
+    original_due_at = serializers.DateTimeField(
+        source="deadline_before_extension", read_only=True, help_text="The deadline before any extension."
+    )
+    extended = serializers.BooleanField(read_only=True, help_text="Whether an approved extension moved it.")
+    department = serializers.SerializerMethodField(help_text="The department that owes it.")
+
     class Meta:
         model = Obligation
         fields = [
             "id",
             "incident",
             "kind",
+            "department",
             "clock_started_at",
             "due_at",
+            "original_due_at",
+            "extended",
             "provisional",
             "state",
             "met_at",
@@ -84,6 +93,9 @@ class ObligationSerializer(serializers.ModelSerializer):
             "accountability",
         ]
         read_only_fields = fields
+
+    def get_department(self, obligation) -> int:
+        return obligation.owing_department_id
 
 
 class IncidentSerializer(serializers.ModelSerializer):
@@ -111,6 +123,9 @@ class IncidentSerializer(serializers.ModelSerializer):
             "state",
             "closed_at",
             "close_reason",
+            "co_departments",
+            "merged_into",
+            "follow_on_of",
             "obligations",
         ]
         read_only_fields = fields

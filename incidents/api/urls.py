@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from .auth import SessionView, TokenView
 from .calendar import CalendarYearView
+from .casework import RequestViewSet
 from .incidents import EvidenceView, IncidentViewSet, ObligationViewSet
 from .intake import IngestView
 from .organisation import DepartmentViewSet, PersonViewSet
@@ -12,6 +13,7 @@ router.register("departments", DepartmentViewSet, basename="department")
 router.register("people", PersonViewSet, basename="person")
 router.register("incidents", IncidentViewSet, basename="incident")
 router.register("obligations", ObligationViewSet, basename="obligation")
+router.register("requests", RequestViewSet, basename="request")
 
 urlpatterns = [
     *router.urls,

@@ -49,6 +49,9 @@ def recompute_provisional_deadlines(now, actor=None) -> int:
     affected = Obligation.objects.filter(
         Q(provisional=True) | Q(offset_working_days__isnull=False, state__in=Obligation.OPEN_STATES)
     ).exclude(state=Obligation.State.WAIVED)
+    # An extended deadline is the date a leader approved, not a count of working days: it stays, and so
+    # does the original it was judged against.
+    affected = affected.filter(original_due_at=None)
     lock_incidents(affected.values("incident_id"))
     moved = 0
     for obligation in affected.select_for_update(of=("self",)).select_related("incident").order_by("pk"):

@@ -14,10 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from incidents.access import INCIDENT_HANDLERS
+from incidents.casework.regrading import regrade_or_ask
 from incidents.forms import ReasonForm, RegradeForm
-from incidents.models import Incident, Obligation, TimelineEvent
+from incidents.models import CaseRequest, Incident, Obligation, TimelineEvent
 from incidents.services.actions import record_action
-from incidents.services.incidents import close, log_incident, regrade
+from incidents.services.incidents import close, log_incident
 from incidents.timeline_text import describe
 from opinion_tracker.lib.durations import countdown_patterns
 from opinion_tracker.lib.forms import add_service_errors
@@ -132,9 +133,12 @@ class HandleIncident(IncidentPage):
             form, lambda **data: self.service(incident, **data, actor=request.user, now=timezone.now())
         )
         if changed is not None:
-            messages.success(request, self.done)
+            messages.success(request, self.done_message(changed))
             return redirect("web:incident", pk=incident.pk)
         return self.page(incident, status=400, **{self.form_name: form})
+
+    def done_message(self, outcome) -> str:
+        return self.done
 
 
 class RecordActionView(HandleIncident):
@@ -149,8 +153,13 @@ class RecordActionView(HandleIncident):
 class RegradeView(HandleIncident):
     form_name = "regrade_form"
     form_class = RegradeForm
-    service = staticmethod(regrade)
+    service = staticmethod(regrade_or_ask)
     done = _("Severity changed; the deadlines follow it.")
+
+    def done_message(self, outcome) -> str:
+        if isinstance(outcome, CaseRequest):
+            return _("A downgrade needs a leader's approval: it is asked for, and the deadlines run until then.")
+        return self.done
 
 
 class CloseView(HandleIncident):

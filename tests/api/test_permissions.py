@@ -218,7 +218,8 @@ MATRIX = {
     "incidents.update": DUTY_OFFICER_HANDLES,
     "incidents.actions.list": SCOPED_GET,
     "incidents.actions.create": [(201, 404), (403, 404), (403, 403), (201, 201), (403, 403)],
-    "incidents.regrade": DUTY_OFFICER_HANDLES,
+    # A duty officer's downgrade is a request (202); the role may regrade, so another department's is a 404.
+    "incidents.regrade": [(202, 404), (403, 404), (403, 403), (200, 200), (403, 403)],
     "incidents.close": DUTY_OFFICER_HANDLES,
     "incidents.timeline": SCOPED_GET,
     "evidence.download": SCOPED_GET,

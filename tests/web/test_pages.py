@@ -111,10 +111,13 @@ def test_a_duty_officer_handles_an_incident_from_its_page(signed_in, org, log):
     assert refused.status_code == 400
     assert 'aria-invalid="true"' in refused.content.decode()
 
+    # A duty officer's downgrade is asked for, not applied: the deadlines run until a leader approves.
     regraded = duty.post(f"/incidents/{incident.pk}/regrade/", {"severity": "general", "reason": "经核实影响有限"})
     assert regraded.status_code == 302
+    assert "降级须经领导批准" in duty.get(f"/incidents/{incident.pk}/").content.decode()
     incident.refresh_from_db()
-    assert incident.severity == "general"
+    assert incident.severity == "major"
+    assert incident.requests.get().kind == "downgrade"
     closing = duty.post(f"/incidents/{incident.pk}/close/", {"reason": "舆情已平息"})
     assert closing.status_code == 400  # the response and the verification report are still open
     assert "以下办理事项尚未完成" in closing.content.decode()

@@ -1,0 +1,98 @@
+"""Casework in the API (docs/api.md, "Casework"): transfers, returns, requests and their decisions.
+
+The services decide who may do what (``incidents.casework.deciders``) and answer PermissionDenied, which
+DRF turns into a 403; what a caller may not even read is a 404 before any of that, as everywhere.
+"""
+
+from django.db.models import Case, IntegerField, Value, When
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+
+from incidents.access import HUMAN_ROLES, caller_of
+from incidents.casework.deciders import may_decide
+from incidents.casework.requests import approve, refuse
+from incidents.models import CaseRequest, Department
+from opinion_tracker.lib.api.views import ServiceShellMixin
+
+from .filters import RequestFilter
+from .permissions import RoleAllows
+from .serializers import MomentField, TakesOnlyItsFields
+
+
+class CaseRequestSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CaseRequest
+        fields = [
+            "id",
+            "kind",
+            "state",
+            "incident",
+            "obligation",
+            "severity",
+            "due_at",
+            "department",
+            "requested_by",
+            "requested_at",
+            "reason",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+        ]
+        read_only_fields = fields
+
+
+class TransferInput(TakesOnlyItsFields, serializers.Serializer):
+    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all())
+    reason = serializers.CharField()
+
+
+class ExtensionInput(TakesOnlyItsFields, serializers.Serializer):
+    due_at = MomentField()
+    reason = serializers.CharField()
+
+
+class DecisionInput(TakesOnlyItsFields, serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.all(),
+        required=False,
+        default=None,
+        help_text="Approving a return: the department that leads from now on.",
+    )
+
+
+class RequestViewSet(ServiceShellMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Requests about incidents the caller may read; those the caller may decide come first."""
+
+    queryset = CaseRequest.objects.select_related("incident__department")
+    serializer_class = CaseRequestSerializer
+    permission_classes = [RoleAllows]
+    roles = {"*": HUMAN_ROLES}
+    filterset_class = RequestFilter
+    ordering_fields = ["requested_at", "id"]
+
+    def get_queryset(self):
+        caller = caller_of(self.request)
+        readable = super().get_queryset().filter(caller.incident_filter("incident"))
+        if self.action != "list":
+            return readable
+        decidable = [r.pk for r in readable.filter(state=CaseRequest.State.PENDING) if may_decide(caller, r)]
+        first = Case(When(pk__in=decidable, then=Value(0)), default=Value(1), output_field=IntegerField())
+        return readable.annotate(decidable_first=first).order_by("decidable_first", "-requested_at", "-id")
+
+    @extend_schema(request=DecisionInput, responses={200: CaseRequestSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        data = self.valid(DecisionInput, request)
+        decided = approve(self.get_object(), **data, actor=request.user, now=timezone.now())
+        return self.respond(CaseRequestSerializer, decided)
+
+    @extend_schema(request=DecisionInput, responses={200: CaseRequestSerializer})
+    @action(detail=True, methods=["post"])
+    def refuse(self, request, pk=None):
+        data = self.valid(DecisionInput, request)
+        data.pop("department")
+        decided = refuse(self.get_object(), **data, actor=request.user, now=timezone.now())
+        return self.respond(CaseRequestSerializer, decided)
