@@ -12,7 +12,7 @@ from functools import cached_property
 
 from django.db.models import Q
 
-from incidents.models import Department, IncidentReader, Role
+from incidents.models import Department, IncidentReader, Person, Role
 
 HUMAN_ROLES = frozenset({Role.DUTY_OFFICER, Role.LEADER, Role.AUDITOR, Role.ADMIN})
 SEES_EVERYTHING = frozenset({Role.AUDITOR, Role.ADMIN})
@@ -52,7 +52,7 @@ def working_subtree(department_id: int) -> frozenset[int]:
 class Caller:
     """The person behind a request, with their roles and department scope worked out once."""
 
-    person: object
+    person: Person
     roles: frozenset[str]
     department_ids: frozenset[int] | None  # None: every department
 
@@ -61,6 +61,7 @@ class Caller:
         roles = frozenset(person.roles)
         if person.is_superuser:
             roles |= {Role.ADMIN}
+        scope: frozenset[int] | None
         if roles & SEES_EVERYTHING:
             scope = None
         elif person.department_id is None:
@@ -94,10 +95,13 @@ class Caller:
 
     @cached_property
     def own_subtree(self) -> frozenset[int]:
-        """The person's own department and those under it, whatever else their roles let them read."""
+        """The departments the person works on (their own subtree, the office's government), whatever
+        else their roles let them read."""
         if self.person.department_id is None:
             return frozenset()
-        return working_subtree(self.person.department_id) if self.sees_everything else self.department_ids
+        if self.department_ids is None:
+            return working_subtree(self.person.department_id)
+        return self.department_ids
 
     @cached_property
     def office_of(self) -> frozenset[int]:
