@@ -24,7 +24,7 @@ from opinion_tracker.lib.bulk import insert_rows, update_rows
 from . import channels
 from .ladder import Firing, Ladder, Standing, Step, advance, new_round
 from .models import EscalationEntry, EscalationPlan, EscalationPolicy, Notification
-from .recipients import Directory
+from .recipients import Directory, addressees_of
 from .steps import step_label
 
 
@@ -57,6 +57,8 @@ CLAIMED_FIELDS = [
     "state",
     "next_step_at",
     "offset_working_days",
+    "department_id",
+    "instruction_id",
     "incident__department_id",
     "incident__severity",
 ]
@@ -112,12 +114,13 @@ def escalate(obligations, directory: Directory, now) -> tuple[int, int]:
         [pk for pk, p in progress.items() if any(firing.is_repeat for firing in p.firings)]
     )
 
+    addressees = addressees_of([o for o in obligations if progress[o.pk].firings])
     copies, events = [], []
     for obligation in obligations:
         steps = progress[obligation.pk]
         reached = []
         for firing in steps.firings:
-            people = directory.reach(obligation.incident.department_id, firing.step.audiences)
+            people = directory.reach(addressees[obligation.pk], firing.step.audiences)
             if firing.is_repeat:
                 people = [person for person in people if (obligation.pk, person.pk) not in acknowledged]
             reached.append((firing, people))

@@ -7,10 +7,11 @@ per obligation.
 """
 
 from functools import cache
+from typing import NamedTuple
 
 from django.db.models import Q
 
-from incidents.models import Department, Person, Role
+from incidents.models import Department, Incident, Instruction, Person, Role
 from incidents.models.organisation import walk_up
 from incidents.services.calendar import WorkingCalendar
 from incidents.services.deadlines import nearest_first
@@ -18,6 +19,39 @@ from incidents.services.hours import Hours, hours_of
 
 from . import roster
 from .models import Audience, DutyShift, EscalationPolicy, Robot
+
+# The audiences read in the departments that owe an obligation; the others are the government's.
+DEPARTMENT_AUDIENCES = frozenset(
+    {Audience.CONTACTS, Audience.SHIFT_LEADER, Audience.RESPONSIBLE_LEADER, Audience.PRINCIPAL_LEADER}
+)
+
+
+class Addressees(NamedTuple):
+    """Whom an obligation's steps address: the departments that owe it, the lead first, and for a leader's
+    instruction the leader its upper levels go back to (docs/rules.md, "Casework")."""
+
+    department_ids: tuple[int, ...]
+    giver_id: int | None = None
+
+
+def addressees_of(obligations) -> dict[int, Addressees]:
+    """Each obligation's addressees, in two queries for a whole batch: an instruction is owed by the
+    department it was addressed to; any other obligation by the lead and every co-handling department."""
+    incident_ids = {o.incident_id for o in obligations if o.instruction_id is None}
+    co_handlers: dict[int, list[int]] = {}
+    through = Incident.co_departments.through.objects.filter(incident_id__in=incident_ids)
+    for incident_id, department_id in through.order_by("department_id").values_list("incident_id", "department_id"):
+        co_handlers.setdefault(incident_id, []).append(department_id)
+    instruction_ids = {o.instruction_id for o in obligations if o.instruction_id is not None}
+    givers = dict(Instruction.objects.filter(pk__in=instruction_ids).values_list("pk", "given_by_id"))
+    return {
+        o.pk: (
+            Addressees((o.department_id,), givers[o.instruction_id])
+            if o.instruction_id is not None
+            else Addressees((o.incident.department_id, *co_handlers.get(o.incident_id, ())))
+        )
+        for o in obligations
+    }
 
 
 class Directory:
@@ -92,11 +126,21 @@ class Directory:
             return tuple(self._people([government.principal_leader_id]))
         raise ValueError(f"Unknown audience {audience!r}")
 
-    def reach(self, department_id, audiences) -> list[Person]:
-        """Everyone the audiences name, each once, in the order the audiences list them."""
+    def reach(self, addressees: "Addressees", audiences) -> list[Person]:
+        """Everyone the audiences name, each once, in the order the audiences list them.
+
+        A department's audiences are read in every department that owes the obligation (the lead and its
+        co-handlers); the government's, from the first of them, or for an instruction its giver alone.
+        """
         people = {}
         for audience in audiences:
-            for person in self.recipients(department_id, audience):
+            if audience not in DEPARTMENT_AUDIENCES and addressees.giver_id is not None:
+                found: tuple[Person, ...] = tuple(self._people([addressees.giver_id]))
+            elif audience not in DEPARTMENT_AUDIENCES:
+                found = self.recipients(addressees.department_ids[0], audience)
+            else:
+                found = tuple(p for pk in addressees.department_ids for p in self.recipients(pk, audience))
+            for person in found:
                 people.setdefault(person.pk, person)
         return list(people.values())
 

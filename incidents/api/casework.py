@@ -6,19 +6,19 @@ DRF turns into a 403; what a caller may not even read is a 404 before any of tha
 
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 
 from incidents.access import HUMAN_ROLES, caller_of
 from incidents.casework.deciders import may_decide
 from incidents.casework.requests import approve, refuse
-from incidents.models import CaseRequest, Department
+from incidents.models import CaseRequest, Department, Instruction
 from opinion_tracker.lib.api.views import ServiceShellMixin
 
 from .filters import RequestFilter
 from .permissions import RoleAllows
-from .serializers import MomentField, TakesOnlyItsFields
+from .serializers import MomentField, ObligationSerializer, TakesOnlyItsFields
 
 
 class CaseRequestSerializer(serializers.ModelSerializer):
@@ -41,6 +41,26 @@ class CaseRequestSerializer(serializers.ModelSerializer):
             "decision_note",
         ]
         read_only_fields = fields
+
+
+class InstructionSerializer(serializers.ModelSerializer):
+    obligations = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Instruction
+        fields = ["id", "incident", "text", "departments", "due_at", "given_by", "given_at", "obligations"]
+        read_only_fields = fields
+
+    @extend_schema_field(ObligationSerializer(many=True))
+    def get_obligations(self, instruction) -> list:
+        owed = instruction.obligations.select_related("incident").order_by("pk")
+        return ObligationSerializer(owed, many=True, context=self.context).data
+
+
+class InstructionInput(TakesOnlyItsFields, serializers.Serializer):
+    text = serializers.CharField()
+    departments = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), many=True)
+    due_at = MomentField(required=False, allow_null=True, default=None, help_text="Default: 24 hours from now.")
 
 
 class TransferInput(TakesOnlyItsFields, serializers.Serializer):

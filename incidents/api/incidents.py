@@ -1,5 +1,6 @@
 """Incidents, their actions and timeline, and obligations (docs/api.md, "Incidents")."""
 
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
@@ -12,6 +13,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.views import APIView
 
 from incidents.access import HUMAN_ROLES, INCIDENT_HANDLERS, caller_of
+from incidents.casework.co_handling import acting_department, set_co_departments
+from incidents.casework.instructions import give_instruction
 from incidents.casework.regrading import regrade_or_ask
 from incidents.casework.requests import ask_extension, ask_return, ask_waiver
 from incidents.casework.transfer import transfer
@@ -25,7 +28,7 @@ from opinion_tracker.lib.api.views import FileAnswerMixin, ServiceShellMixin
 
 from . import serializers as s
 from .base import ScopedQuerysetMixin
-from .casework import CaseRequestSerializer, ExtensionInput, TransferInput
+from .casework import CaseRequestSerializer, ExtensionInput, InstructionInput, InstructionSerializer, TransferInput
 from .filters import IncidentFilter, ObligationFilter
 from .permissions import RoleAllows
 
@@ -52,6 +55,8 @@ class IncidentViewSet(
         "regrade": HUMAN_ROLES,
         "transfer": HUMAN_ROLES,
         "return_lead": HUMAN_ROLES,
+        "instructions": HUMAN_ROLES,
+        "partial_update": HUMAN_ROLES,  # details are checked in ``partial_update`` itself
         "*": INCIDENT_HANDLERS,
     }
     filterset_class = IncidentFilter
@@ -67,9 +72,16 @@ class IncidentViewSet(
 
     @extend_schema(request=s.IncidentChangeInput, responses={200: s.IncidentSerializer})
     def partial_update(self, request, pk=None):
-        incident = self.incident_to_change()
+        """Details, by the lead's handlers; co-handling departments, by them or the government office."""
         changes = self.valid(s.IncidentChangeInput, request)
-        incident = edit_details(incident, changes=changes, actor=request.user, now=timezone.now())
+        co_departments = changes.pop("co_departments", None)
+        incident = self.incident_to_change() if changes else self.get_object()
+        now = timezone.now()
+        with transaction.atomic():
+            if changes:
+                incident = edit_details(incident, changes=changes, actor=request.user, now=now)
+            if co_departments is not None:
+                incident = set_co_departments(incident, departments=co_departments, actor=request.user, now=now)
         return self.incident_response(incident)
 
     @extend_schema(request=s.RegradeInput, responses={200: s.IncidentSerializer, 202: CaseRequestSerializer})
@@ -113,10 +125,24 @@ class IncidentViewSet(
     def actions(self, request, pk=None):
         if request.method == "GET":
             return self.paginated(self.get_object().actions.order_by("published_at", "pk"), s.ActionSerializer)
-        incident = self.incident_to_change()
+        incident = self.get_object()
         data = self.valid(s.ActionInput, request)
+        data["department"] = acting_department(
+            caller_of(request), incident, data["kind"], data["instruction"], data["department"]
+        )
         recorded = record_action(incident, **data, actor=request.user, now=timezone.now())
         return self.respond(s.ActionSerializer, recorded, status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], responses={200: InstructionSerializer(many=True)})
+    @extend_schema(methods=["POST"], request=InstructionInput, responses={201: InstructionSerializer})
+    @action(detail=True, methods=["get", "post"], filterset_class=None, ordering_fields=[])
+    def instructions(self, request, pk=None):
+        incident = self.get_object()
+        if request.method == "GET":
+            return self.paginated(incident.instructions.order_by("given_at", "pk"), InstructionSerializer)
+        data = self.valid(InstructionInput, request)
+        given = give_instruction(incident, **data, actor=request.user, now=timezone.now())
+        return self.respond(InstructionSerializer, given, status.HTTP_201_CREATED)
 
     def get_queryset(self):
         """Incidents of the caller's scope, and those they were told about (read only: see ``incident_to_change``)."""

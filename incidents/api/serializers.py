@@ -13,7 +13,9 @@ from incidents.models import (
     AccountabilityFinding,
     Action,
     ActionKind,
+    Department,
     Incident,
+    Instruction,
     Obligation,
     Severity,
     TimelineEvent,
@@ -160,12 +162,16 @@ class IncidentInput(TakesOnlyItsFields, serializers.Serializer):
     department = WritableDepartmentField()
     source_platform = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     source_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+    co_departments = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.all(), many=True, required=False, default=list
+    )
 
 
 class IngestInput(IncidentInput):
     """What logging takes, and the monitoring system's own id; the incident's other fields are the tracker's."""
 
     refused_fields = frozenset(IncidentSerializer.Meta.fields)
+    co_departments = None  # the tracker's people name co-handlers, not a monitoring system
     external_id = serializers.CharField(max_length=100)
 
 
@@ -178,6 +184,7 @@ class IncidentChangeInput(TakesOnlyItsFields, serializers.Serializer):
     summary = serializers.CharField(required=False, allow_blank=True)
     source_platform = serializers.CharField(max_length=50, required=False, allow_blank=True)
     source_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    co_departments = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), many=True, required=False)
 
 
 class ActionSerializer(serializers.ModelSerializer):
@@ -195,6 +202,8 @@ class ActionSerializer(serializers.ModelSerializer):
             "evidence_url",
             "evidence_file",
             "summary",
+            "department",
+            "instruction",
             "recorded_by",
             "recorded_at",
         ]
@@ -216,6 +225,16 @@ class ActionInput(TakesOnlyItsFields, serializers.Serializer):
     evidence_url = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     evidence_file = serializers.FileField(required=False, allow_null=True, default=None)
     summary = serializers.CharField(required=False, allow_blank=True, default="")
+    instruction = serializers.PrimaryKeyRelatedField(
+        queryset=Instruction.objects.all(), required=False, allow_null=True, default=None
+    )
+    department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A reply: the addressed department it is for (default: the first the caller works on).",
+    )
 
 
 class TimelineEventSerializer(serializers.ModelSerializer):

@@ -505,5 +505,33 @@ class Migration(migrations.Migration):
                 name="one_pending_obligation_request_per_kind",
             ),
         ),
+        migrations.AlterField(
+            model_name="obligation",
+            name="clock",
+            field=models.CharField(
+                choices=[
+                    ("event", "Event (earliest of occurrence and discovery)"),
+                    ("discovery", "Discovery"),
+                    ("latest_public_response", "Latest public response"),
+                    ("instruction", "The instruction being given"),
+                ],
+                max_length=30,
+                verbose_name="clock",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="obligationpolicy",
+            name="clock",
+            field=models.CharField(
+                choices=[
+                    ("event", "Event (earliest of occurrence and discovery)"),
+                    ("discovery", "Discovery"),
+                    ("latest_public_response", "Latest public response"),
+                    ("instruction", "The instruction being given"),
+                ],
+                max_length=30,
+                verbose_name="clock",
+            ),
+        ),
         migrations.RunPython(verification_report_extends_by_three_working_days, migrations.RunPython.noop),
     ]

@@ -42,6 +42,7 @@ class Clock(models.TextChoices):
     EVENT = "event", _("Event (earliest of occurrence and discovery)")
     DISCOVERY = "discovery", _("Discovery")
     LATEST_PUBLIC_RESPONSE = "latest_public_response", _("Latest public response")
+    INSTRUCTION = "instruction", _("The instruction being given")
 
 
 class ActionKind(models.TextChoices):

@@ -67,7 +67,7 @@ class ObligationPolicy(GovernmentRules):
             raise ValidationError({"offset": _("The offset must be more than zero and at most 366 days.")})
         if self.offset_working_days is not None and not 0 < self.offset_working_days <= MAX_WORKING_DAYS:
             raise ValidationError({"offset_working_days": _("The offset must be between 1 and 250 working days.")})
-        if self.kind == ObligationKind.INSTRUCTION:
+        if self.kind == ObligationKind.INSTRUCTION or self.clock == Clock.INSTRUCTION:
             raise ValidationError({"kind": _("An instruction's deadline is set by the leader who gives it.")})
         if self.max_extension_working_days is not None and self.offset_working_days is None:
             raise ValidationError(

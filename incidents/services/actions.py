@@ -54,13 +54,29 @@ def action_errors(incident, facts: Mapping, now) -> Errors:
 
 
 def record_action(
-    incident, *, kind, published_at, now, actor=None, channel="", evidence_url="", evidence_file=None, summary=""
+    incident,
+    *,
+    kind,
+    published_at,
+    now,
+    actor=None,
+    channel="",
+    evidence_url="",
+    evidence_file=None,
+    summary="",
+    department=None,
+    instruction=None,
 ) -> Action:
-    """Record an action and, in the same transaction, meet what it satisfies and restart the follow-up."""
+    """Record an action and, in the same transaction, meet what it satisfies and restart the follow-up.
+
+    ``department`` is the co-handling or addressed department it is recorded for (None: the lead);
+    ``instruction``, the leader's instruction a reply answers.
+    """
     facts = {"kind": kind, "published_at": published_at, "evidence_url": evidence_url, "summary": summary or ""}
     with transaction.atomic():
         incident = lock_incident(incident)
         errors = action_errors(incident, {**facts, "evidence_file": evidence_file}, now)
+        check_reply(errors, incident, kind, instruction, department)
         check_lengths(errors, Action, channel=channel, evidence_url=evidence_url)
         errors.raise_if_any()
         action = Action.objects.create(
@@ -68,6 +84,8 @@ def record_action(
             **facts,
             channel=channel,
             evidence_file=evidence_file or "",
+            department=department,
+            instruction=instruction,
             recorded_by=actor,
             recorded_at=now,
         )
@@ -88,6 +106,19 @@ def record_action(
         if action.is_public and not follow_up_running and latest_public_action(incident) == action:
             start_follow_up(incident, action, now, WorkingCalendar(), actor)
     return action
+
+
+def check_reply(errors, incident, kind, instruction, department) -> None:
+    """A reply answers one instruction of this incident, for a department it was addressed to; only a
+    reply names an instruction."""
+    if kind != ActionKind.INSTRUCTION_REPLY:
+        if instruction is not None:
+            errors.add("instruction", _("Only a reply to an instruction names one."))
+        return
+    if instruction is None or instruction.incident_id != incident.pk:
+        errors.add("instruction", _("Name the instruction of this incident that this replies to."))
+    elif department is None or not instruction.departments.filter(pk=department.pk).exists():
+        errors.add("department", _("The instruction was not addressed to this department."))
 
 
 def note_first_public_response(incident, published_at) -> None:

@@ -45,6 +45,7 @@ def log_incident(
     source_platform="",
     source_url="",
     external_id="",
+    co_departments=(),
 ) -> Incident:
     """Log an incident with the obligations of its severity; deadlines already past are overdue at once.
 
@@ -58,6 +59,8 @@ def log_incident(
         "occurred_at": occurred_at,
     }
     errors = incident_errors({"title": title, **facts}, now)
+    if department is not None and any(co.pk == department.pk for co in co_departments):
+        errors.add("co_departments", _("The lead department is not its own co-handling department."))
     check_lengths(
         errors, Incident, title=title, source_platform=source_platform, source_url=source_url, external_id=external_id
     )
@@ -73,12 +76,14 @@ def log_incident(
             source_url=source_url,
             external_id=external_id,
         )
+        incident.co_departments.set(co_departments)
         record_event(
             incident,
             TimelineEvent.Kind.LOGGED,
             now,
             actor,
             severity=severity,
+            co_departments=sorted(co.pk for co in co_departments),
             clock_started_at=incident.clock_started_at,
             logging_delay_seconds=int((now - discovered_at).total_seconds()),
         )

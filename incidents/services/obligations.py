@@ -43,6 +43,8 @@ def counts_for(obligation: Obligation, action) -> bool:
     """
     if action.kind not in SATISFIED_BY[obligation.kind]:
         return False
+    if obligation.kind == ObligationKind.INSTRUCTION:  # a reply to that instruction, for that department
+        return action.instruction_id == obligation.instruction_id and action.department_id == obligation.department_id
     if obligation.kind == ObligationKind.FOLLOW_UP:
         return action.published_at > obligation.clock_started_at
     return action.published_at >= obligation.clock_started_at

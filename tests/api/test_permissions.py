@@ -215,7 +215,8 @@ MATRIX = {
     "incidents.list": SCOPED_READ,
     "incidents.retrieve": SCOPED_GET,
     "incidents.create": [(201, 400), (403, 403), (403, 403), (201, 201), (403, 403)],
-    "incidents.update": DUTY_OFFICER_HANDLES,
+    # The office's leaders may change co-handling departments, so the role passes and scope answers: 404.
+    "incidents.update": [(200, 404), (403, 404), (403, 403), (200, 200), (403, 403)],
     "incidents.actions.list": SCOPED_GET,
     "incidents.actions.create": [(201, 404), (403, 404), (403, 403), (201, 201), (403, 403)],
     # A duty officer's downgrade is a request (202); the role may regrade, so another department's is a 404.

@@ -1,0 +1,69 @@
+"""Lead and co-handling departments (牵头、配合): who takes part, and on whose behalf an action is recorded.
+
+Co-handling departments read the incident, record internal reports and situation notes on it, and are
+reached by the escalation steps addressed to the department; the lead owns the obligations. A department
+an instruction was addressed to replies to it for itself.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from incidents.access import Caller
+from incidents.models import ActionKind, Incident, Role, TimelineEvent
+from incidents.services.locks import lock_incident
+from incidents.services.obligations import NON_FIELD
+from incidents.services.timeline import record_event
+from opinion_tracker.lib.validation import Errors
+
+from .deciders import may_handle
+
+# What a co-handling department records on an incident it does not lead.
+CO_HANDLER_KINDS = frozenset({ActionKind.INTERNAL_REPORT, ActionKind.SITUATION_NOTE})
+
+
+def set_co_departments(incident, *, departments, actor, now) -> Incident:
+    """Replace the co-handling departments (the lead's duty officers, the office, administrators)."""
+    caller = Caller.of(actor)
+    if not (may_handle(caller, incident) or caller.is_office_for(incident.department)):
+        raise PermissionDenied(_("Only the lead's duty officers and the government office name co-handlers."))
+    with transaction.atomic():
+        incident = lock_incident(incident)
+        errors = Errors()
+        if incident.state == Incident.State.CLOSED:
+            errors.add(NON_FIELD, _("The incident is closed."))
+        if any(department.pk == incident.department_id for department in departments):
+            errors.add("co_departments", _("The lead department is not its own co-handling department."))
+        errors.raise_if_any()
+        before = sorted(incident.co_departments.values_list("pk", flat=True))
+        after = sorted({department.pk for department in departments})
+        if before != after:
+            incident.co_departments.set(after)
+            record_event(incident, TimelineEvent.Kind.CO_DEPARTMENTS_CHANGED, now, actor, before=before, after=after)
+    return incident
+
+
+def acting_department(caller: Caller, incident, kind, instruction=None, department=None):
+    """On whose behalf ``caller`` records an action of ``kind``: None for the lead (its handlers record any
+    kind); for a reply, the addressed department (``department``, or the first addressed one the caller
+    works on); for internal kinds, a co-handling department the caller works on. PermissionDenied else."""
+    if kind == ActionKind.INSTRUCTION_REPLY and instruction is None:
+        Errors({"instruction": [_("Name the instruction of this incident that this replies to.")]}).raise_if_any()
+    if kind == ActionKind.INSTRUCTION_REPLY:
+        addressed = [d for d in instruction.departments.order_by("pk") if acts_for(caller, d.pk)]
+        if department is not None:
+            addressed = [d for d in addressed if d.pk == department.pk]
+        if addressed:
+            return addressed[0]
+        raise PermissionDenied(_("Only a department the instruction was addressed to replies to it."))
+    if may_handle(caller, incident):
+        return None
+    if kind in CO_HANDLER_KINDS:
+        for co_department in incident.co_departments.order_by("pk"):
+            if acts_for(caller, co_department.pk):
+                return co_department
+    raise PermissionDenied(_("Only the lead's and the co-handling departments' duty officers record actions."))
+
+
+def acts_for(caller: Caller, department_id) -> bool:
+    return caller.may_act({Role.DUTY_OFFICER}, department_id)

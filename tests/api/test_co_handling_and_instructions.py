@@ -1,0 +1,216 @@
+"""Co-handling departments and leaders' instructions through the API (docs/rules.md, "Casework"): co-handlers
+read the incident, record internal reports and situation notes and are reached by the department's steps;
+each department an instruction addresses owes a reply, and an unanswered one goes back to its leader."""
+
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+import time_machine
+
+from incidents.models import Role
+from notifications.enforcement import enforce
+from notifications.models import Notification
+
+from ..clients import client_for
+from ..conftest import beijing
+from ..factories import DepartmentFactory, PersonFactory
+
+HOUR = timedelta(hours=1)
+DISCOVERED = beijing(2026, 3, 10, 10)  # a Tuesday
+NOW = DISCOVERED + HOUR / 2
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def health(org):
+    """Another bureau of the city, with its duty officer and principal leader: the co-handler."""
+    department = DepartmentFactory(name="市卫生健康委员会", parent=org.government)
+    duty_officer = PersonFactory(department=department, roles=[Role.DUTY_OFFICER])
+    leader = PersonFactory(department=department, roles=[Role.LEADER])
+    department.principal_leader = leader
+    department.save()
+    return SimpleNamespace(department=department, duty_officer=duty_officer, leader=leader)
+
+
+def post(person, path, body):
+    return client_for(person).post(path, body, format="json")
+
+
+def get(person, path):
+    return client_for(person).get(path)
+
+
+def told(obligation, person, step) -> bool:
+    return Notification.objects.filter(obligation=obligation, step=step, recipient=person).exists()
+
+
+def run_pass(clock, at):
+    clock.move_to(at)
+    enforce(at)
+
+
+def test_co_handlers_named_at_logging_read_the_incident_and_record_their_internal_kinds(org, health):
+    logged = post(
+        org.duty_officer,
+        "/api/v1/incidents/",
+        {
+            "title": "医院周边道路拥堵引发投诉",
+            "severity": "major",
+            "discovered_at": DISCOVERED.isoformat(),
+            "department": org.department.pk,
+            "co_departments": [health.department.pk],
+        },
+    )
+    assert logged.status_code == 201, logged.json()
+    incident = logged.json()
+    assert incident["co_departments"] == [health.department.pk]
+    path = f"/api/v1/incidents/{incident['id']}/"
+    assert get(health.duty_officer, path).status_code == 200, "a co-handler reads the incident"
+
+    note = post(
+        health.duty_officer,
+        path + "actions/",
+        {"kind": "situation_note", "published_at": NOW.isoformat(), "summary": "医院已安排车辆疏导"},
+    )
+    assert note.status_code == 201, note.json()
+    assert note.json()["department"] == health.department.pk
+    statement = post(
+        health.duty_officer,
+        path + "actions/",
+        {"kind": "statement", "published_at": NOW.isoformat(), "evidence_url": "https://www.gov.cn/n"},
+    )
+    assert statement.status_code == 403, "the lead speaks in public; a co-handler records internal kinds only"
+
+
+def test_the_lead_names_co_handlers_later_and_the_timeline_keeps_before_and_after(org, log, health):
+    incident = log(discovered_at=DISCOVERED)
+    path = f"/api/v1/incidents/{incident.pk}/"
+    assert get(health.duty_officer, path).status_code == 404
+
+    changed = client_for(org.duty_officer).patch(path, {"co_departments": [health.department.pk]}, format="json")
+
+    assert changed.status_code == 200, changed.json()
+    assert get(health.duty_officer, path).status_code == 200
+    [event] = [
+        e for e in get(org.duty_officer, path + "timeline/").json()["results"] if e["kind"] == "co_departments_changed"
+    ]
+    assert (event["detail"]["before"], event["detail"]["after"]) == ([], [health.department.pk])
+    itself = client_for(org.duty_officer).patch(path, {"co_departments": [org.department.pk]}, format="json")
+    assert itself.status_code == 400
+    assert "co_departments" in itself.json()
+    refused = client_for(health.duty_officer).patch(path, {"co_departments": []}, format="json")
+    assert refused.status_code == 403, "a co-handler does not choose the co-handlers"
+
+
+def test_the_departments_steps_reach_the_co_handlers_contacts_and_leaders(org, log, health, clock):
+    incident = log(discovered_at=DISCOVERED, co_departments=[health.department])
+    internal = incident.obligations.get(kind="internal_report")
+
+    run_pass(clock, DISCOVERED + HOUR)  # half the 2 h gone: the contacts are warned
+    assert told(internal, org.duty_officer, "warning")
+    assert told(internal, health.duty_officer, "warning"), "the co-handler's duty officer receives the warning"
+
+    run_pass(clock, DISCOVERED + 2 * HOUR)  # due: the principal leaders
+    assert told(internal, org.leader, "overdue_l1")
+    assert told(internal, health.leader, "overdue_l1")
+
+
+def give(leader, incident, departments, **extra):
+    return post(
+        leader,
+        f"/api/v1/incidents/{incident.pk}/instructions/",
+        {"text": "请迅速核实情况，及时回应社会关切", "departments": [d.pk for d in departments], **extra},
+    )
+
+
+def test_an_instruction_gives_each_addressed_department_an_obligation_met_by_its_reply(org, log, health):
+    incident = log(discovered_at=DISCOVERED)
+
+    given = give(org.mayor, incident, [org.department, health.department])
+
+    assert given.status_code == 201, given.json()
+    body = given.json()
+    assert body["given_by"] == org.mayor.pk
+    owed = {o["department"]: o for o in body["obligations"]}
+    assert set(owed) == {org.department.pk, health.department.pk}
+    assert all(o["kind"] == "instruction" and o["state"] == "pending" for o in owed.values())
+    assert {o["due_at"] for o in owed.values()} == {(NOW + 24 * HOUR).isoformat()}, "24 hours by default"
+
+    reply = post(
+        health.duty_officer,
+        f"/api/v1/incidents/{incident.pk}/actions/",
+        {
+            "kind": "instruction_reply",
+            "instruction": body["id"],
+            "published_at": NOW.isoformat(),
+            "summary": "已核实，正在处置",
+        },
+    )
+    assert reply.status_code == 201, reply.json()
+    states = {
+        o["department"]: o["state"]
+        for o in get(org.mayor, f"/api/v1/incidents/{incident.pk}/").json()["obligations"]
+        if o["kind"] == "instruction"
+    }
+    assert states == {health.department.pk: "met", org.department.pk: "pending"}, "each department answers for itself"
+
+
+def test_an_unanswered_instruction_escalates_back_to_the_leader_who_gave_it(org, log, health, clock):
+    incident = log(discovered_at=DISCOVERED)
+    given = give(org.office_head, incident, [health.department], due_at=(NOW + 4 * HOUR).isoformat())
+    assert given.status_code == 201, given.json()
+    obligation = incident.obligations.get(kind="instruction")
+
+    run_pass(clock, NOW + 4 * HOUR)
+    assert told(obligation, health.leader, "overdue_l1"), "the addressed department's principal leader first"
+    run_pass(clock, NOW + 5 * HOUR)  # an hour overdue: the level that goes above the department
+    assert told(obligation, org.office_head, "overdue_l2"), "back to the leader who gave the instruction"
+    assert not told(obligation, org.publicity_head, "overdue_l2")
+    assert not Notification.objects.filter(obligation=obligation, recipient=org.leader).exists(), (
+        "the lead department was not addressed"
+    )
+
+
+def test_only_leaders_give_instructions_and_a_reply_names_an_addressed_department(org, log, health):
+    incident = log(discovered_at=DISCOVERED)
+    assert give(org.duty_officer, incident, [health.department]).status_code == 403
+    assert give(org.mayor, incident, []).status_code == 400
+    given = give(org.mayor, incident, [health.department]).json()
+
+    wrong = post(
+        org.duty_officer,
+        f"/api/v1/incidents/{incident.pk}/actions/",
+        {"kind": "instruction_reply", "instruction": given["id"], "published_at": NOW.isoformat(), "summary": "已办"},
+    )
+    assert wrong.status_code == 403, "the lead was not addressed by this instruction"
+    missing = post(
+        health.duty_officer,
+        f"/api/v1/incidents/{incident.pk}/actions/",
+        {"kind": "instruction_reply", "published_at": NOW.isoformat(), "summary": "已办"},
+    )
+    assert missing.status_code == 400
+    assert "instruction" in missing.json()
+
+
+def test_a_monitoring_system_does_not_name_co_handlers(org):
+    integration = PersonFactory(department=org.department, roles=[Role.INTEGRATION])
+    answer = post(
+        integration,
+        "/api/v1/ingest/",
+        {
+            "title": "监测到舆情",
+            "severity": "general",
+            "discovered_at": DISCOVERED.isoformat(),
+            "department": org.department.pk,
+            "external_id": "m-1",
+            "co_departments": [org.office.pk],
+        },
+    )
+    assert answer.status_code == 400
+    assert "co_departments" in answer.json()
