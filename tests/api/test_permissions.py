@@ -14,6 +14,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from incidents.casework.requests import ask_waiver
 from incidents.models import Action, Incident, Role
 from incidents.services.actions import record_action
 from incidents.services.incidents import log_incident
@@ -118,6 +119,33 @@ def notification_of(world, side, role):
     return world.notifications[role if side == "own" and role != "anonymous" else "other"]
 
 
+def peer_of(world, side):
+    """Another bureau under the same government as ``side``'s department: where a transfer sends it."""
+    return DepartmentFactory(name="兄弟单位", parent=world.departments[side].parent)
+
+
+def pending_waiver(world, side):
+    """A waiver asked for on ``side``'s internal report by a duty officer of that department, none of the
+    callers: so that no caller is its requester."""
+    incident = world.incidents[side]
+    requester = PersonFactory(department=incident.department, roles=[Role.DUTY_OFFICER])
+    return ask_waiver(world.obligations[side], reason="已合并处理", actor=requester, now=NOW)
+
+
+def verification_report(world, side):
+    return world.incidents[side].obligations.get(kind="verification_report")
+
+
+def request_listed(client, world, side):
+    request = pending_waiver(world, side)
+    return listed(client.get("/api/v1/requests/"), request.pk)
+
+
+def decide(client, world, side, verdict):
+    request = pending_waiver(world, side)
+    return client.post(f"/api/v1/requests/{request.pk}/{verdict}/", {"note": "同意"}, format="json")
+
+
 OPERATIONS = {
     "departments.list": lambda c, w, s, r: listed(c.get("/api/v1/departments/"), w.departments[s].pk),
     "departments.retrieve": lambda c, w, s, r: c.get(f"/api/v1/departments/{w.departments[s].pk}/"),
@@ -191,6 +219,31 @@ OPERATIONS = {
         "/api/v1/reports/breaches/", {"start": "2026-07-01", "end": "2026-07-01", "department": w.departments[s].pk}
     ),
     "ingest": lambda c, w, s, r: c.post("/api/v1/ingest/", incident_body(w, s, external_id=f"ext-{s}"), format="json"),
+    "incidents.transfer": lambda c, w, s, r: c.post(
+        f"/api/v1/incidents/{w.incidents[s].pk}/transfer/",
+        {"department": peer_of(w, s).pk, "reason": "属兄弟单位职责"},
+        format="json",
+    ),
+    "incidents.return": lambda c, w, s, r: c.post(
+        f"/api/v1/incidents/{w.incidents[s].pk}/return/", {"reason": "不属本单位职责"}, format="json"
+    ),
+    "incidents.instructions.list": lambda c, w, s, r: c.get(f"/api/v1/incidents/{w.incidents[s].pk}/instructions/"),
+    "incidents.instructions.create": lambda c, w, s, r: c.post(
+        f"/api/v1/incidents/{w.incidents[s].pk}/instructions/",
+        {"text": "请及时回应", "departments": [w.departments[s].pk]},
+        format="json",
+    ),
+    "obligations.extensions": lambda c, w, s, r: c.post(
+        f"/api/v1/obligations/{verification_report(w, s).pk}/extensions/",
+        {"due_at": (verification_report(w, s).due_at + timedelta(days=1)).isoformat(), "reason": "需补充调查"},
+        format="json",
+    ),
+    "obligations.waiver_requests": lambda c, w, s, r: c.post(
+        f"/api/v1/obligations/{w.obligations[s].pk}/waiver-requests/", {"reason": "已并案"}, format="json"
+    ),
+    "requests.list": lambda c, w, s, r: request_listed(c, w, s),
+    "requests.approve": lambda c, w, s, r: decide(c, w, s, "approve"),
+    "requests.refuse": lambda c, w, s, r: decide(c, w, s, "refuse"),
 }
 
 # Each row: (own, other) for duty_officer, leader, auditor, admin, integration; anonymous is 401 throughout.
@@ -236,6 +289,17 @@ MATRIX = {
     "reports.compliance": OVERSIGHT_READS,
     "reports.breaches": OVERSIGHT_READS,
     "ingest": [(403, 403), (403, 403), (403, 403), (201, 201), (201, 400)],
+    # Casework: the government office transfers (none of these callers works in it), the lead's duty officers
+    # ask, a leader in scope decides a waiver; the services refuse with 403 what the role or post does not allow.
+    "incidents.transfer": [(403, 404), (403, 404), (403, 403), (200, 200), (403, 403)],
+    "incidents.return": [(201, 404), (403, 404), (403, 403), (201, 201), (403, 403)],
+    "incidents.instructions.list": SCOPED_GET,
+    "incidents.instructions.create": [(403, 404), (201, 404), (403, 403), (201, 201), (403, 403)],
+    "obligations.extensions": [(201, 404), (403, 404), (403, 403), (201, 201), (403, 403)],
+    "obligations.waiver_requests": [(201, 404), (403, 404), (403, 403), (201, 201), (403, 403)],
+    "requests.list": SCOPED_READ,
+    "requests.approve": [(403, 404), (200, 404), (403, 403), (200, 200), (403, 403)],
+    "requests.refuse": [(403, 404), (200, 404), (403, 403), (200, 200), (403, 403)],
 }
 CELLS = [
     pytest.param(operation, role, side, expected, id=f"{operation}-{role}-{side}")
