@@ -89,6 +89,10 @@ def waived(detail: dict) -> str:
         )
     if detail.get("waiver") == "closed":
         return _("the incident was closed")
+    if detail.get("waiver") == "merged":
+        return with_reason(
+            _("merged into incident %(into)s") % {"into": detail.get("into")}, detail.get("merge_reason")
+        )
     return with_reason("", detail.get("reason"))
 
 
@@ -105,3 +109,25 @@ def deadline_recomputed(detail: dict) -> str:
 @describes(TimelineEvent.Kind.OBLIGATION_MET)
 def obligation_met(detail: dict) -> str:
     return _("on time") if detail.get("on_time") else _("late")
+
+
+@describes(TimelineEvent.Kind.ASSESSED)
+def assessed(detail: dict) -> str:
+    text = _("conclusion: %(conclusion)s") % {"conclusion": detail.get("conclusion", "")}
+    if detail.get("response_line"):
+        text = _("%(text)s; response line: %(line)s") % {"text": text, "line": detail["response_line"]}
+    return text
+
+
+@describes(TimelineEvent.Kind.MERGED)
+def merged(detail: dict) -> str:
+    if detail.get("into") is not None:
+        text = _("merged into incident #%(id)s") % {"id": detail["into"]}
+    else:
+        text = _("incident #%(id)s merged into this one") % {"id": detail.get("from")}
+    return with_reason(text, detail.get("reason"))
+
+
+@describes(TimelineEvent.Kind.FOLLOW_ON)
+def follow_on(detail: dict) -> str:
+    return _("follow-on incident #%(id)s opened") % {"id": detail.get("follow_on")}

@@ -42,7 +42,10 @@ class IncidentViewSet(
     """Duty officers log and handle incidents of their subtree; leaders read theirs; auditors read all."""
 
     queryset = Incident.objects.prefetch_related(
-        Prefetch("obligations", queryset=Obligation.objects.prefetch_related("findings"))
+        Prefetch("obligations", queryset=Obligation.objects.prefetch_related("findings")),
+        "co_departments",
+        "merged_from",
+        "follow_ons",
     )
     serializer_class = s.IncidentSerializer
     permission_classes = [RoleAllows]

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents.access import caller_of
+from incidents.casework.merging import Link, links_of
 from incidents.models import (
     AccountabilityFinding,
     Action,
@@ -104,6 +105,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     clock_started_at = serializers.DateTimeField(read_only=True)
     source_url = serializers.CharField(read_only=True, help_text="A link, or empty.")
     obligations = ObligationSerializer(many=True, read_only=True)
+    links = serializers.SerializerMethodField(help_text="Incidents merged into or from this one, its follow-ons.")
 
     class Meta:
         model = Incident
@@ -128,9 +130,13 @@ class IncidentSerializer(serializers.ModelSerializer):
             "co_departments",
             "merged_into",
             "follow_on_of",
+            "links",
             "obligations",
         ]
         read_only_fields = fields
+
+    def get_links(self, incident) -> list[Link]:
+        return links_of(incident)
 
 
 class MomentField(serializers.DateTimeField):

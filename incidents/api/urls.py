@@ -1,11 +1,13 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .assessments import AssessmentsView
 from .auth import SessionView, TokenView
 from .calendar import CalendarYearView
 from .casework import RequestViewSet
 from .incidents import EvidenceView, IncidentViewSet, ObligationViewSet
 from .intake import IngestView
+from .merging import FollowOnView, MergeView
 from .organisation import DepartmentViewSet, PersonViewSet
 
 router = SimpleRouter()
@@ -20,6 +22,9 @@ urlpatterns = [
     path("actions/<int:pk>/evidence/", EvidenceView.as_view(), name="action-evidence"),
     path("calendar/<int:year>/", CalendarYearView.as_view(), name="calendar-year"),
     path("ingest/", IngestView.as_view(), name="ingest"),
+    path("incidents/<int:pk>/assessments/", AssessmentsView.as_view(), name="incident-assessments"),
+    path("incidents/<int:pk>/merge/", MergeView.as_view(), name="incident-merge"),
+    path("incidents/<int:pk>/follow-on/", FollowOnView.as_view(), name="incident-follow-on"),
     path("auth/token/", TokenView.as_view(), name="auth-token"),
     path("auth/session/", SessionView.as_view(), name="auth-session"),
 ]

@@ -16,7 +16,7 @@ from incidents.services.obligations import NON_FIELD
 from incidents.services.timeline import record_event
 from opinion_tracker.lib.validation import Errors
 
-from .deciders import may_handle
+from .deciders import is_office, may_handle
 
 # What a co-handling department records on an incident it does not lead.
 CO_HANDLER_KINDS = frozenset({ActionKind.INTERNAL_REPORT, ActionKind.SITUATION_NOTE})
@@ -25,7 +25,7 @@ CO_HANDLER_KINDS = frozenset({ActionKind.INTERNAL_REPORT, ActionKind.SITUATION_N
 def set_co_departments(incident, *, departments, actor, now) -> Incident:
     """Replace the co-handling departments (the lead's duty officers, the office, administrators)."""
     caller = Caller.of(actor)
-    if not (may_handle(caller, incident) or caller.is_office_for(incident.department)):
+    if not (may_handle(caller, incident) or is_office(caller, incident)):
         raise PermissionDenied(_("Only the lead's duty officers and the government office name co-handlers."))
     with transaction.atomic():
         incident = lock_incident(incident)

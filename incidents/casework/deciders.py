@@ -27,11 +27,14 @@ def may_decide_downgrade(caller: Caller, incident) -> bool:
     return Role.ADMIN in caller.roles or is_lead_leader(caller, incident) or is_office_leader(caller, incident)
 
 
-def may_transfer(caller: Caller, incident) -> bool:
-    """The government office (its duty officers and leaders) and administrators."""
-    if Role.ADMIN in caller.roles:
-        return True
+def is_office(caller: Caller, incident) -> bool:
+    """One of the government office's duty officers or leaders, for a government the incident lies under."""
     return caller.has_any({Role.DUTY_OFFICER, Role.LEADER}) and caller.is_office_for(incident.department)
+
+
+def may_transfer(caller: Caller, incident) -> bool:
+    """The government office and administrators."""
+    return Role.ADMIN in caller.roles or is_office(caller, incident)
 
 
 def may_decide(caller: Caller, request: CaseRequest) -> bool:

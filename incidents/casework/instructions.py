@@ -22,11 +22,15 @@ from opinion_tracker.lib.validation import Errors, check_required
 DEFAULT_REPLY_TIME = timedelta(hours=24)
 
 
+def may_instruct(caller: Caller, incident) -> bool:
+    """Leaders over the lead department (its own, the government's, the office's) and administrators."""
+    return caller.may_act({Role.LEADER}, incident.department_id)
+
+
 def give_instruction(incident, *, text, departments, actor, now, due_at=None) -> Instruction:
     """Record a leader's instruction and the reply each addressed department owes."""
-    caller = Caller.of(actor)
-    if not (Role.LEADER in caller.roles or Role.ADMIN in caller.roles):
-        raise PermissionDenied(_("Instructions are given by leaders."))
+    if not may_instruct(Caller.of(actor), incident):
+        raise PermissionDenied(_("Instructions are given by leaders over the lead department."))
     due_at = due_at or now + DEFAULT_REPLY_TIME
     with transaction.atomic():
         incident = lock_incident(incident)

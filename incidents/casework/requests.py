@@ -182,9 +182,9 @@ def apply_request(request, incident, actor, now, caller) -> None:
         move_lead(incident, request.department, request.reason, actor, now, caller)
     else:
         obligation = Obligation.objects.select_for_update().get(pk=request.obligation_id)
+        if not obligation.is_open:  # met, or waived (a merge, a regrade) since it was asked for
+            Errors({NON_FIELD: [_("The obligation is no longer open: there is nothing to decide.")]}).raise_if_any()
         if kind == CaseRequest.Kind.WAIVER:
-            if not obligation.is_open:
-                Errors({NON_FIELD: [_("Only a pending or overdue obligation can be waived.")]}).raise_if_any()
             waive_open(obligation, request.reason, actor, now, request=request.pk, requested_by=request.requested_by_id)
         else:
             extend(obligation, request, actor, now)
