@@ -26,6 +26,7 @@ from opinion_tracker.lib.forms import add_service_errors
 from .access import PersonPage
 from .clocks import clock_of
 from .forms import LogIncidentForm, RecordActionForm
+from .offers import offered_forms, requests_to_show
 
 
 def run_service(form, apply):
@@ -97,6 +98,8 @@ class IncidentPage(PersonPage, View):
             context["action_form"] = forms.get("action_form") or RecordActionForm(incident=incident)
             context["regrade_form"] = forms.get("regrade_form") or RegradeForm(initial={"severity": incident.severity})
             context["close_form"] = forms.get("close_form") or ReasonForm()
+        context["casework"] = offered_forms(self.caller, incident, forms.get("casework"))
+        context["requests"] = requests_to_show(self.caller, incident)
         return render(self.request, self.template_name, context, status=status)
 
 

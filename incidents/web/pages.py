@@ -1,4 +1,4 @@
-"""The incidents app's page in the top bar (``opinion_tracker.lib.pages``)."""
+"""The incidents app's pages in the top bar (``opinion_tracker.lib.pages``)."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -8,4 +8,6 @@ from opinion_tracker.lib.pages import Page
 from ..access import HUMAN_ROLES
 
 DUTY_BOARD = Page("web:dashboard", _("Duty board"), roles=HUMAN_ROLES, lands=frozenset({Role.DUTY_OFFICER}), order=10)
-PAGES = [DUTY_BOARD]
+# Between the duty board (10) and 我的督办 (20, the notifications app's); nobody starts on it.
+TO_DO = Page("web:todo", _("To do"), roles=frozenset({Role.DUTY_OFFICER, Role.LEADER, Role.ADMIN}), order=15)
+PAGES = [DUTY_BOARD, TO_DO]
