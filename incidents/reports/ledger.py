@@ -4,6 +4,10 @@ Rows are read in chunks with their obligations and findings prefetched per chunk
 ledger streams in constant memory (CSV) or builds in openpyxl's write-only mode (XLSX). The XLSX
 reads like a ledger on paper: a title row naming the government, the period and when it was produced,
 then bold headings frozen in place with a filter over the table.
+
+An extension is never silently an on-time (docs/rules.md, "Casework"): each extended obligation's cell says
+so, and three columns give whether the incident had one (延期), the deadline before it (原定期限) and the
+deadline it was extended to (延期后期限), as date cells (with several extended obligations, each named).
 """
 
 import csv
@@ -64,6 +68,9 @@ def _columns() -> list[tuple[str, int]]:
         (pgettext("ledger heading", "First public response at"), TIME_WIDTH),
         (pgettext("ledger heading", "Time to first public response (hours)"), 8),
         *[(str(label), 24) for label in ObligationKind.labels],
+        (pgettext("ledger heading", "Extended"), 6),
+        (pgettext("ledger heading", "Original deadline"), TIME_WIDTH),
+        (pgettext("ledger heading", "Extended deadline"), TIME_WIDTH),
         (pgettext("ledger heading", "Accountability"), 40),
         (pgettext("ledger heading", "Source platform"), 12),
         (pgettext("ledger heading", "Source link"), 40),
@@ -104,19 +111,53 @@ def lateness(delay) -> str:
 
 def met_late(delay) -> str:
     """Met late, in the words of the incident page ("超时完成（晚 2小时13分）")."""
+    return _("met %(duration)s late") % {"duration": duration(delay)}
+
+
+def duration(delay) -> str:
     minutes = int(delay.total_seconds() // 60)
-    duration = _("%(hours)d h %(minutes)d min") % {"hours": minutes // 60, "minutes": minutes % 60}
-    return _("met %(duration)s late") % {"duration": duration}
+    return _("%(hours)d h %(minutes)d min") % {"hours": minutes // 60, "minutes": minutes % 60}
 
 
 def describe(obligation: Obligation, now) -> str:
     """How an obligation stands: its state; how late it was met; or, past its deadline, only how late it is
-    (the lateness says it is overdue)."""
+    (the lateness says it is overdue). An extended one says so first, and, met by the extended deadline but
+    after the original one, how long after the original it was met: that is not on time."""
+    text = _describe(obligation, now)
+    return _("extended, %(state)s") % {"state": text} if obligation.extended else text
+
+
+def _describe(obligation: Obligation, now) -> str:
     if obligation.state == Obligation.State.MET_LATE:
         return met_late(obligation.met_at - obligation.due_at)
     if obligation.is_open and obligation.due_at <= now:
         return lateness(now - obligation.due_at)
+    if (
+        obligation.extended
+        and obligation.state == Obligation.State.MET
+        and obligation.met_at > obligation.original_due_at
+    ):
+        return _("met by the extended deadline, %(duration)s after the original one") % {
+            "duration": duration(obligation.met_at - obligation.original_due_at)
+        }
     return str(obligation.get_state_display())
+
+
+def extension_cells(extended: list[Obligation]) -> list:
+    """延期, 原定期限 and 延期后期限 of an incident's extended obligations: date cells for one (the usual case:
+    by default only the verification report may be extended); for several, each deadline after its obligation."""
+    if not extended:
+        return [pgettext("ledger extended", "no"), "", ""]
+    if len(extended) == 1:
+        [obligation] = extended
+        return [pgettext("ledger extended", "yes"), local(obligation.original_due_at), local(obligation.due_at)]
+    return [
+        pgettext("ledger extended", "yes"),
+        *[
+            "；".join(f"{o.get_kind_display()} {local(getattr(o, deadline)):{TIME_FORMAT}}" for o in extended)
+            for deadline in ("original_due_at", "due_at")
+        ],
+    ]
 
 
 def ledger_rows(incidents, now) -> Iterator[list]:
@@ -135,8 +176,11 @@ def ledger_rows(incidents, now) -> Iterator[list]:
 def ledger_row(incident, now) -> list:
     obligations = {kind: [] for kind in ObligationKind.values}
     findings = []
+    extended = []
     for obligation in incident.obligations.all():
         obligations[obligation.kind].append(describe(obligation, now))
+        if obligation.extended:
+            extended.append(obligation)
         findings += [
             f"{obligation.get_kind_display()}: {f.get_kind_display()} {f.decided_on}" for f in obligation.findings.all()
         ]
@@ -154,6 +198,7 @@ def ledger_row(incident, now) -> list:
         local(first),
         round((first - incident.clock_start).total_seconds() / 3600, 2) if first else "",
         *["；".join(obligations[kind]) for kind in ObligationKind.values],
+        *extension_cells(extended),
         "；".join(findings),
         incident.source_platform,
         incident.source_url,

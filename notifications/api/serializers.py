@@ -194,13 +194,29 @@ class FirstResponseSerializer(DurationFiguresSerializer):
 
 class ObligationFiguresSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ObligationKind.choices)
-    decided = serializers.IntegerField(help_text="met, met late, or past the deadline; the on-time rate's base")
-    met_on_time = serializers.IntegerField()
-    met_late = serializers.IntegerField()
-    overdue = serializers.IntegerField()
-    running = serializers.IntegerField(help_text="open and not yet due: not judged")
-    waived = serializers.IntegerField()
-    on_time_rate = serializers.FloatField(allow_null=True)
+    decided = serializers.IntegerField(
+        help_text="met, met late, or past the deadline (for an extended one, the original); the on-time rate's base"
+    )
+    met_on_time = serializers.IntegerField(help_text="never extended, met by the deadline")
+    met_late = serializers.IntegerField(help_text="never extended")
+    overdue = serializers.IntegerField(help_text="never extended")
+    running = serializers.IntegerField(help_text="never extended, open and not yet due: not judged")
+    waived = serializers.IntegerField(help_text="every waived one, extended or not")
+    on_time_rate = serializers.FloatField(
+        allow_null=True,
+        help_text="(met_on_time + extended_on_time) / decided: extended ones judged by the original deadline",
+    )
+
+
+class ExtendedKindFiguresSerializer(serializers.Serializer):
+    """A kind's obligations with an approved extension, counted apart: an extension is never an on-time."""
+
+    kind = serializers.ChoiceField(choices=ObligationKind.choices)
+    extended = serializers.IntegerField(help_text="had an approved extension, not waived")
+    extended_met = serializers.IntegerField(help_text="met by the extended deadline")
+    extended_missed = serializers.IntegerField(help_text="met after the extended deadline, or open past it")
+    extended_running = serializers.IntegerField(help_text="open, the extended deadline not yet passed")
+    extended_on_time = serializers.IntegerField(help_text="met by the original deadline: counted on time")
 
 
 class FindingCountsSerializer(serializers.Serializer):
@@ -222,9 +238,17 @@ class ComplianceReportSerializer(serializers.Serializer):
     response_rate = serializers.FloatField(allow_null=True)
     first_response = FirstResponseSerializer()
     obligations = ObligationFiguresSerializer(many=True)
+    extended_by_kind = ExtendedKindFiguresSerializer(
+        many=True, help_text="the extended figures of each kind of `obligations`, in the same order"
+    )
     breach_count = serializers.IntegerField()
     exempted = serializers.IntegerField(help_text="late, but excused by a documented 容错 exemption")
     waived = serializers.IntegerField()
+    extended = serializers.IntegerField(help_text="obligations with an approved extension, not waived: counted apart")
+    extended_met = serializers.IntegerField()
+    extended_missed = serializers.IntegerField()
+    extended_running = serializers.IntegerField()
+    extended_on_time = serializers.IntegerField()
     findings = FindingCountsSerializer()
     logging_delay = DurationFiguresSerializer()
     breaches = BreachSerializer(
