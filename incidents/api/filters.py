@@ -2,7 +2,6 @@
 
 import django_filters as filters
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
@@ -76,9 +75,7 @@ class IncidentFilter(DepartmentFilterSet):
         fields = ["state", "severity", "department", "include_children", "discovered_after", "discovered_before", "q"]
 
     def search(self, queryset, name, value):
-        for word in value.split():
-            queryset = queryset.filter(Q(title__icontains=word) | Q(summary__icontains=word))
-        return queryset
+        return queryset.search(value)
 
 
 class ObligationFilter(DepartmentFilterSet):

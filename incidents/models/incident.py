@@ -72,6 +72,16 @@ SATISFIED_BY: dict[str, frozenset[str]] = {
 }
 
 
+class IncidentQuerySet(models.QuerySet):
+    def search(self, words: str):
+        """Incidents whose title or summary holds every word of ``words``, in any case (the API's ``q``, the
+        duty board's search box)."""
+        found = self
+        for word in words.split():
+            found = found.filter(Q(title__icontains=word) | Q(summary__icontains=word))
+        return found
+
+
 class Incident(models.Model):
     class State(models.TextChoices):
         OPEN = "open", _("Open")
@@ -137,6 +147,8 @@ class Incident(models.Model):
         editable=False,
         help_text=_("The closed incident this one flared up from (二次发酵、次生舆情)."),
     )
+
+    objects = IncidentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("incident")
