@@ -10,7 +10,7 @@ from collections.abc import Callable
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from incidents.models import ActionKind, Severity, TimelineEvent
+from incidents.models import ActionKind, CaseRequest, Severity, TimelineEvent
 from opinion_tracker.lib.beijing import BEIJING
 
 Describer = Callable[[dict], str]
@@ -90,9 +90,7 @@ def waived(detail: dict) -> str:
     if detail.get("waiver") == "closed":
         return _("the incident was closed")
     if detail.get("waiver") == "merged":
-        return with_reason(
-            _("merged into incident %(into)s") % {"into": detail.get("into")}, detail.get("merge_reason")
-        )
+        return with_reason(_("merged into incident #%(id)s") % {"id": detail.get("into")}, detail.get("merge_reason"))
     return with_reason("", detail.get("reason"))
 
 
@@ -131,3 +129,59 @@ def merged(detail: dict) -> str:
 @describes(TimelineEvent.Kind.FOLLOW_ON)
 def follow_on(detail: dict) -> str:
     return _("follow-on incident #%(id)s opened") % {"id": detail.get("follow_on")}
+
+
+def names(values) -> str:
+    return "、".join(values or []) or str(_("none"))
+
+
+@describes(TimelineEvent.Kind.TRANSFERRED)
+def transferred(detail: dict) -> str:
+    return with_reason(f"{detail.get('from_name', '')} → {detail.get('to_name', '')}", detail.get("reason"))
+
+
+@describes(TimelineEvent.Kind.CO_DEPARTMENTS_CHANGED)
+def co_departments_changed(detail: dict) -> str:
+    return f"{names(detail.get('before_names'))} → {names(detail.get('after_names'))}"
+
+
+def asked(detail: dict) -> str:
+    """What a request asked for, with its reason."""
+    if detail.get("asked_severity"):
+        text = _("to %(severity)s") % {"severity": label_of(Severity, detail["asked_severity"])}
+    elif detail.get("asked_due_at"):
+        text = _("to %(at)s") % {"at": local_time(detail["asked_due_at"])}
+    else:
+        text = ""
+    return with_reason(text, detail.get("reason"))
+
+
+for requested in (
+    TimelineEvent.Kind.DOWNGRADE_REQUESTED,
+    TimelineEvent.Kind.EXTENSION_REQUESTED,
+    TimelineEvent.Kind.WAIVER_REQUESTED,
+    TimelineEvent.Kind.RETURN_REQUESTED,
+):
+    describes(requested)(asked)
+
+
+@describes(TimelineEvent.Kind.REQUEST_APPROVED)
+@describes(TimelineEvent.Kind.REQUEST_REFUSED)
+def decided(detail: dict) -> str:
+    kind = label_of(CaseRequest.Kind, detail.get("request_kind"))
+    note = detail.get("note")
+    return _("%(kind)s: %(note)s") % {"kind": kind, "note": note} if note else kind
+
+
+@describes(TimelineEvent.Kind.EXTENDED)
+def extended(detail: dict) -> str:
+    return f"{local_time(detail.get('before'))} → {local_time(detail.get('after'))}"
+
+
+@describes(TimelineEvent.Kind.INSTRUCTED)
+def instructed(detail: dict) -> str:
+    return _("%(text)s → %(departments)s, reply by %(at)s") % {
+        "text": detail.get("text", ""),
+        "departments": names(detail.get("department_names")),
+        "at": local_time(detail.get("due_at")),
+    }

@@ -141,6 +141,8 @@ def national_defaults(transactional_db):
     by an earlier transactional test (flushing removes what data migrations put in)."""
     if not ObligationPolicy.objects.filter(government=None).exists():
         import_module("incidents.migrations.0002_national_defaults").seed(django_apps, None)
+        casework = import_module("incidents.migrations.0012_casework")
+        casework.verification_report_extends_by_three_working_days(django_apps, None)
     if not EscalationPolicy.objects.filter(government=None).exists():
         import_module("notifications.migrations.0003_national_ladder").seed(django_apps, None)
 

@@ -17,6 +17,7 @@ from incidents.services.obligations import NON_FIELD
 from incidents.services.timeline import record_event
 from opinion_tracker.lib.validation import Errors, check_not_future, check_required
 
+from .co_handling import replace_co_departments
 from .deciders import may_decide_downgrade, may_handle, may_transfer
 from .regrading import regrade_or_ask
 
@@ -91,13 +92,3 @@ def record_assessment(
         if co_departments is not None:
             replace_co_departments(incident, co_departments, actor, now, assessment=assessment.pk)
     return assessment
-
-
-def replace_co_departments(incident, departments, actor, now, **detail) -> None:
-    """Make ``departments`` the incident's co-handling departments, with the event, when they change."""
-    before = sorted(incident.co_departments.values_list("pk", flat=True))
-    after = sorted(d.pk for d in departments)
-    if before == after:
-        return
-    incident.co_departments.set(departments)
-    record_event(incident, TimelineEvent.Kind.CO_DEPARTMENTS_CHANGED, now, actor, before=before, after=after, **detail)

@@ -35,12 +35,29 @@ def set_co_departments(incident, *, departments, actor, now) -> Incident:
         if any(department.pk == incident.department_id for department in departments):
             errors.add("co_departments", _("The lead department is not its own co-handling department."))
         errors.raise_if_any()
-        before = sorted(incident.co_departments.values_list("pk", flat=True))
-        after = sorted({department.pk for department in departments})
-        if before != after:
-            incident.co_departments.set(after)
-            record_event(incident, TimelineEvent.Kind.CO_DEPARTMENTS_CHANGED, now, actor, before=before, after=after)
+        replace_co_departments(incident, departments, actor, now)
     return incident
+
+
+def replace_co_departments(incident, departments, actor, now, **detail) -> None:
+    """Make ``departments`` the co-handling departments (the caller holds the incident's lock), with the event
+    (ids and names, before and after) when they change."""
+    before = list(incident.co_departments.order_by("pk"))
+    after = sorted(set(departments), key=lambda department: department.pk)
+    if [d.pk for d in before] == [d.pk for d in after]:
+        return
+    incident.co_departments.set(after)
+    record_event(
+        incident,
+        TimelineEvent.Kind.CO_DEPARTMENTS_CHANGED,
+        now,
+        actor,
+        before=[d.pk for d in before],
+        after=[d.pk for d in after],
+        before_names=[d.name for d in before],
+        after_names=[d.name for d in after],
+        **detail,
+    )
 
 
 def acting_department(caller: Caller, incident, kind, instruction=None, department=None):

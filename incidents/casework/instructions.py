@@ -56,6 +56,7 @@ def give_instruction(incident, *, text, departments, actor, now, due_at=None) ->
             instruction=instruction.pk,
             text=instruction.text,
             departments=[department.pk for department in addressed],
+            department_names=[department.name for department in addressed],
             due_at=due_at,
         )
         for department in addressed:

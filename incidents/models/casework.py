@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .incident import Incident, Obligation, Severity
 from .organisation import Department
@@ -28,7 +29,7 @@ class CaseRequest(models.Model):
         RETURN = "return", _("Return (not our remit)")
 
     class State(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", pgettext_lazy("request", "Pending")
         APPROVED = "approved", _("Approved")
         REFUSED = "refused", _("Refused")
 

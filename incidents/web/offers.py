@@ -9,15 +9,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incidents.access import Caller
 from incidents.casework import deciders
+from incidents.casework.assessments import may_assess, record_assessment
 from incidents.casework.co_handling import set_co_departments
 from incidents.casework.instructions import give_instruction, may_instruct
+from incidents.casework.merging import may_merge, merge, open_follow_on
 from incidents.casework.requests import ask_extension, ask_return, ask_waiver
 from incidents.casework.transfer import transfer
-from incidents.models import CaseRequest, Department, Incident, Obligation, Role
+from incidents.models import CaseRequest, Department, Incident, Obligation, Person, Role, Severity
+from incidents.services.deadlines import policies_for
 from incidents.services.incidents import EDITABLE_DETAILS, edit_details
 from opinion_tracker.lib.forms import https_formfield
 
@@ -60,12 +64,22 @@ class ObligationChoiceForm(forms.Form):
         super().__init__(*args, **kwargs)
         open_ones = incident.obligations.filter(state__in=Obligation.OPEN_STATES, instruction=None)
         self.fields["obligation"].queryset = open_ones.order_by("due_at")
-        self.fields["obligation"].label_from_instance = lambda o: f"{o.get_kind_display()} · {o.due_at:%m-%d %H:%M}"
+        self.fields["obligation"].label_from_instance = lambda o: (
+            f"{o.get_kind_display()} · {timezone.localtime(o.due_at):%m-%d %H:%M}"
+        )
 
 
 class ExtensionForm(ObligationChoiceForm):
+    """Offers only the obligations the policy lets be extended; the service judges the new deadline."""
+
     due_at = forms.DateTimeField(label=_("new deadline"), widget=MomentInput())
     reason = REASON
+
+    def __init__(self, *args, incident, caller, **kwargs):
+        super().__init__(*args, incident=incident, caller=caller, **kwargs)
+        policies = policies_for(incident.department, incident.severity)
+        extendable = [kind for kind, policy in policies.items() if policy.max_extension_working_days]
+        self.fields["obligation"].queryset = self.fields["obligation"].queryset.filter(kind__in=extendable)
 
 
 class WaiverRequestForm(ObligationChoiceForm):
@@ -120,9 +134,53 @@ class DetailsForm(forms.ModelForm):
         super().__init__(*args, instance=incident, **kwargs)
 
 
+class AssessmentForm(forms.Form):
+    held_at = forms.DateTimeField(label=_("held at"), widget=MomentInput())
+    participants = forms.ModelMultipleChoiceField(
+        Person.objects.none(), label=_("participants"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    participants_text = forms.CharField(label=_("other participants"), required=False)
+    conclusion = forms.CharField(label=_("conclusion"), widget=forms.Textarea(attrs={"rows": 3}))
+    response_line = forms.CharField(
+        label=_("response line (口径)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    severity = forms.ChoiceField(
+        label=_("severity decided"), required=False, choices=[("", _("unchanged")), *Severity.choices]
+    )
+
+    def __init__(self, *args, incident, caller, **kwargs):
+        super().__init__(*args, **kwargs)
+        near = [incident.department_id, *incident.co_departments.values_list("pk", flat=True)]
+        office = incident.department.nearest_government()
+        if office is not None and office.supervising_office_id:
+            near.append(office.supervising_office_id)
+        self.fields["participants"].queryset = Person.objects.filter(department__in=near, is_active=True)
+
+
+class MergeForm(forms.Form):
+    into = forms.ModelChoiceField(Incident.objects.none(), label=_("merge into"))
+    reason = REASON
+
+    def __init__(self, *args, incident, caller, **kwargs):
+        super().__init__(*args, **kwargs)
+        readable = Incident.objects.filter(caller.incident_filter(), state=Incident.State.OPEN, merged_into=None)
+        self.fields["into"].queryset = readable.exclude(pk=incident.pk).order_by("-discovered_at")[:200]
+
+
+class FollowOnForm(forms.Form):
+    title = forms.CharField(label=_("title"), max_length=200)
+    summary = forms.CharField(label=_("summary"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    severity = forms.ChoiceField(label=_("severity"), choices=Severity.choices)
+    discovered_at = forms.DateTimeField(label=_("discovered at"), widget=MomentInput())
+
+    def __init__(self, *args, incident, caller, **kwargs):
+        kwargs.setdefault("initial", {"severity": incident.severity, "discovered_at": timezone.localtime()})
+        super().__init__(*args, **kwargs)
+
+
 @dataclass(frozen=True)
 class Offer:
-    """One casework step on the incident page."""
+    """One casework step on the incident page; ``on_closed``: offered on a closed incident instead."""
 
     name: str
     title: str
@@ -130,6 +188,7 @@ class Offer:
     offered: Callable[[Caller, Incident], bool]
     apply: Callable[..., object]  # (incident, data, actor, now) → what the service returns
     done: str
+    on_closed: bool = False
 
 
 OFFERS = {
@@ -200,19 +259,45 @@ OFFERS = {
             ),
             _("Instruction given; each department addressed owes a reply."),
         ),
+        Offer(
+            "assessment",
+            _("Record an assessment (研判/会商)"),
+            AssessmentForm,
+            may_assess,
+            lambda incident, data, actor, now: record_assessment(
+                incident, **{**data, "participants": list(data["participants"])}, actor=actor, now=now
+            ),
+            _("Assessment recorded; what it decided follows the usual rules."),
+        ),
+        Offer(
+            "merge",
+            _("Merge into another incident (duplicate)"),
+            MergeForm,
+            may_merge,
+            lambda incident, data, actor, now: merge(incident, **data, actor=actor, now=now),
+            _("Merged; its open deadlines are waived as merged and it is closed."),
+        ),
+        Offer(
+            "follow_on",
+            _("Open a follow-on incident (二次发酵、次生舆情)"),
+            FollowOnForm,
+            deciders.may_handle,
+            lambda incident, data, actor, now: open_follow_on(incident, **data, actor=actor, now=now),
+            _("Follow-on incident opened, with clocks of its own."),
+            on_closed=True,
+        ),
     ]
 }
 
 
 def offered_forms(caller: Caller, incident, bound=None) -> list[tuple[Offer, forms.Form]]:
-    """The steps the caller may take on the (open) incident, each with its form (``bound``: name → form)."""
-    if incident.state != Incident.State.OPEN:
-        return []
+    """The steps the caller may take on the incident, each with its form (``bound``: name → form)."""
+    closed = incident.state == Incident.State.CLOSED
     bound = bound or {}
     return [
-        (offer, bound.get(offer.name) or offer.form(incident=incident, caller=caller))
+        (offer, bound.get(offer.name) or offer.form(incident=incident, caller=caller, prefix=offer.name))
         for offer in OFFERS.values()
-        if offer.name in bound or offer.offered(caller, incident)
+        if offer.on_closed == closed and (offer.name in bound or offer.offered(caller, incident))
     ]
 
 

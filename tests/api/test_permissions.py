@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from incidents.casework.requests import ask_waiver
 from incidents.models import Action, Incident, Role
 from incidents.services.actions import record_action
-from incidents.services.incidents import log_incident
+from incidents.services.incidents import close, log_incident
 from notifications.models import EscalationEntry, Notification
 
 from ..clients import client_for
@@ -141,6 +141,19 @@ def request_listed(client, world, side):
     return listed(client.get("/api/v1/requests/"), request.pk)
 
 
+def duplicate_of(world, side):
+    """A second incident of ``side``'s department: what the first is merged into."""
+    return log_incident(
+        title=f"{side}重复事件", severity="major", department=world.departments[side], discovered_at=DISCOVERED, now=NOW
+    )
+
+
+def closed(world, side):
+    incident = world.incidents[side]
+    incident.obligations.filter(state__in=["pending", "overdue"]).update(state="waived", waived_reason="测试")
+    return close(incident, reason="处置完毕", actor=None, now=NOW)
+
+
 def decide(client, world, side, verdict):
     request = pending_waiver(world, side)
     return client.post(f"/api/v1/requests/{request.pk}/{verdict}/", {"note": "同意"}, format="json")
@@ -242,6 +255,22 @@ OPERATIONS = {
         f"/api/v1/obligations/{w.obligations[s].pk}/waiver-requests/", {"reason": "已并案"}, format="json"
     ),
     "requests.list": lambda c, w, s, r: request_listed(c, w, s),
+    "incidents.assessments.list": lambda c, w, s, r: c.get(f"/api/v1/incidents/{w.incidents[s].pk}/assessments/"),
+    "incidents.assessments.create": lambda c, w, s, r: c.post(
+        f"/api/v1/incidents/{w.incidents[s].pk}/assessments/",
+        {"held_at": (NOW - timedelta(hours=1)).isoformat(), "conclusion": "维持重大"},
+        format="json",
+    ),
+    "incidents.merge": lambda c, w, s, r: c.post(
+        f"/api/v1/incidents/{w.incidents[s].pk}/merge/",
+        {"into": duplicate_of(w, s).pk, "reason": "重复"},
+        format="json",
+    ),
+    "incidents.follow_on": lambda c, w, s, r: c.post(
+        f"/api/v1/incidents/{closed(w, s).pk}/follow-on/",
+        {"title": "再次发酵", "severity": "general", "discovered_at": NOW.isoformat()},
+        format="json",
+    ),
     "requests.approve": lambda c, w, s, r: decide(c, w, s, "approve"),
     "requests.refuse": lambda c, w, s, r: decide(c, w, s, "refuse"),
 }
@@ -297,6 +326,10 @@ MATRIX = {
     "incidents.instructions.create": [(403, 404), (201, 404), (403, 403), (201, 201), (403, 403)],
     "obligations.extensions": [(201, 404), (403, 404), (403, 403), (201, 201), (403, 403)],
     "obligations.waiver_requests": [(201, 404), (403, 404), (403, 403), (201, 201), (403, 403)],
+    "incidents.assessments.list": SCOPED_GET,
+    "incidents.assessments.create": [(201, 404), (403, 404), (403, 403), (201, 201), (403, 403)],
+    "incidents.merge": [(403, 404), (200, 404), (403, 403), (200, 200), (403, 403)],
+    "incidents.follow_on": [(201, 404), (403, 404), (403, 403), (201, 201), (403, 403)],
     "requests.list": SCOPED_READ,
     "requests.approve": [(403, 404), (200, 404), (403, 403), (200, 200), (403, 403)],
     "requests.refuse": [(403, 404), (200, 404), (403, 403), (200, 200), (403, 403)],
