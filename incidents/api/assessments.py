@@ -15,11 +15,14 @@ from incidents.casework.assessments import record_assessment
 from incidents.models import Assessment, Department, Incident, Person, Severity
 from opinion_tracker.lib.api.views import ServiceShellMixin
 
+from .casework import severity_or_blank
 from .permissions import RoleAllows
 from .serializers import MomentField, TakesOnlyItsFields
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
+    severity = severity_or_blank("The severity it decided; empty when it decided none.")
+
     class Meta:
         model = Assessment
         fields = [

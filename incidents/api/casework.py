@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from incidents.access import HUMAN_ROLES, caller_of
 from incidents.casework.deciders import may_decide
 from incidents.casework.requests import approve, refuse
-from incidents.models import CaseRequest, Department, Instruction
+from incidents.models import CaseRequest, Department, Instruction, Severity
 from opinion_tracker.lib.api.views import ServiceShellMixin
 
 from .filters import RequestFilter
@@ -21,7 +21,14 @@ from .permissions import RoleAllows
 from .serializers import MomentField, ObligationSerializer, TakesOnlyItsFields
 
 
+def severity_or_blank(help_text: str) -> serializers.ChoiceField:
+    """A severity that may be empty, so the schema lists "" among its values."""
+    return serializers.ChoiceField(choices=Severity.choices, allow_blank=True, read_only=True, help_text=help_text)
+
+
 class CaseRequestSerializer(serializers.ModelSerializer):
+    severity = severity_or_blank("A downgrade: the severity asked for; empty for the other kinds.")
+
     class Meta:
         model = CaseRequest
         fields = [
