@@ -13,8 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from incidents.models import ActionKind, Department, Person, Role, Severity
+from incidents.casework.instructions import give_instruction
+from incidents.casework.requests import ask_downgrade, ask_extension
+from incidents.models import ActionKind, Department, ObligationKind, Person, Role, Severity
 from incidents.services.actions import record_action
+from incidents.services.calendar import WorkingCalendar
 from incidents.services.incidents import close, log_incident
 from notifications.enforcement import enforce
 from opinion_tracker.lib.pages import declared_pages
@@ -137,7 +140,8 @@ class Command(BaseCommand):
             departments = self.organisation()
             people = self.people()
             self.leaders(departments, people)
-            self.incidents(departments, people, timezone.now())
+            incidents = self.incidents(departments, people, timezone.now())
+            self.casework(incidents, people, timezone.now())
         enforce(timezone.now())
         self.stdout.write(_("The demo organisation is loaded."))
         self.sign_in_guide()
@@ -189,7 +193,8 @@ class Command(BaseCommand):
             department.responsible_leader = people.get(responsible)
             department.save()
 
-    def incidents(self, departments, people, now):
+    def incidents(self, departments, people, now) -> dict:
+        incidents = {}
         for demo in DEMO_INCIDENTS:
             duty_officer = people[demo.logged_by]
             discovered = now - demo.ago
@@ -209,3 +214,30 @@ class Command(BaseCommand):
             if demo.closed is not None:
                 after, reason = demo.closed
                 close(incident, reason=reason, actor=duty_officer, now=discovered + after)
+            incidents[demo.title] = incident
+        return incidents
+
+    def casework(self, incidents, people, now):
+        """Something of casework to see: the mayor's instruction on the subsidence, awaiting the transport
+        bureau's reply; and on the market prices, a downgrade and an extension the market bureau asked for,
+        awaiting its leaders' decision (they show on 待办)."""
+        subsidence, prices = incidents[DEMO_INCIDENTS[0].title], incidents[DEMO_INCIDENTS[2].title]
+        give_instruction(
+            subsidence,
+            text="请交通运输局迅速核实塌陷原因，及时发布权威信息，回应群众关切。",
+            departments=[subsidence.department],
+            actor=people["mayor"],
+            now=now - HOUR,
+        )
+        ask_downgrade(
+            prices,
+            severity=Severity.GENERAL,
+            reason="经价格检查，涨价系季节性波动，影响有限。",
+            actor=people["market_duty"],
+            now=now,
+        )
+        report = prices.obligations.get(kind=ObligationKind.VERIFICATION_REPORT)
+        asked_for, _provisional = WorkingCalendar().add_working_days(report.due_at - timedelta(microseconds=1), 2)
+        ask_extension(
+            report, due_at=asked_for, reason="需等待市场价格监测中心出具报告。", actor=people["market_duty"], now=now
+        )
