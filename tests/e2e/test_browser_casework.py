@@ -132,9 +132,6 @@ def test_an_extension_of_the_verification_report_is_asked_for_and_approved_on_th
     page.goto(f"/incidents/{incident.pk}/")
     before = due_times(page)
     assert before["verification_report"] == timezone.localtime(report.due_at).strftime("%m-%d %H:%M")
-    open_every_panel(page)
-    screenshot(page, "casework-incident")
-    page.reload()
 
     panel = offer(page, "extension")
     panel.locator("select[name$=obligation]").select_option(str(report.pk))
