@@ -10,3 +10,12 @@ def client_for(person, language=None) -> APIClient:
     if language:
         client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
     return client
+
+
+def post_as(person, path, body=None):
+    """POST ``body`` as JSON to ``path``, signed in as ``person``."""
+    return client_for(person).post(path, body or {}, format="json")
+
+
+def get_as(person, path, params=None):
+    return client_for(person).get(path, params or {})

@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import import_module
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -89,6 +90,36 @@ def make_organisation() -> Organisation:
 @pytest.fixture
 def org(db) -> Organisation:
     return make_organisation()
+
+
+@pytest.fixture
+def office_officer(org):
+    """A duty officer of the city's office (市政府办公室): the government office, with the office's head."""
+    return PersonFactory(department=org.office, roles=[Role.DUTY_OFFICER])
+
+
+@pytest.fixture
+def housing(org):
+    """A second bureau under the same city (市住房和城乡建设局): where a transfer sends an incident, or a
+    co-handling or addressed department, with its duty officer, principal leader and responsible leader."""
+    department = DepartmentFactory(name="市住房和城乡建设局", parent=org.government)
+    duty_officer = PersonFactory(department=department, roles=[Role.DUTY_OFFICER])
+    leader = PersonFactory(department=department, roles=[Role.LEADER])
+    deputy = PersonFactory(department=department, roles=[Role.LEADER])
+    department.principal_leader, department.responsible_leader = leader, deputy
+    department.save()
+    return SimpleNamespace(department=department, duty_officer=duty_officer, leader=leader, deputy=deputy)
+
+
+@pytest.fixture
+def signed_in(client):
+    """The test client signed in as a person: ``signed_in(person).get(...)``."""
+
+    def _signed_in(person):
+        client.force_login(person)
+        return client
+
+    return _signed_in
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ DRF turns into a 403; what a caller may not even read is a 404 before any of tha
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 
 from incidents.access import HUMAN_ROLES, caller_of
@@ -48,6 +48,16 @@ class CaseRequestSerializer(serializers.ModelSerializer):
             "decision_note",
         ]
         read_only_fields = fields
+
+
+class AsksMixin:
+    """For viewsets whose objects requests are asked about (incidents, obligations)."""
+
+    def ask_with(self, service, input_serializer):
+        """Hand the valid input to ``service`` for the object in the URL; answer 201 with the request made."""
+        data = self.valid(input_serializer, self.request)
+        asked = service(self.get_object(), **data, actor=self.request.user, now=timezone.now())
+        return self.respond(CaseRequestSerializer, asked, status.HTTP_201_CREATED)
 
 
 class InstructionSerializer(serializers.ModelSerializer):

@@ -28,12 +28,20 @@ from opinion_tracker.lib.api.views import FileAnswerMixin, ServiceShellMixin
 
 from . import serializers as s
 from .base import ScopedQuerysetMixin
-from .casework import CaseRequestSerializer, ExtensionInput, InstructionInput, InstructionSerializer, TransferInput
+from .casework import (
+    AsksMixin,
+    CaseRequestSerializer,
+    ExtensionInput,
+    InstructionInput,
+    InstructionSerializer,
+    TransferInput,
+)
 from .filters import IncidentFilter, ObligationFilter
 from .permissions import RoleAllows
 
 
 class IncidentViewSet(
+    AsksMixin,
     ServiceShellMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -106,9 +114,7 @@ class IncidentViewSet(
     @extend_schema(request=s.ReasonInput, responses={201: CaseRequestSerializer})
     @action(detail=True, methods=["post"], url_path="return")
     def return_lead(self, request, pk=None):
-        data = self.valid(s.ReasonInput, request)
-        asked = ask_return(self.get_object(), **data, actor=request.user, now=timezone.now())
-        return self.respond(CaseRequestSerializer, asked, status.HTTP_201_CREATED)
+        return self.ask_with(ask_return, s.ReasonInput)
 
     @extend_schema(request=s.ReasonInput, responses={200: s.IncidentSerializer})
     @action(detail=True, methods=["post"])
@@ -172,6 +178,7 @@ class IncidentViewSet(
 
 class ObligationViewSet(
     ScopedQuerysetMixin,
+    AsksMixin,
     ServiceShellMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -207,16 +214,12 @@ class ObligationViewSet(
     @extend_schema(request=ExtensionInput, responses={201: CaseRequestSerializer})
     @action(detail=True, methods=["post"])
     def extensions(self, request, pk=None):
-        data = self.valid(ExtensionInput, request)
-        asked = ask_extension(self.get_object(), **data, actor=request.user, now=timezone.now())
-        return self.respond(CaseRequestSerializer, asked, status.HTTP_201_CREATED)
+        return self.ask_with(ask_extension, ExtensionInput)
 
     @extend_schema(request=s.ReasonInput, responses={201: CaseRequestSerializer})
     @action(detail=True, methods=["post"], url_path="waiver-requests")
     def waiver_requests(self, request, pk=None):
-        data = self.valid(s.ReasonInput, request)
-        asked = ask_waiver(self.get_object(), **data, actor=request.user, now=timezone.now())
-        return self.respond(CaseRequestSerializer, asked, status.HTTP_201_CREATED)
+        return self.ask_with(ask_waiver, s.ReasonInput)
 
     @extend_schema(request=s.FindingInput, responses={201: s.FindingSerializer})
     @action(detail=True, methods=["post"])

@@ -20,7 +20,7 @@ from incidents.services.incidents import close
 from incidents.services.obligations import waive
 from incidents.timeline_text import describe
 
-from ..clients import client_for
+from ..clients import get_as, post_as
 from ..conftest import beijing
 from ..factories import DepartmentFactory, PersonFactory
 
@@ -37,20 +37,6 @@ def clock():
 
 
 @pytest.fixture
-def office_officer(org):
-    return PersonFactory(department=org.office, roles=[Role.DUTY_OFFICER])
-
-
-@pytest.fixture
-def housing(org):
-    """A second bureau under the same city, with its own duty officer."""
-    department = DepartmentFactory(name="市住房和城乡建设局", parent=org.government)
-    return SimpleNamespace(
-        department=department, duty_officer=PersonFactory(department=department, roles=[Role.DUTY_OFFICER])
-    )
-
-
-@pytest.fixture
 def other_city():
     """A bureau of another city, whose incidents nobody of ours may read."""
     city = DepartmentFactory(name="河州市人民政府", is_government=True)
@@ -60,24 +46,16 @@ def other_city():
     )
 
 
-def post(person, path, body=None):
-    return client_for(person).post(path, body or {}, format="json")
-
-
-def get(person, path, params=None):
-    return client_for(person).get(path, params or {})
-
-
 def moment(text) -> datetime:
     return datetime.fromisoformat(text)
 
 
 def incident_json(person, incident) -> dict:
-    return get(person, f"/api/v1/incidents/{incident.pk}/").json()
+    return get_as(person, f"/api/v1/incidents/{incident.pk}/").json()
 
 
 def events(person, incident, kind) -> list[dict]:
-    timeline = get(person, f"/api/v1/incidents/{incident.pk}/timeline/", {"page_size": 500}).json()["results"]
+    timeline = get_as(person, f"/api/v1/incidents/{incident.pk}/timeline/", {"page_size": 500}).json()["results"]
     return [event for event in timeline if event["kind"] == kind]
 
 
@@ -105,7 +83,7 @@ def assess(person, incident, **body):
         "response_line": "以官方通报为准",
         **body,
     }
-    return post(person, f"/api/v1/incidents/{incident.pk}/assessments/", fields)
+    return post_as(person, f"/api/v1/incidents/{incident.pk}/assessments/", fields)
 
 
 def test_a_duty_officers_assessment_that_lowers_the_severity_asks_for_the_downgrade(org, log):
@@ -125,7 +103,7 @@ def test_a_duty_officers_assessment_that_lowers_the_severity_asks_for_the_downgr
     assert moment(assessment["recorded_at"]) == NOW
     assert moment(assessment["held_at"]) == NOW - HOUR / 4
     assert assessment["request"] is not None
-    [request] = get(org.leader, "/api/v1/requests/", {"incident": incident.pk}).json()["results"]
+    [request] = get_as(org.leader, "/api/v1/requests/", {"incident": incident.pk}).json()["results"]
     assert (request["id"], request["kind"], request["state"]) == (assessment["request"], "downgrade", "pending")
     assert request["severity"] == "general"
     assert request["reason"] == "网传信息与事实不符，影响有限", "the conclusion is the reason"
@@ -136,7 +114,7 @@ def test_a_duty_officers_assessment_that_lowers_the_severity_asks_for_the_downgr
     assert len(events(org.duty_officer, incident, "downgrade_requested")) == 1
     assert events(org.duty_officer, incident, "regraded") == []
 
-    listed = get(org.leader, f"/api/v1/incidents/{incident.pk}/assessments/").json()
+    listed = get_as(org.leader, f"/api/v1/incidents/{incident.pk}/assessments/").json()
     assert listed["count"] == 1
     assert listed["results"][0] == assessment
 
@@ -153,7 +131,7 @@ def test_the_principal_leaders_assessment_applies_the_downgrade(org, log):
     [press] = [o for o in after["obligations"] if o["kind"] == "press_conference"]
     assert (press["state"], press["waiver_kind"]) == ("waived", "regraded")
     assert len(events(org.leader, incident, "regraded")) == 1
-    assert get(org.leader, "/api/v1/requests/", {"incident": incident.pk}).json()["count"] == 0
+    assert get_as(org.leader, "/api/v1/requests/", {"incident": incident.pk}).json()["count"] == 0
 
 
 def test_an_assessment_replaces_the_co_handling_departments(org, log, housing, office_officer):
@@ -189,7 +167,7 @@ def test_an_assessment_is_refused_in_the_future_without_a_conclusion_and_naming_
     assert missing.status_code == 400
     assert set(missing.json()) == {"conclusion"}
     no_conclusion = {"held_at": NOW.isoformat()}
-    assert set(post(org.duty_officer, f"/api/v1/incidents/{incident.pk}/assessments/", no_conclusion).json()) == {
+    assert set(post_as(org.duty_officer, f"/api/v1/incidents/{incident.pk}/assessments/", no_conclusion).json()) == {
         "conclusion"
     }
 
@@ -201,7 +179,7 @@ def test_an_assessment_is_refused_in_the_future_without_a_conclusion_and_naming_
     assert unknown.status_code == 400
     assert "participants" in unknown.json()
 
-    assert get(org.leader, f"/api/v1/incidents/{incident.pk}/assessments/").json()["count"] == 0
+    assert get_as(org.leader, f"/api/v1/incidents/{incident.pk}/assessments/").json()["count"] == 0
     assert events(org.leader, incident, "assessed") == []
 
 
@@ -211,8 +189,8 @@ def test_who_may_record_an_assessment(org, log, housing):
 
     assert assess(section_leader, incident).status_code == 403, "a leader who does not decide downgrades"
     assert assess(housing.duty_officer, incident).status_code == 404, "another bureau's incident"
-    assert get(housing.duty_officer, f"/api/v1/incidents/{incident.pk}/assessments/").status_code == 404
-    assert get(section_leader, f"/api/v1/incidents/{incident.pk}/assessments/").status_code == 200
+    assert get_as(housing.duty_officer, f"/api/v1/incidents/{incident.pk}/assessments/").status_code == 404
+    assert get_as(section_leader, f"/api/v1/incidents/{incident.pk}/assessments/").status_code == 200
     assert assess(org.office_head, incident).status_code == 201
 
 
@@ -221,7 +199,7 @@ def test_who_may_record_an_assessment(org, log, housing):
 
 def merge(person, duplicate, into, reason="与已登记事件为同一事件"):
     target = into.pk if hasattr(into, "pk") else into
-    return post(person, f"/api/v1/incidents/{duplicate.pk}/merge/", {"into": target, "reason": reason})
+    return post_as(person, f"/api/v1/incidents/{duplicate.pk}/merge/", {"into": target, "reason": reason})
 
 
 def test_a_merge_waives_the_open_obligations_closes_the_duplicate_and_links_both(org, log):
@@ -323,23 +301,23 @@ def test_intake_of_a_merged_duplicates_external_id_answers_with_the_incident_it_
         "discovered_at": DISCOVERED.isoformat(),
         "department": org.department.pk,
     }
-    first = post(monitor, "/api/v1/ingest/", body)
+    first = post_as(monitor, "/api/v1/ingest/", body)
     assert first.status_code == 201, first.json()
     reported = first.json()["id"]
     target = log(discovered_at=DISCOVERED)
 
     assert (
-        post(org.leader, f"/api/v1/incidents/{reported}/merge/", {"into": target.pk, "reason": "重复"}).status_code
+        post_as(org.leader, f"/api/v1/incidents/{reported}/merge/", {"into": target.pk, "reason": "重复"}).status_code
         == 200
     )
-    again = post(monitor, "/api/v1/ingest/", body)
+    again = post_as(monitor, "/api/v1/ingest/", body)
 
     assert again.status_code == 200, again.json()
     assert again.json()["id"] == target.pk
 
     final = log(discovered_at=DISCOVERED)
     assert merge(org.leader, target, final).status_code == 200
-    assert post(monitor, "/api/v1/ingest/", body).json()["id"] == final.pk, "followed to the end of the chain"
+    assert post_as(monitor, "/api/v1/ingest/", body).json()["id"] == final.pk, "followed to the end of the chain"
 
 
 # --- follow-on incidents (二次发酵、次生舆情) -----------------------------------------------------------------
@@ -362,7 +340,7 @@ def test_a_follow_on_has_clocks_of_its_own_and_leaves_the_closed_record(org, log
     clock.move_to(later)
     rediscovered = later - HOUR
 
-    answer = post(org.duty_officer, f"/api/v1/incidents/{old.pk}/follow-on/", follow_on_body(rediscovered))
+    answer = post_as(org.duty_officer, f"/api/v1/incidents/{old.pk}/follow-on/", follow_on_body(rediscovered))
 
     assert answer.status_code == 201, answer.json()
     new = answer.json()
@@ -386,7 +364,7 @@ def test_a_follow_on_has_clocks_of_its_own_and_leaves_the_closed_record(org, log
 def test_a_follow_on_may_name_another_department_the_caller_logs_for(org, log, office_officer, housing):
     old = closed(org, log)
     body = follow_on_body(NOW - HOUR / 4, department=housing.department.pk)
-    answer = post(office_officer, f"/api/v1/incidents/{old.pk}/follow-on/", body)
+    answer = post_as(office_officer, f"/api/v1/incidents/{old.pk}/follow-on/", body)
     assert answer.status_code == 201, answer.json()
     assert answer.json()["department"] == housing.department.pk
 
@@ -394,7 +372,7 @@ def test_a_follow_on_may_name_another_department_the_caller_logs_for(org, log, o
 def test_an_open_incident_gets_no_follow_on(org, log):
     incident = log(discovered_at=DISCOVERED)
 
-    answer = post(org.duty_officer, f"/api/v1/incidents/{incident.pk}/follow-on/", follow_on_body(NOW))
+    answer = post_as(org.duty_officer, f"/api/v1/incidents/{incident.pk}/follow-on/", follow_on_body(NOW))
 
     assert answer.status_code == 400
     assert "non_field_errors" in answer.json()
@@ -406,9 +384,9 @@ def test_who_may_open_a_follow_on(org, log, housing):
     old = closed(org, log)
     path = f"/api/v1/incidents/{old.pk}/follow-on/"
 
-    assert post(org.leader, path, follow_on_body(NOW)).status_code == 403
-    assert post(housing.duty_officer, path, follow_on_body(NOW)).status_code == 404
-    future = post(org.duty_officer, path, follow_on_body(NOW + 2 * HOUR))
+    assert post_as(org.leader, path, follow_on_body(NOW)).status_code == 403
+    assert post_as(housing.duty_officer, path, follow_on_body(NOW)).status_code == 404
+    future = post_as(org.duty_officer, path, follow_on_body(NOW + 2 * HOUR))
     assert future.status_code == 400
     assert "discovered_at" in future.json()
     assert events(org.duty_officer, old, "follow_on") == []

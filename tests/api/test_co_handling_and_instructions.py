@@ -3,7 +3,6 @@ read the incident, record internal reports and situation notes and are reached b
 each department an instruction addresses owes a reply, and an unanswered one goes back to its leader."""
 
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 import time_machine
@@ -12,9 +11,9 @@ from incidents.models import Role
 from notifications.enforcement import enforce
 from notifications.models import Notification
 
-from ..clients import client_for
+from ..clients import client_for, get_as, post_as
 from ..conftest import beijing
-from ..factories import DepartmentFactory, PersonFactory
+from ..factories import PersonFactory
 
 HOUR = timedelta(hours=1)
 DISCOVERED = beijing(2026, 3, 10, 10)  # a Tuesday
@@ -27,25 +26,6 @@ def clock():
         yield traveller
 
 
-@pytest.fixture
-def health(org):
-    """Another bureau of the city, with its duty officer and principal leader: the co-handler."""
-    department = DepartmentFactory(name="市卫生健康委员会", parent=org.government)
-    duty_officer = PersonFactory(department=department, roles=[Role.DUTY_OFFICER])
-    leader = PersonFactory(department=department, roles=[Role.LEADER])
-    department.principal_leader = leader
-    department.save()
-    return SimpleNamespace(department=department, duty_officer=duty_officer, leader=leader)
-
-
-def post(person, path, body):
-    return client_for(person).post(path, body, format="json")
-
-
-def get(person, path):
-    return client_for(person).get(path)
-
-
 def told(obligation, person, step) -> bool:
     return Notification.objects.filter(obligation=obligation, step=step, recipient=person).exists()
 
@@ -55,8 +35,8 @@ def run_pass(clock, at):
     enforce(at)
 
 
-def test_co_handlers_named_at_logging_read_the_incident_and_record_their_internal_kinds(org, health):
-    logged = post(
+def test_co_handlers_named_at_logging_read_the_incident_and_record_their_internal_kinds(org, housing):
+    logged = post_as(
         org.duty_officer,
         "/api/v1/incidents/",
         {
@@ -64,86 +44,88 @@ def test_co_handlers_named_at_logging_read_the_incident_and_record_their_interna
             "severity": "major",
             "discovered_at": DISCOVERED.isoformat(),
             "department": org.department.pk,
-            "co_departments": [health.department.pk],
+            "co_departments": [housing.department.pk],
         },
     )
     assert logged.status_code == 201, logged.json()
     incident = logged.json()
-    assert incident["co_departments"] == [health.department.pk]
+    assert incident["co_departments"] == [housing.department.pk]
     path = f"/api/v1/incidents/{incident['id']}/"
-    assert get(health.duty_officer, path).status_code == 200, "a co-handler reads the incident"
+    assert get_as(housing.duty_officer, path).status_code == 200, "a co-handler reads the incident"
 
-    note = post(
-        health.duty_officer,
+    note = post_as(
+        housing.duty_officer,
         path + "actions/",
         {"kind": "situation_note", "published_at": NOW.isoformat(), "summary": "医院已安排车辆疏导"},
     )
     assert note.status_code == 201, note.json()
-    assert note.json()["department"] == health.department.pk
-    statement = post(
-        health.duty_officer,
+    assert note.json()["department"] == housing.department.pk
+    statement = post_as(
+        housing.duty_officer,
         path + "actions/",
         {"kind": "statement", "published_at": NOW.isoformat(), "evidence_url": "https://www.gov.cn/n"},
     )
     assert statement.status_code == 403, "the lead speaks in public; a co-handler records internal kinds only"
 
 
-def test_the_lead_names_co_handlers_later_and_the_timeline_keeps_before_and_after(org, log, health):
+def test_the_lead_names_co_handlers_later_and_the_timeline_keeps_before_and_after(org, log, housing):
     incident = log(discovered_at=DISCOVERED)
     path = f"/api/v1/incidents/{incident.pk}/"
-    assert get(health.duty_officer, path).status_code == 404
+    assert get_as(housing.duty_officer, path).status_code == 404
 
-    changed = client_for(org.duty_officer).patch(path, {"co_departments": [health.department.pk]}, format="json")
+    changed = client_for(org.duty_officer).patch(path, {"co_departments": [housing.department.pk]}, format="json")
 
     assert changed.status_code == 200, changed.json()
-    assert get(health.duty_officer, path).status_code == 200
+    assert get_as(housing.duty_officer, path).status_code == 200
     [event] = [
-        e for e in get(org.duty_officer, path + "timeline/").json()["results"] if e["kind"] == "co_departments_changed"
+        e
+        for e in get_as(org.duty_officer, path + "timeline/").json()["results"]
+        if e["kind"] == "co_departments_changed"
     ]
-    assert (event["detail"]["before"], event["detail"]["after"]) == ([], [health.department.pk])
+    assert (event["detail"]["before"], event["detail"]["after"]) == ([], [housing.department.pk])
     itself = client_for(org.duty_officer).patch(path, {"co_departments": [org.department.pk]}, format="json")
     assert itself.status_code == 400
     assert "co_departments" in itself.json()
-    refused = client_for(health.duty_officer).patch(path, {"co_departments": []}, format="json")
+    refused = client_for(housing.duty_officer).patch(path, {"co_departments": []}, format="json")
     assert refused.status_code == 403, "a co-handler does not choose the co-handlers"
 
 
-def test_the_departments_steps_reach_the_co_handlers_contacts_and_leaders(org, log, health, clock):
-    incident = log(discovered_at=DISCOVERED, co_departments=[health.department])
+def test_the_departments_steps_reach_the_co_handlers_contacts_and_leaders(org, log, housing, clock):
+    incident = log(discovered_at=DISCOVERED, co_departments=[housing.department])
     internal = incident.obligations.get(kind="internal_report")
 
     run_pass(clock, DISCOVERED + HOUR)  # half the 2 h gone: the contacts are warned
     assert told(internal, org.duty_officer, "warning")
-    assert told(internal, health.duty_officer, "warning"), "the co-handler's duty officer receives the warning"
+    assert told(internal, housing.duty_officer, "warning"), "the co-handler's duty officer receives the warning"
 
     run_pass(clock, DISCOVERED + 2 * HOUR)  # due: the principal leaders
     assert told(internal, org.leader, "overdue_l1")
-    assert told(internal, health.leader, "overdue_l1")
+    assert told(internal, housing.leader, "overdue_l1")
 
 
 def give(leader, incident, departments, **extra):
-    return post(
+    return post_as(
         leader,
         f"/api/v1/incidents/{incident.pk}/instructions/",
         {"text": "请迅速核实情况，及时回应社会关切", "departments": [d.pk for d in departments], **extra},
     )
 
 
-def test_an_instruction_gives_each_addressed_department_an_obligation_met_by_its_reply(org, log, health):
+def test_an_instruction_gives_each_addressed_department_an_obligation_met_by_its_reply(org, log, housing):
     incident = log(discovered_at=DISCOVERED)
 
-    given = give(org.mayor, incident, [org.department, health.department])
+    given = give(org.mayor, incident, [org.department, housing.department])
 
     assert given.status_code == 201, given.json()
     body = given.json()
     assert body["given_by"] == org.mayor.pk
     owed = {o["department"]: o for o in body["obligations"]}
-    assert set(owed) == {org.department.pk, health.department.pk}
+    assert set(owed) == {org.department.pk, housing.department.pk}
     assert all(o["kind"] == "instruction" and o["state"] == "pending" for o in owed.values())
     assert {o["due_at"] for o in owed.values()} == {(NOW + 24 * HOUR).isoformat()}, "24 hours by default"
 
-    reply = post(
-        health.duty_officer,
+    reply = post_as(
+        housing.duty_officer,
         f"/api/v1/incidents/{incident.pk}/actions/",
         {
             "kind": "instruction_reply",
@@ -155,20 +137,20 @@ def test_an_instruction_gives_each_addressed_department_an_obligation_met_by_its
     assert reply.status_code == 201, reply.json()
     states = {
         o["department"]: o["state"]
-        for o in get(org.mayor, f"/api/v1/incidents/{incident.pk}/").json()["obligations"]
+        for o in get_as(org.mayor, f"/api/v1/incidents/{incident.pk}/").json()["obligations"]
         if o["kind"] == "instruction"
     }
-    assert states == {health.department.pk: "met", org.department.pk: "pending"}, "each department answers for itself"
+    assert states == {housing.department.pk: "met", org.department.pk: "pending"}, "each department answers for itself"
 
 
-def test_an_unanswered_instruction_escalates_back_to_the_leader_who_gave_it(org, log, health, clock):
+def test_an_unanswered_instruction_escalates_back_to_the_leader_who_gave_it(org, log, housing, clock):
     incident = log(discovered_at=DISCOVERED)
-    given = give(org.office_head, incident, [health.department], due_at=(NOW + 4 * HOUR).isoformat())
+    given = give(org.office_head, incident, [housing.department], due_at=(NOW + 4 * HOUR).isoformat())
     assert given.status_code == 201, given.json()
     obligation = incident.obligations.get(kind="instruction")
 
     run_pass(clock, NOW + 4 * HOUR)
-    assert told(obligation, health.leader, "overdue_l1"), "the addressed department's principal leader first"
+    assert told(obligation, housing.leader, "overdue_l1"), "the addressed department's principal leader first"
     run_pass(clock, NOW + 5 * HOUR)  # an hour overdue: the level that goes above the department
     assert told(obligation, org.office_head, "overdue_l2"), "back to the leader who gave the instruction"
     assert not told(obligation, org.publicity_head, "overdue_l2")
@@ -177,20 +159,20 @@ def test_an_unanswered_instruction_escalates_back_to_the_leader_who_gave_it(org,
     )
 
 
-def test_only_leaders_give_instructions_and_a_reply_names_an_addressed_department(org, log, health):
+def test_only_leaders_give_instructions_and_a_reply_names_an_addressed_department(org, log, housing):
     incident = log(discovered_at=DISCOVERED)
-    assert give(org.duty_officer, incident, [health.department]).status_code == 403
+    assert give(org.duty_officer, incident, [housing.department]).status_code == 403
     assert give(org.mayor, incident, []).status_code == 400
-    given = give(org.mayor, incident, [health.department]).json()
+    given = give(org.mayor, incident, [housing.department]).json()
 
-    wrong = post(
+    wrong = post_as(
         org.duty_officer,
         f"/api/v1/incidents/{incident.pk}/actions/",
         {"kind": "instruction_reply", "instruction": given["id"], "published_at": NOW.isoformat(), "summary": "已办"},
     )
     assert wrong.status_code == 403, "the lead was not addressed by this instruction"
-    missing = post(
-        health.duty_officer,
+    missing = post_as(
+        housing.duty_officer,
         f"/api/v1/incidents/{incident.pk}/actions/",
         {"kind": "instruction_reply", "published_at": NOW.isoformat(), "summary": "已办"},
     )
@@ -200,7 +182,7 @@ def test_only_leaders_give_instructions_and_a_reply_names_an_addressed_departmen
 
 def test_a_monitoring_system_does_not_name_co_handlers(org):
     integration = PersonFactory(department=org.department, roles=[Role.INTEGRATION])
-    answer = post(
+    answer = post_as(
         integration,
         "/api/v1/ingest/",
         {

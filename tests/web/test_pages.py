@@ -17,15 +17,6 @@ from notifications.models import EnforcementRun
 from ..factories import DepartmentFactory, PersonFactory
 
 
-@pytest.fixture
-def signed_in(client):
-    def _signed_in(person):
-        client.force_login(person)
-        return client
-
-    return _signed_in
-
-
 @pytest.mark.parametrize(
     ("role", "landing"),
     [(Role.DUTY_OFFICER, "/incidents/"), (Role.LEADER, "/escalations/"), (Role.AUDITOR, "/compliance/")],

@@ -2,7 +2,6 @@
 
 import re
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 import time_machine
@@ -29,31 +28,6 @@ SECTIONS = ("obligations", "instructions", "refused", "to-decide", "given", "esc
 def clock():
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
-
-
-@pytest.fixture
-def signed_in(client):
-    def _signed_in(person):
-        client.force_login(person)
-        return client
-
-    return _signed_in
-
-
-@pytest.fixture
-def health(org):
-    """Another bureau of the city, with its duty officer and principal leader."""
-    department = DepartmentFactory(name="市卫生健康委员会", parent=org.government)
-    duty_officer = PersonFactory(department=department, roles=[Role.DUTY_OFFICER])
-    leader = PersonFactory(department=department, roles=[Role.LEADER])
-    department.principal_leader = leader
-    department.save()
-    return SimpleNamespace(department=department, duty_officer=duty_officer, leader=leader)
-
-
-@pytest.fixture
-def office_officer(org):
-    return PersonFactory(department=org.office, roles=[Role.DUTY_OFFICER])
 
 
 def todo(client, **headers) -> str:
@@ -103,9 +77,9 @@ def test_the_top_bar_puts_it_between_the_duty_board_and_my_escalations(signed_in
     assert page.index('href="/incidents/"') < page.index('href="/todo/"') < page.index('href="/escalations/"')
 
 
-def test_a_duty_officer_sees_the_open_obligations_of_their_incidents_nearest_first(signed_in, org, log, health):
+def test_a_duty_officer_sees_the_open_obligations_of_their_incidents_nearest_first(signed_in, org, log, housing):
     ours = log(discovered_at=DISCOVERED)
-    theirs = log(title="网传医院停诊", discovered_at=DISCOVERED, department=health.department, actor=None)
+    theirs = log(title="网传医院停诊", discovered_at=DISCOVERED, department=housing.department, actor=None)
     obligations = section(todo(signed_in(org.duty_officer)), "obligations")
     assert f'href="/incidents/{ours.pk}/"' in obligations
     assert f'href="/incidents/{theirs.pk}/"' not in obligations
@@ -162,13 +136,13 @@ def test_a_refused_request_shows_for_its_requester_for_30_days(signed_in, org, l
     assert f'data-request="{request.pk}"' not in section(todo(signed_in(org.duty_officer)), "refused")
 
 
-def test_an_instruction_shows_for_the_addressee_and_for_the_leader_who_gave_it(signed_in, org, log, health):
+def test_an_instruction_shows_for_the_addressee_and_for_the_leader_who_gave_it(signed_in, org, log, housing):
     incident = log(discovered_at=DISCOVERED)
     instruction = give_instruction(
-        incident, text="请卫健委核实医院情况", departments=[health.department], actor=org.leader, now=NOW
+        incident, text="请卫健委核实医院情况", departments=[housing.department], actor=org.leader, now=NOW
     )
 
-    to_answer = section(todo(signed_in(health.duty_officer)), "instructions")
+    to_answer = section(todo(signed_in(housing.duty_officer)), "instructions")
     assert f'data-instruction="{instruction.pk}"' in to_answer
     assert "请卫健委核实医院情况" in to_answer
     assert org.leader.display_name in to_answer
@@ -177,8 +151,8 @@ def test_an_instruction_shows_for_the_addressee_and_for_the_leader_who_gave_it(s
 
     given = section(todo(signed_in(org.leader)), "given")
     assert f'data-instruction="{instruction.pk}"' in given
-    assert f'<li data-department="{health.department.pk}" data-state="pending">' in given
-    assert health.department.name in given
+    assert f'<li data-department="{housing.department.pk}" data-state="pending">' in given
+    assert housing.department.name in given
     assert "尚未回复" in given
 
 
@@ -211,7 +185,7 @@ def test_the_office_sees_a_pending_return_and_the_incidents_to_dispatch(signed_i
     assert "没有待分派的舆情。" in dispatch
 
 
-def test_the_queries_do_not_grow_with_the_rows(signed_in, org, log, health):
+def test_the_queries_do_not_grow_with_the_rows(signed_in, org, log, housing):
     def queries(person):
         client = signed_in(person)
         todo(client)
@@ -222,11 +196,11 @@ def test_the_queries_do_not_grow_with_the_rows(signed_in, org, log, health):
     def casework(title):
         incident = log(title=title, discovered_at=DISCOVERED)
         ask_downgrade(incident, severity="general", reason="影响有限", actor=org.duty_officer, now=NOW)
-        give_instruction(incident, text="请核实", departments=[health.department], actor=org.office_head, now=NOW)
+        give_instruction(incident, text="请核实", departments=[housing.department], actor=org.office_head, now=NOW)
         return incident
 
     casework("网传路面塌陷")
-    before = {person: queries(person) for person in (org.duty_officer, org.office_head, health.duty_officer)}
+    before = {person: queries(person) for person in (org.duty_officer, org.office_head, housing.duty_officer)}
     casework("网传桥梁开裂")
     casework("网传隧道渗水")
     after = {person: queries(person) for person in before}
