@@ -157,6 +157,9 @@ class AssessmentForm(forms.Form):
         self.fields["participants"].queryset = Person.objects.filter(department__in=near, is_active=True)
 
 
+MERGE_CHOICES = 200  # the open incidents offered to merge into, the latest discovered first
+
+
 class MergeForm(forms.Form):
     into = forms.ModelChoiceField(Incident.objects.none(), label=_("merge into"))
     reason = REASON
@@ -164,7 +167,11 @@ class MergeForm(forms.Form):
     def __init__(self, *args, incident, caller, **kwargs):
         super().__init__(*args, **kwargs)
         readable = Incident.objects.filter(caller.incident_filter(), state=Incident.State.OPEN, merged_into=None)
-        self.fields["into"].queryset = readable.exclude(pk=incident.pk).order_by("-discovered_at")[:200]
+        latest = (
+            readable.exclude(pk=incident.pk).order_by("-discovered_at").values_list("pk", flat=True)[:MERGE_CHOICES]
+        )
+        # Not a sliced queryset: the field looks the chosen one up in it, which a slice does not allow.
+        self.fields["into"].queryset = Incident.objects.filter(pk__in=list(latest)).order_by("-discovered_at")
 
 
 class FollowOnForm(forms.Form):

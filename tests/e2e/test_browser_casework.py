@@ -242,3 +242,40 @@ def test_a_requester_who_is_also_a_leader_is_not_offered_the_decision_on_their_o
     page.goto(f"/incidents/{incident.pk}/")
     asked = page.locator("ul.requests li[data-kind=extension][data-state=pending]")
     expect(asked.locator("button.primary")).to_have_text("批准")  # someone else decides it
+
+
+def test_a_leader_merges_a_duplicate_on_the_page_and_both_show_the_link(new_page, org, incident, log):
+    duplicate = log(title="网传地铁工地塌陷（重复）", discovered_at=timezone.now() - timedelta(minutes=20))
+    page = new_page()
+    sign_in(page, org.leader)
+    page.goto(f"/incidents/{duplicate.pk}/")
+
+    panel = offer(page, "merge")
+    panel.locator("select[name$=into]").select_option(str(incident.pk))
+    panel.locator("textarea[name$=reason]").fill("同一事件的重复报送")
+    panel.locator("button").click()
+
+    expect(page.locator(".message")).to_contain_text("已合并")
+    expect(page.locator(".state")).to_contain_text("已办结")
+    expect(page.locator('li[data-kind="merged"]')).to_contain_text(f"#{incident.pk}")
+    page.goto(f"/incidents/{incident.pk}/")
+    expect(page.locator('li[data-kind="merged"]')).to_contain_text(f"#{duplicate.pk}")
+
+
+def test_the_co_handlers_leader_finds_the_departments_escalation_on_my_escalations(new_page, org, log, housing):
+    """Logged with a co-handler a little over two hours ago: the internal report is overdue, and its
+    first level reaches the lead's principal leader and the co-handler's."""
+    from notifications.enforcement import enforce
+
+    incident = log(
+        title="网传地铁施工扰民",
+        discovered_at=timezone.now() - timedelta(hours=2, minutes=1),
+        co_departments=[housing.department],
+    )
+    enforce(timezone.now())
+    page = new_page()
+    sign_in(page, housing.leader)
+    page.goto("/escalations/")
+
+    expect(page.locator("main")).to_contain_text(incident.title)
+    expect(page.locator("main")).to_contain_text("超时一级督办")
