@@ -94,7 +94,7 @@ def escalate(obligations, directory: Directory, now) -> tuple[int, int]:
     marked = mark_past_due(obligations, now)
     plans = plans_for(obligations, directory, now)
     ladders = {}  # the same few ladders are frozen onto most obligations: read each once per batch
-    progress = {}
+    progress, last_levels = {}, {}
     for obligation in obligations:
         plan = plans[obligation.pk]
         snapshot = repr(plan.ladder)
@@ -110,6 +110,8 @@ def escalate(obligations, directory: Directory, now) -> tuple[int, int]:
         )
         hours = directory.hours(obligation.incident.department_id) if obligation.offset_working_days else None
         progress[obligation.pk] = advance(ladders[snapshot], standing, now, hours)
+        last = ladders[snapshot].last_level(obligation.clock_started_at, obligation.due_at)
+        last_levels[obligation.pk] = last.code if last is not None else None
     acknowledged = acknowledged_recipients(
         [pk for pk, p in progress.items() if any(firing.is_repeat for firing in p.firings)]
     )
@@ -120,7 +122,8 @@ def escalate(obligations, directory: Directory, now) -> tuple[int, int]:
         steps = progress[obligation.pk]
         reached = []
         for firing in steps.firings:
-            people = directory.reach(addressees[obligation.pk], firing.step.audiences)
+            at_last = firing.step.code == last_levels[obligation.pk]
+            people = directory.reach(addressees[obligation.pk], firing.step.audiences, at_last)
             if firing.is_repeat:
                 people = [person for person in people if (obligation.pk, person.pk) not in acknowledged]
             reached.append((firing, people))

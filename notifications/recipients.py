@@ -28,7 +28,7 @@ DEPARTMENT_AUDIENCES = frozenset(
 
 class Addressees(NamedTuple):
     """Whom an obligation's steps address: the departments that owe it, the lead first, and for a leader's
-    instruction the leader its upper levels go back to (docs/rules.md, "Casework")."""
+    instruction the leader its last level goes back to (docs/rules.md, "Casework")."""
 
     department_ids: tuple[int, ...]
     giver_id: int | None = None
@@ -126,17 +126,18 @@ class Directory:
             return tuple(self._people([government.principal_leader_id]))
         raise ValueError(f"Unknown audience {audience!r}")
 
-    def reach(self, addressees: "Addressees", audiences) -> list[Person]:
+    def reach(self, addressees: "Addressees", audiences, last_level: bool = False) -> list[Person]:
         """Everyone the audiences name, each once, in the order the audiences list them.
 
         A department's audiences are read in every department that owes the obligation (the lead and its
-        co-handlers); the government's, from the first of them, or for an instruction its giver alone.
+        co-handlers); the government's, from the first of them. An instruction's last level (and its repeats)
+        goes back to the leader who gave it, alone.
         """
+        if last_level and addressees.giver_id is not None:
+            return self._people([addressees.giver_id])
         people = {}
         for audience in audiences:
-            if audience not in DEPARTMENT_AUDIENCES and addressees.giver_id is not None:
-                found: tuple[Person, ...] = tuple(self._people([addressees.giver_id]))
-            elif audience not in DEPARTMENT_AUDIENCES:
+            if audience not in DEPARTMENT_AUDIENCES:
                 found = self.recipients(addressees.department_ids[0], audience)
             else:
                 found = tuple(p for pk in addressees.department_ids for p in self.recipients(pk, audience))

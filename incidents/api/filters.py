@@ -69,10 +69,20 @@ class IncidentFilter(DepartmentFilterSet):
     discovered_after = MomentFilter(field_name="discovered_at", lookup_expr="gte")
     discovered_before = MomentFilter(field_name="discovered_at", lookup_expr="lte")
     q = filters.CharFilter(method="search", label="words in the title or summary")
+    co_department = IdFilter(field_name="co_departments", label="a co-handling department's id")
 
     class Meta:
         model = Incident
-        fields = ["state", "severity", "department", "include_children", "discovered_after", "discovered_before", "q"]
+        fields = [
+            "state",
+            "severity",
+            "department",
+            "include_children",
+            "discovered_after",
+            "discovered_before",
+            "q",
+            "co_department",
+        ]
 
     def search(self, queryset, name, value):
         return queryset.search(value)

@@ -15,9 +15,10 @@ from incidents.models import Assessment, CaseRequest, Incident, TimelineEvent
 from incidents.services.locks import lock_incident
 from incidents.services.obligations import NON_FIELD
 from incidents.services.timeline import record_event
+from incidents.services.validation import check_same_government
 from opinion_tracker.lib.validation import Errors, check_not_future, check_required
 
-from .co_handling import replace_co_departments
+from .co_handling import may_name_co_departments, replace_co_departments
 from .deciders import may_decide_downgrade, may_handle, may_transfer
 from .regrading import regrade_or_ask
 
@@ -54,6 +55,10 @@ def record_assessment(
         check_required(errors, "conclusion", conclusion)
         if incident.state == Incident.State.CLOSED:
             errors.add(NON_FIELD, _("The incident is closed."))
+        if co_departments is not None and not may_name_co_departments(Caller.of(actor), incident):
+            raise PermissionDenied(_("Only the lead's duty officers and the government office name co-handlers."))
+        if co_departments is not None:
+            check_same_government(errors, "co_departments", incident.department, co_departments)
         if co_departments is not None and incident.department in co_departments:
             errors.add("co_departments", _("The lead department is not its own co-handling department."))
         errors.raise_if_any()

@@ -14,6 +14,7 @@ from incidents.models import ActionKind, Incident, Role, TimelineEvent
 from incidents.services.locks import lock_incident
 from incidents.services.obligations import NON_FIELD
 from incidents.services.timeline import record_event
+from incidents.services.validation import check_same_government
 from opinion_tracker.lib.validation import Errors
 
 from .deciders import is_office, may_handle
@@ -22,10 +23,14 @@ from .deciders import is_office, may_handle
 CO_HANDLER_KINDS = frozenset({ActionKind.INTERNAL_REPORT, ActionKind.SITUATION_NOTE})
 
 
+def may_name_co_departments(caller: Caller, incident) -> bool:
+    """The lead's duty officers and the government office (administrators too)."""
+    return may_handle(caller, incident) or is_office(caller, incident)
+
+
 def set_co_departments(incident, *, departments, actor, now) -> Incident:
     """Replace the co-handling departments (the lead's duty officers, the office, administrators)."""
-    caller = Caller.of(actor)
-    if not (may_handle(caller, incident) or is_office(caller, incident)):
+    if not may_name_co_departments(Caller.of(actor), incident):
         raise PermissionDenied(_("Only the lead's duty officers and the government office name co-handlers."))
     with transaction.atomic():
         incident = lock_incident(incident)
@@ -34,6 +39,7 @@ def set_co_departments(incident, *, departments, actor, now) -> Incident:
             errors.add(NON_FIELD, _("The incident is closed."))
         if any(department.pk == incident.department_id for department in departments):
             errors.add("co_departments", _("The lead department is not its own co-handling department."))
+        check_same_government(errors, "co_departments", incident.department, departments)
         errors.raise_if_any()
         replace_co_departments(incident, departments, actor, now)
     return incident

@@ -17,6 +17,7 @@ from incidents.models import Clock, Incident, Instruction, Obligation, Obligatio
 from incidents.services.locks import lock_incident
 from incidents.services.obligations import NON_FIELD
 from incidents.services.timeline import obligation_event, record_event
+from incidents.services.validation import check_same_government
 from opinion_tracker.lib.validation import Errors, check_required
 
 DEFAULT_REPLY_TIME = timedelta(hours=24)
@@ -38,6 +39,7 @@ def give_instruction(incident, *, text, departments, actor, now, due_at=None) ->
         check_required(errors, "text", text)
         if not departments:
             errors.add("departments", _("Address the instruction to at least one department."))
+        check_same_government(errors, "departments", incident.department, departments)
         if due_at <= now:
             errors.add("due_at", _("The reply is due after the instruction is given."))
         if incident.state == Incident.State.CLOSED:

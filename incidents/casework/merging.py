@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from incidents.access import Caller
-from incidents.models import Incident, Obligation, Role, TimelineEvent
+from incidents.models import CaseRequest, Incident, Obligation, Role, TimelineEvent
 from incidents.services.incidents import log_incident
 from incidents.services.locks import lock_incident, lock_incidents
 from incidents.services.obligations import NON_FIELD, waive_open
@@ -29,6 +29,9 @@ MERGED = "merged"
 def may_merge(caller: Caller, incident) -> bool:
     """Leaders whose scope holds the duplicate, the government office, administrators."""
     return caller.may_act({Role.LEADER}, incident.department_id) or may_transfer(caller, incident)
+
+
+MERGED_AWAY = _("The incident was merged into another; nothing is left to decide.")
 
 
 def merge(incident, *, into, reason, actor, now) -> Incident:
@@ -59,6 +62,10 @@ def merge(incident, *, into, reason, actor, now) -> Incident:
         reason = reason.strip()
         for obligation in incident.obligations.select_for_update().filter(state__in=Obligation.OPEN_STATES):
             waive_open(obligation, MERGED, actor, now, Obligation.Waiver.MERGED, into=into.pk, merge_reason=reason)
+        # What was asked about the duplicate has nothing left to apply to: refused, saying why.
+        incident.requests.filter(state=CaseRequest.State.PENDING).update(
+            state=CaseRequest.State.REFUSED, decided_by=actor, decided_at=now, decision_note=str(MERGED_AWAY)
+        )
         incident.state, incident.closed_at, incident.close_reason = Incident.State.CLOSED, now, reason
         incident.merged_into = into
         incident.save(update_fields=["state", "closed_at", "close_reason", "merged_into"])

@@ -57,7 +57,9 @@ def ask_waiver(obligation, *, reason, actor, now) -> CaseRequest:
 def ask_extension(obligation, *, due_at, reason, actor, now) -> CaseRequest:
     def check(errors, incident):
         check_required(errors, "due_at", due_at)
-        if due_at is not None:
+        if not obligation.is_open:
+            errors.add(NON_FIELD, _("Only a pending or overdue obligation can be extended."))
+        elif due_at is not None:
             for message in extension_problems(obligation, due_at, now):
                 errors.add("due_at", message)
 
@@ -177,6 +179,9 @@ def apply_request(request, incident, actor, now, caller) -> None:
     """What an approval changes, through the service a direct change uses (each writes its own event)."""
     kind = request.kind
     if kind == CaseRequest.Kind.DOWNGRADE:
+        regraded_since = incident.timeline.filter(kind=TimelineEvent.Kind.REGRADED, at__gte=request.requested_at)
+        if regraded_since.exists():  # approving it now would move the grade by more than was asked
+            Errors({NON_FIELD: [_("The severity changed after this was asked for; ask again.")]}).raise_if_any()
         regrade(incident, severity=request.severity, reason=request.reason, actor=actor, now=now)
     elif kind == CaseRequest.Kind.RETURN:
         move_lead(incident, request.department, request.reason, actor, now, caller)
@@ -191,7 +196,14 @@ def apply_request(request, incident, actor, now, caller) -> None:
 
 
 def extend(obligation, request, actor, now) -> None:
-    """Move the deadline to the one approved, keeping the original: the figures report it as extended."""
+    """Move the deadline to the one approved, keeping the original: the figures report it as extended.
+
+    The rules are judged again at the decision: a deadline that passed while the request waited stands (an
+    extension is granted before the deadline, never to undo a breach), and so does a policy changed since.
+    """
+    problems = extension_problems(obligation, request.due_at, now)
+    if problems:
+        Errors({"due_at": problems}).raise_if_any()
     if obligation.original_due_at is None:
         obligation.original_due_at = obligation.due_at
         obligation.save(update_fields=["original_due_at"])

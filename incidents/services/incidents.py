@@ -14,7 +14,7 @@ from .deadlines import compute_due, incident_clock_policies, open_obligations, p
 from .locks import lock_incident
 from .obligations import NON_FIELD, reschedule, waive_open
 from .timeline import record_event
-from .validation import check_incident_times
+from .validation import check_incident_times, check_same_government
 
 REGRADED = "regraded"
 CLOSED = "closed"
@@ -61,6 +61,7 @@ def log_incident(
     errors = incident_errors({"title": title, **facts}, now)
     if department is not None and any(co.pk == department.pk for co in co_departments):
         errors.add("co_departments", _("The lead department is not its own co-handling department."))
+    check_same_government(errors, "co_departments", department, co_departments)
     check_lengths(
         errors, Incident, title=title, source_platform=source_platform, source_url=source_url, external_id=external_id
     )
@@ -146,7 +147,9 @@ def regrade(incident, *, severity, reason, actor, now) -> Incident:
         calendar = WorkingCalendar()
         for obligation in obligations:
             policy = policies.get(obligation.kind)
-            if not obligation.is_open:
+            # A leader's instruction is owed whatever the grade, and an approved extension's deadline is the
+            # date a leader approved: a regrade leaves both as they are.
+            if not obligation.is_open or obligation.instruction_id is not None:
                 continue
             if policy is None:
                 waive_open(
@@ -159,7 +162,7 @@ def regrade(incident, *, severity, reason, actor, now) -> Incident:
                     severity_after=severity,
                     regrade_reason=reason,
                 )
-            elif obligation.kind != ObligationKind.FOLLOW_UP:
+            elif obligation.kind != ObligationKind.FOLLOW_UP and not obligation.extended:
                 due_at, provisional = compute_due(
                     obligation.clock_started_at, policy.offset, policy.offset_working_days, calendar
                 )

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from incidents.access import Caller
 from incidents.casework import deciders
 from incidents.casework.assessments import may_assess, record_assessment
-from incidents.casework.co_handling import set_co_departments
+from incidents.casework.co_handling import may_name_co_departments, set_co_departments
 from incidents.casework.instructions import give_instruction, may_instruct
 from incidents.casework.merging import may_merge, merge, open_follow_on
 from incidents.casework.requests import ask_extension, ask_return, ask_waiver
@@ -213,7 +213,7 @@ OFFERS = {
             "co_departments",
             _("Co-handling departments"),
             CoDepartmentsForm,
-            lambda caller, incident: deciders.may_handle(caller, incident) or deciders.is_office(caller, incident),
+            may_name_co_departments,
             lambda incident, data, actor, now: set_co_departments(
                 incident, departments=list(data["co_departments"]), actor=actor, now=now
             ),

@@ -144,19 +144,21 @@ def test_an_instruction_gives_each_addressed_department_an_obligation_met_by_its
 
 
 def test_an_unanswered_instruction_escalates_back_to_the_leader_who_gave_it(org, log, housing, clock):
+    """It escalates like any obligation, its last level (due + 2 h for a 重大 incident) going to the leader who
+    gave it, in place of the government's principal leader."""
     incident = log(discovered_at=DISCOVERED)
-    given = give(org.office_head, incident, [housing.department], due_at=(NOW + 4 * HOUR).isoformat())
+    given = give(org.leader, incident, [housing.department], due_at=(NOW + 4 * HOUR).isoformat())
     assert given.status_code == 201, given.json()
     obligation = incident.obligations.get(kind="instruction")
 
     run_pass(clock, NOW + 4 * HOUR)
     assert told(obligation, housing.leader, "overdue_l1"), "the addressed department's principal leader first"
-    run_pass(clock, NOW + 5 * HOUR)  # an hour overdue: the level that goes above the department
-    assert told(obligation, org.office_head, "overdue_l2"), "back to the leader who gave the instruction"
-    assert not told(obligation, org.publicity_head, "overdue_l2")
-    assert not Notification.objects.filter(obligation=obligation, recipient=org.leader).exists(), (
-        "the lead department was not addressed"
-    )
+    run_pass(clock, NOW + 5 * HOUR)
+    assert told(obligation, org.office_head, "overdue_l2"), "then the government office, like any obligation"
+    assert told(obligation, org.publicity_head, "overdue_l2")
+    run_pass(clock, NOW + 6 * HOUR)
+    assert told(obligation, org.leader, "overdue_l3"), "the last level: back to the leader who gave it"
+    assert not told(obligation, org.mayor, "overdue_l3")
 
 
 def test_only_leaders_give_instructions_and_a_reply_names_an_addressed_department(org, log, housing):
