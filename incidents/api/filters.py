@@ -57,9 +57,11 @@ class DepartmentFilterSet(filters.FilterSet):
     include_children = filters.BooleanFilter(method="keep_all", label="include sub-departments (default true)")
 
     def filter_department(self, queryset, name, value):
-        alone = self.form.cleaned_data.get("include_children") is False
-        ids = {value} if alone else subtree_ids(value)
-        return queryset.filter(**{f"{self.department_path}__in": ids})
+        return queryset.filter(**{f"{self.department_path}__in": self.departments_asked(value)})
+
+    def departments_asked(self, value):
+        """The department asked for, with its subtree unless ``include_children=false``."""
+        return {value} if self.form.cleaned_data.get("include_children") is False else subtree_ids(value)
 
     def keep_all(self, queryset, name, value):
         return queryset  # read by filter_department
@@ -89,7 +91,8 @@ class IncidentFilter(DepartmentFilterSet):
 
 
 class ObligationFilter(DepartmentFilterSet):
-    department_path = "incident__department"
+    """``department`` keeps the obligations that department (and its subtree) owes."""
+
     due_before = MomentFilter(field_name="due_at", lookup_expr="lte")
     due_after = MomentFilter(field_name="due_at", lookup_expr="gte")
     incident = IdFilter(field_name="incident")
@@ -97,6 +100,9 @@ class ObligationFilter(DepartmentFilterSet):
     class Meta:
         model = Obligation
         fields = ["state", "kind", "incident", "department", "include_children", "due_before", "due_after"]
+
+    def filter_department(self, queryset, name, value):
+        return queryset.filter(Obligation.owed_by(self.departments_asked(value)))
 
 
 class RequestFilter(filters.FilterSet):

@@ -1,7 +1,7 @@
 """Incidents, their actions and timeline, and obligations (docs/api.md, "Incidents")."""
 
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -27,7 +27,6 @@ from opinion_tracker.lib.api.parsers import TrackerJSONParser
 from opinion_tracker.lib.api.views import FileAnswerMixin, ServiceShellMixin
 
 from . import serializers as s
-from .base import ScopedQuerysetMixin
 from .casework import (
     AsksMixin,
     CaseRequestSerializer,
@@ -177,7 +176,6 @@ class IncidentViewSet(
 
 
 class ObligationViewSet(
-    ScopedQuerysetMixin,
     AsksMixin,
     ServiceShellMixin,
     mixins.ListModelMixin,
@@ -197,9 +195,16 @@ class ObligationViewSet(
         "waiver_requests": HUMAN_ROLES,
         "accountability": {Role.AUDITOR, Role.ADMIN},
     }
-    department_field = "incident__department"
     filterset_class = ObligationFilter
     ordering_fields = ["due_at", "id"]
+
+    def get_queryset(self):
+        """Those of the caller's incidents, and those their departments owe (an instruction addressed to them)."""
+        caller = caller_of(self.request)
+        if caller.sees_everything:
+            return super().get_queryset()
+        scope = Q(incident__department__in=caller.department_ids) | Q(department__in=caller.department_ids)
+        return super().get_queryset().filter(scope)
 
     @extend_schema(request=s.ReasonInput, responses={200: s.ObligationSerializer})
     @action(detail=True, methods=["post"])

@@ -335,6 +335,11 @@ class Obligation(models.Model):
     def is_open(self) -> bool:
         return self.state in self.OPEN_STATES
 
+    @staticmethod
+    def owed_by(department_ids) -> Q:
+        """Obligations the departments owe: addressed to them (an instruction), or their incidents' own."""
+        return Q(department__in=department_ids) | Q(department=None, incident__department__in=department_ids)
+
     @property
     def extended(self) -> bool:
         return self.original_due_at is not None

@@ -199,3 +199,21 @@ def test_a_merged_duplicates_requests_are_settled_and_a_met_one_is_not_extended(
     met.state, met.met_at = "met", NOW
     met.save()
     assert ask_extension(org, target).status_code == 400
+
+
+def test_an_addressed_department_finds_the_reply_it_owes_among_its_obligations(org, log, housing):
+    incident = log(discovered_at=DISCOVERED)
+    given = post_as(
+        org.mayor,
+        f"/api/v1/incidents/{incident.pk}/instructions/",
+        {"text": "请核查", "departments": [housing.department.pk]},
+    ).json()
+    [owed] = given["obligations"]
+
+    own = get_as(housing.duty_officer, "/api/v1/obligations/").json()
+    assert [row["id"] for row in own["results"]] == [owed["id"]]
+    assert get_as(housing.duty_officer, f"/api/v1/obligations/{owed['id']}/").status_code == 200
+    by_department = get_as(
+        org.mayor, "/api/v1/obligations/", {"department": housing.department.pk, "kind": "instruction"}
+    )
+    assert [row["id"] for row in by_department.json()["results"]] == [owed["id"]]
