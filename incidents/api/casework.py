@@ -12,13 +12,13 @@ from rest_framework.decorators import action
 
 from incidents.access import HUMAN_ROLES, caller_of
 from incidents.casework.deciders import may_decide
-from incidents.casework.requests import approve, refuse
+from incidents.casework.requests import approve, ensure_may_decide, refuse
 from incidents.models import CaseRequest, Department, Instruction, Severity
 from opinion_tracker.lib.api.views import ServiceShellMixin
 
 from .filters import RequestFilter
 from .permissions import RoleAllows
-from .serializers import MomentField, ObligationSerializer, TakesOnlyItsFields
+from .serializers import MomentField, ObligationSerializer, TakesOnlyItsFields, WorkedOnDepartmentField
 
 
 def severity_or_blank(help_text: str) -> serializers.ChoiceField:
@@ -81,7 +81,7 @@ class InstructionInput(TakesOnlyItsFields, serializers.Serializer):
 
 
 class TransferInput(TakesOnlyItsFields, serializers.Serializer):
-    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all())
+    department = WorkedOnDepartmentField()
     reason = serializers.CharField()
 
 
@@ -92,11 +92,8 @@ class ExtensionInput(TakesOnlyItsFields, serializers.Serializer):
 
 class DecisionInput(TakesOnlyItsFields, serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
-    department = serializers.PrimaryKeyRelatedField(
-        queryset=Department.objects.all(),
-        required=False,
-        default=None,
-        help_text="Approving a return: the department that leads from now on.",
+    department = WorkedOnDepartmentField(
+        required=False, default=None, help_text="Approving a return: the department that leads from now on."
     )
 
 
@@ -122,14 +119,19 @@ class RequestViewSet(ServiceShellMixin, mixins.ListModelMixin, mixins.RetrieveMo
     @extend_schema(request=DecisionInput, responses={200: CaseRequestSerializer})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        data = self.valid(DecisionInput, request)
-        decided = approve(self.get_object(), **data, actor=request.user, now=timezone.now())
-        return self.respond(CaseRequestSerializer, decided)
+        return self.decide_with(approve)
 
     @extend_schema(request=DecisionInput, responses={200: CaseRequestSerializer})
     @action(detail=True, methods=["post"])
     def refuse(self, request, pk=None):
-        data = self.valid(DecisionInput, request)
-        data.pop("department")
-        decided = refuse(self.get_object(), **data, actor=request.user, now=timezone.now())
+        return self.decide_with(refuse)
+
+    def decide_with(self, verdict):
+        """A 403 for whoever may not decide, before the body is read; then the decision."""
+        asked = self.get_object()
+        ensure_may_decide(caller_of(self.request), asked)
+        data = self.valid(DecisionInput, self.request)
+        if verdict is refuse:
+            data.pop("department")  # only an approved return takes one
+        decided = verdict(asked, **data, actor=self.request.user, now=timezone.now())
         return self.respond(CaseRequestSerializer, decided)

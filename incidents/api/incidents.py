@@ -17,7 +17,7 @@ from incidents.casework.co_handling import acting_department, set_co_departments
 from incidents.casework.instructions import give_instruction
 from incidents.casework.regrading import regrade_or_ask
 from incidents.casework.requests import ask_extension, ask_return, ask_waiver
-from incidents.casework.transfer import transfer
+from incidents.casework.transfer import ensure_may_transfer, transfer
 from incidents.models import Action, CaseRequest, Incident, Obligation, Role
 from incidents.services.accountability import record_finding
 from incidents.services.actions import record_action
@@ -107,8 +107,10 @@ class IncidentViewSet(
     @extend_schema(request=TransferInput, responses={200: s.IncidentSerializer})
     @action(detail=True, methods=["post"])
     def transfer(self, request, pk=None):
+        incident = self.get_object()
+        ensure_may_transfer(caller_of(request), incident)  # a 403 before the body is read
         data = self.valid(TransferInput, request)
-        return self.incident_response(transfer(self.get_object(), **data, actor=request.user, now=timezone.now()))
+        return self.incident_response(transfer(incident, **data, actor=request.user, now=timezone.now()))
 
     @extend_schema(request=s.ReasonInput, responses={201: CaseRequestSerializer})
     @action(detail=True, methods=["post"], url_path="return")

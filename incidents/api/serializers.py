@@ -157,6 +157,18 @@ class WritableDepartmentField(serializers.PrimaryKeyRelatedField):
         return caller_of(self.context["request"]).writable_departments()
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class WorkedOnDepartmentField(serializers.PrimaryKeyRelatedField):
+    """A department the caller works on (the office: its government's); any other id gets the answer a missing
+    one gets, so a body never tells whether a department outside one's scope exists."""
+
+    def get_queryset(self):
+        caller = caller_of(self.context["request"])
+        return (
+            Department.objects.all() if caller.sees_everything else Department.objects.filter(pk__in=caller.own_subtree)
+        )
+
+
 class IncidentInput(TakesOnlyItsFields, serializers.Serializer):
     """What logging an incident takes; the department must be one the caller may log for."""
 

@@ -70,7 +70,8 @@ def acting_department(caller: Caller, incident, kind, instruction=None, departme
     """On whose behalf ``caller`` records an action of ``kind``: None for the lead (its handlers record any
     kind); for a reply, the addressed department (``department``, or the first addressed one the caller
     works on); for internal kinds, a co-handling department the caller works on. PermissionDenied else."""
-    if kind == ActionKind.INSTRUCTION_REPLY and instruction is None:
+    if kind == ActionKind.INSTRUCTION_REPLY and (instruction is None or instruction.incident_id != incident.pk):
+        # Another incident's instruction gets the answer no instruction gets: its existence is not told.
         Errors({"instruction": [_("Name the instruction of this incident that this replies to.")]}).raise_if_any()
     if kind == ActionKind.INSTRUCTION_REPLY:
         addressed = [d for d in instruction.departments.order_by("pk") if acts_for(caller, d.pk)]

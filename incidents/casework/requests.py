@@ -138,12 +138,17 @@ def refuse(request, *, note, actor, now) -> CaseRequest:
     return decide(request, CaseRequest.State.REFUSED, note, actor, now)
 
 
-def decide(request, state, note, actor, now, department=None) -> CaseRequest:
-    caller = Caller.of(actor)
-    if request.requested_by_id == actor.pk:
+def ensure_may_decide(caller: Caller, request) -> None:
+    """Refuse, before anything else is looked at, whoever may not decide (the API asks first, too)."""
+    if request.requested_by_id == caller.person.pk:
         raise PermissionDenied(_("A request is decided by someone else than the person who asked."))
     if not may_decide(caller, request):
         raise PermissionDenied(_("You may not decide this request."))
+
+
+def decide(request, state, note, actor, now, department=None) -> CaseRequest:
+    caller = Caller.of(actor)
+    ensure_may_decide(caller, request)
     with transaction.atomic():
         incident = lock_incident(request.incident)
         request = CaseRequest.objects.select_for_update().get(pk=request.pk)

@@ -22,12 +22,17 @@ from .deciders import may_transfer
 def transfer(incident, *, department, reason, actor, now) -> Incident:
     """Make ``department`` the lead, for someone of the government office (or an administrator)."""
     caller = Caller.of(actor)
-    if not may_transfer(caller, incident):
-        raise PermissionDenied(_("Only the government office transfers an incident."))
+    ensure_may_transfer(caller, incident)
     with transaction.atomic():
         incident = lock_incident(incident)
         move_lead(incident, department, reason, actor, now, caller)
     return incident
+
+
+def ensure_may_transfer(caller: Caller, incident) -> None:
+    """Refuse, before anything else is looked at, whoever may not transfer (the API asks first, too)."""
+    if not may_transfer(caller, incident):
+        raise PermissionDenied(_("Only the government office transfers an incident."))
 
 
 def move_lead(incident, department, reason, actor, now, caller: Caller) -> None:

@@ -217,3 +217,17 @@ def test_an_addressed_department_finds_the_reply_it_owes_among_its_obligations(o
         org.mayor, "/api/v1/obligations/", {"department": housing.department.pk, "kind": "instruction"}
     )
     assert [row["id"] for row in by_department.json()["results"]] == [owed["id"]]
+
+
+def test_a_body_never_tells_whether_something_outside_ones_scope_exists(org, log, elsewhere, office_officer):
+    incident = log(discovered_at=DISCOVERED)
+    path = f"/api/v1/incidents/{incident.pk}/"
+
+    def refusal(body_id, field, url, **body):
+        answer = post_as(office_officer, url, {field: body_id, **body})
+        return answer.status_code, answer.json().get(field)
+
+    missing = refusal(999999, "department", path + "transfer/", reason="职责")
+    outside = refusal(elsewhere.bureau.pk, "department", path + "transfer/", reason="职责")
+    assert missing[0] == outside[0] == 400
+    assert outside[1] == [message.replace("999999", str(elsewhere.bureau.pk)) for message in missing[1]]
