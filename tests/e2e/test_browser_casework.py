@@ -18,7 +18,7 @@ from incidents.models import CaseRequest, Role
 from incidents.services.people import set_roles
 
 from ..browser import screenshot, sign_in
-from ..factories import DepartmentFactory
+from ..factories import DepartmentFactory, PersonFactory
 
 pytestmark = pytest.mark.usefixtures("national_defaults")
 
@@ -279,3 +279,77 @@ def test_the_co_handlers_leader_finds_the_departments_escalation_on_my_escalatio
 
     expect(page.locator("main")).to_contain_text(incident.title)
     expect(page.locator("main")).to_contain_text("超时一级督办")
+
+
+def test_after_a_transfer_the_new_leads_principal_leader_is_escalated_to(new_page, org, log, housing):
+    """Logged a little over two hours ago and transferred: the internal report's deadline passed, and its first
+    level reaches the new lead's principal leader, not the old one's."""
+    from incidents.casework.transfer import transfer
+    from notifications.enforcement import enforce
+
+    incident = log(title="网传施工围挡倒塌", discovered_at=timezone.now() - timedelta(hours=2, minutes=1))
+    transfer(incident, department=housing.department, reason="属住建职责", actor=org.office_head, now=timezone.now())
+    enforce(timezone.now())
+
+    page = new_page()
+    sign_in(page, housing.leader)
+    page.goto("/escalations/")
+    expect(page.locator("main")).to_contain_text(incident.title)
+    old_lead = new_page()
+    sign_in(old_lead, org.leader)
+    old_lead.goto("/escalations/")
+    expect(old_lead.locator("main")).not_to_contain_text(incident.title)
+
+
+def test_an_unanswered_instruction_reaches_its_leader_on_my_escalations(new_page, org, log, housing):
+    """Given a little over three hours ago with a reply due an hour later: the last level (due + 2 h for a 重大
+    incident) has come, and it goes back to the leader who gave it."""
+    from incidents.casework.instructions import give_instruction
+    from notifications.enforcement import enforce
+
+    given_at = timezone.now() - timedelta(hours=3, minutes=1)
+    incident = log(title="网传学校周边施工噪音", discovered_at=given_at)
+    give_instruction(
+        incident,
+        text="请尽快核实回复",
+        departments=[housing.department],
+        due_at=given_at + timedelta(hours=1),
+        actor=org.leader,
+        now=given_at,
+    )
+    enforce(timezone.now())
+
+    page = new_page()
+    sign_in(page, org.leader)
+    page.goto("/escalations/")
+    expect(page.locator("main")).to_contain_text(incident.title)
+    expect(page.locator("main")).to_contain_text("领导批示")
+
+
+def test_only_an_extendable_deadline_is_offered_and_an_extension_shows_on_the_compliance_page(new_page, org, incident):
+    report = incident.obligations.get(kind="verification_report")
+    page = new_page()
+    sign_in(page, org.duty_officer)
+    page.goto(f"/incidents/{incident.pk}/")
+    panel = offer(page, "extension")
+    offered = panel.locator("select[name$=obligation] option").all_inner_texts()
+    assert [text for text in offered if text.strip("-")] == [
+        f"核实调查报告 · {timezone.localtime(report.due_at):%m-%d %H:%M}"
+    ], "the hour deadlines are never offered"
+    panel.locator("select[name$=obligation]").select_option(str(report.pk))
+    panel.locator("input[name$=due_at]").fill(minute(report.due_at + timedelta(days=1)))
+    panel.locator("textarea[name$=reason]").fill("需调取检测报告")
+    panel.locator("button").click()
+    expect(page.locator(".message.success")).to_be_visible()
+    leader = new_page()
+    sign_in(leader, org.leader)
+    leader.goto(f"/incidents/{incident.pk}/")
+    leader.locator("ul.requests button.primary").click()
+    expect(leader.locator(".message.success")).to_contain_text("申请已批准")
+
+    auditor = new_page()
+    sign_in(auditor, PersonFactory(department=org.office, roles=[Role.AUDITOR]))
+    today = timezone.localdate()
+    auditor.goto(f"/compliance/?start={today - timedelta(days=1)}&end={today}")
+    extended = auditor.locator(".figure", has_text="延期").locator(".number")
+    expect(extended).to_have_text("1")
