@@ -74,6 +74,12 @@ class InstructionSerializer(serializers.ModelSerializer):
         return ObligationSerializer(owed, many=True, context=self.context).data
 
 
+class RequestInput(TakesOnlyItsFields, serializers.Serializer):
+    """A request's reason (a return, a waiver): it creates a request, so anything else is refused by name."""
+
+    reason = serializers.CharField()
+
+
 class InstructionInput(TakesOnlyItsFields, serializers.Serializer):
     text = serializers.CharField()
     departments = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), many=True)

@@ -33,6 +33,7 @@ from .casework import (
     ExtensionInput,
     InstructionInput,
     InstructionSerializer,
+    RequestInput,
     TransferInput,
 )
 from .filters import IncidentFilter, ObligationFilter
@@ -112,10 +113,10 @@ class IncidentViewSet(
         data = self.valid(TransferInput, request)
         return self.incident_response(transfer(incident, **data, actor=request.user, now=timezone.now()))
 
-    @extend_schema(request=s.ReasonInput, responses={201: CaseRequestSerializer})
+    @extend_schema(request=RequestInput, responses={201: CaseRequestSerializer})
     @action(detail=True, methods=["post"], url_path="return")
     def return_lead(self, request, pk=None):
-        return self.ask_with(ask_return, s.ReasonInput)
+        return self.ask_with(ask_return, RequestInput)
 
     @extend_schema(request=s.ReasonInput, responses={200: s.IncidentSerializer})
     @action(detail=True, methods=["post"])
@@ -223,10 +224,10 @@ class ObligationViewSet(
     def extensions(self, request, pk=None):
         return self.ask_with(ask_extension, ExtensionInput)
 
-    @extend_schema(request=s.ReasonInput, responses={201: CaseRequestSerializer})
+    @extend_schema(request=RequestInput, responses={201: CaseRequestSerializer})
     @action(detail=True, methods=["post"], url_path="waiver-requests")
     def waiver_requests(self, request, pk=None):
-        return self.ask_with(ask_waiver, s.ReasonInput)
+        return self.ask_with(ask_waiver, RequestInput)
 
     @extend_schema(request=s.FindingInput, responses={201: s.FindingSerializer})
     @action(detail=True, methods=["post"])

@@ -231,3 +231,19 @@ def test_a_body_never_tells_whether_something_outside_ones_scope_exists(org, log
     outside = refusal(elsewhere.bureau.pk, "department", path + "transfer/", reason="职责")
     assert missing[0] == outside[0] == 400
     assert outside[1] == [message.replace("999999", str(elsewhere.bureau.pk)) for message in missing[1]]
+
+
+def test_asking_refuses_by_name_what_a_request_does_not_take(org, log):
+    incident = log(discovered_at=DISCOVERED)
+    internal = incident.obligations.get(kind="internal_report")
+
+    returned = post_as(
+        org.duty_officer, f"/api/v1/incidents/{incident.pk}/return/", {"reason": "非本单位", "state": "approved"}
+    )
+    waiver = post_as(
+        org.duty_officer, f"/api/v1/obligations/{internal.pk}/waiver-requests/", {"reason": "重复", "decided_by": 1}
+    )
+
+    assert (returned.status_code, list(returned.json())) == (400, ["state"])
+    assert (waiver.status_code, list(waiver.json())) == (400, ["decided_by"])
+    assert not CaseRequest.objects.exists()
