@@ -39,12 +39,14 @@ def counts_for(obligation: Obligation, action) -> bool:
     """Whether ``action`` satisfies ``obligation``: the right kind, published once its clock ran.
 
     A follow-up asks for a *further* response: one published at the very moment of the response that
-    started its clock (the same statement on another platform) does not meet it.
+    started its clock (the same statement on another platform) does not meet it. An obligation is met by
+    its own department: a reply to an instruction by the department it addressed, the lead's obligations by
+    the lead (a co-handler's internal report is its own, docs/rules.md, "Casework").
     """
-    if action.kind not in SATISFIED_BY[obligation.kind]:
+    if action.kind not in SATISFIED_BY[obligation.kind] or action.department_id != obligation.department_id:
         return False
-    if obligation.kind == ObligationKind.INSTRUCTION:  # a reply to that instruction, for that department
-        return action.instruction_id == obligation.instruction_id and action.department_id == obligation.department_id
+    if obligation.kind == ObligationKind.INSTRUCTION:  # a reply to that very instruction
+        return action.instruction_id == obligation.instruction_id
     if obligation.kind == ObligationKind.FOLLOW_UP:
         return action.published_at > obligation.clock_started_at
     return action.published_at >= obligation.clock_started_at

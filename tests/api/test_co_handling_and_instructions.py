@@ -198,3 +198,16 @@ def test_a_monitoring_system_does_not_name_co_handlers(org):
     )
     assert answer.status_code == 400
     assert "co_departments" in answer.json()
+
+
+def test_a_co_handlers_internal_report_is_its_own_and_does_not_meet_the_leads(org, log, housing):
+    incident = log(discovered_at=DISCOVERED, co_departments=[housing.department])
+
+    recorded = post_as(
+        housing.duty_officer,
+        f"/api/v1/incidents/{incident.pk}/actions/",
+        {"kind": "internal_report", "published_at": NOW.isoformat(), "summary": "已向我委领导报告"},
+    )
+
+    assert recorded.status_code == 201
+    assert incident.obligations.get(kind="internal_report").state == "pending", "the lead owns its obligations"
