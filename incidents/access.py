@@ -134,13 +134,17 @@ class Caller:
             return True
         return self.has_any(roles) and department_id in self.own_subtree
 
-    def writable_departments(self):
-        """Departments this caller may log incidents for (duty officers, integration accounts)."""
+    def departments_worked_on(self):
+        """The departments the caller acts on: every one for administrators, else their working subtree."""
         if Role.ADMIN in self.roles:
             return Department.objects.all()
-        if not self.has_any({Role.DUTY_OFFICER, Role.INTEGRATION}):
-            return Department.objects.none()
         return Department.objects.filter(pk__in=self.own_subtree)
+
+    def writable_departments(self):
+        """Departments this caller may log incidents for (duty officers, integration accounts)."""
+        if not self.has_any({Role.ADMIN, Role.DUTY_OFFICER, Role.INTEGRATION}):
+            return Department.objects.none()
+        return self.departments_worked_on()
 
 
 def caller_of(request) -> Caller:

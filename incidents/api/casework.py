@@ -11,7 +11,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 
 from incidents.access import HUMAN_ROLES, caller_of
-from incidents.casework.deciders import may_decide
+from incidents.casework.deciders import decidable_among
 from incidents.casework.requests import approve, ensure_may_decide, refuse
 from incidents.models import CaseRequest, Department, Instruction, Severity
 from opinion_tracker.lib.api.views import ServiceShellMixin
@@ -118,7 +118,7 @@ class RequestViewSet(ServiceShellMixin, mixins.ListModelMixin, mixins.RetrieveMo
         readable = super().get_queryset().filter(caller.incident_filter("incident"))
         if self.action != "list":
             return readable
-        decidable = [r.pk for r in readable.filter(state=CaseRequest.State.PENDING) if may_decide(caller, r)]
+        decidable = [r.pk for r in decidable_among(caller, readable.filter(state=CaseRequest.State.PENDING))]
         first = Case(When(pk__in=decidable, then=Value(0)), default=Value(1), output_field=IntegerField())
         return readable.annotate(decidable_first=first).order_by("decidable_first", "-requested_at", "-id")
 

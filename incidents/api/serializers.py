@@ -163,10 +163,7 @@ class WorkedOnDepartmentField(serializers.PrimaryKeyRelatedField):
     one gets, so a body never tells whether a department outside one's scope exists."""
 
     def get_queryset(self):
-        caller = caller_of(self.context["request"])
-        return (
-            Department.objects.all() if caller.sees_everything else Department.objects.filter(pk__in=caller.own_subtree)
-        )
+        return caller_of(self.context["request"]).departments_worked_on()
 
 
 class IncidentInput(TakesOnlyItsFields, serializers.Serializer):

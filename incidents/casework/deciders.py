@@ -4,7 +4,7 @@ The requester never decides their own request, whatever their roles: a decision 
 """
 
 from incidents.access import INCIDENT_HANDLERS, Caller
-from incidents.models import CaseRequest, Role
+from incidents.models import CaseRequest, Department, Role
 
 
 def may_handle(caller: Caller, incident) -> bool:
@@ -35,6 +35,20 @@ def is_office(caller: Caller, incident) -> bool:
 def may_transfer(caller: Caller, incident) -> bool:
     """The government office and administrators."""
     return Role.ADMIN in caller.roles or is_office(caller, incident)
+
+
+def decidable_among(caller: Caller, requests) -> list[CaseRequest]:
+    """The pending ones of ``requests`` the caller may decide. When the office's test is needed (it walks up
+    to the governments) the department tree is read once and given to every request's lead, so deciding
+    reads nothing per row."""
+    requests = [request for request in requests if request.state == CaseRequest.State.PENDING]
+    if caller.office_of and requests:
+        tree = {department.pk: department for department in Department.objects.all()}
+        for department in tree.values():
+            department.parent = tree[department.parent_id] if department.parent_id else None
+        for request in requests:
+            request.incident.department = tree[request.incident.department_id]
+    return [request for request in requests if may_decide(caller, request)]
 
 
 def may_decide(caller: Caller, request: CaseRequest) -> bool:

@@ -20,7 +20,7 @@ from incidents.casework.instructions import give_instruction, may_instruct
 from incidents.casework.merging import may_merge, merge, open_follow_on
 from incidents.casework.requests import ask_extension, ask_return, ask_waiver
 from incidents.casework.transfer import transfer
-from incidents.models import CaseRequest, Department, Incident, Obligation, Person, Role, Severity
+from incidents.models import CaseRequest, Department, Incident, Obligation, Person, Severity
 from incidents.services.deadlines import policies_for
 from incidents.services.incidents import EDITABLE_DETAILS, edit_details
 from opinion_tracker.lib.forms import https_formfield
@@ -31,12 +31,7 @@ REASON = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows":
 
 
 def working_departments(caller: Caller):
-    departments = Department.objects.order_by("name")
-    return (
-        departments
-        if caller.sees_everything and Role.ADMIN in caller.roles
-        else departments.filter(pk__in=caller.own_subtree)
-    )
+    return caller.departments_worked_on().order_by("name")
 
 
 class TransferForm(forms.Form):
@@ -320,10 +315,12 @@ class DecisionForm(forms.Form):
 
 def requests_to_show(caller: Caller, incident) -> list[tuple[CaseRequest, DecisionForm | None]]:
     """The incident's requests, newest first, each with a decision form when the caller may decide it."""
-    shown = []
-    for request in incident.requests.select_related("requested_by", "decided_by", "obligation").order_by(
-        "-requested_at", "-pk"
-    ):
-        decidable = request.state == CaseRequest.State.PENDING and deciders.may_decide(caller, request)
-        shown.append((request, DecisionForm(prefix=f"r{request.pk}") if decidable else None))
-    return shown
+    requests = list(
+        incident.requests.select_related("incident__department", "requested_by", "decided_by", "obligation").order_by(
+            "-requested_at", "-pk"
+        )
+    )
+    decidable = {request.pk for request in deciders.decidable_among(caller, requests)}
+    return [
+        (request, DecisionForm(prefix=f"r{request.pk}") if request.pk in decidable else None) for request in requests
+    ]

@@ -17,10 +17,9 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from incidents.access import Caller, subtree_ids
-from incidents.casework.deciders import may_decide
+from incidents.casework.deciders import decidable_among
 from incidents.models import (
     CaseRequest,
-    Department,
     Incident,
     Instruction,
     Obligation,
@@ -87,24 +86,11 @@ def refused_requests(caller: Caller, now) -> Section:
     return bounded(requests.select_related("incident", "obligation", "decided_by").order_by("-decided_at", "-pk"))
 
 
-def with_lineage(requests, caller: Caller) -> None:
-    """Give each request's lead department its ancestors from one read of the tree, so that deciding who
-    may decide (``is_office_for`` walks up to the governments) reads nothing per row."""
-    if not caller.office_of:
-        return  # only the office's test walks up
-    tree = {department.pk: department for department in Department.objects.all()}
-    for department in tree.values():
-        department.parent = tree.get(department.parent_id)
-    for request in requests:
-        request.incident.department = tree[request.incident.department_id]
-
-
 def decidable(caller: Caller, requests) -> Section:
     """Of the pending ``requests`` (a queryset already narrowed to what the caller might decide), those
     ``may_decide`` lets the caller decide."""
     candidates = bounded(requests.exclude(requested_by=caller.person).select_related("incident__department"))
-    with_lineage(candidates.rows, caller)
-    return Section([request for request in candidates.rows if may_decide(caller, request)], candidates.more)
+    return Section(decidable_among(caller, candidates.rows), candidates.more)
 
 
 def requests_to_decide(caller: Caller, now) -> Section:
