@@ -14,7 +14,7 @@ from django.db.models import Q
 
 from incidents.models import Department, Incident, IncidentReader, Instruction, Person, Role
 
-HUMAN_ROLES = frozenset({Role.DUTY_OFFICER, Role.LEADER, Role.AUDITOR, Role.ADMIN})
+HUMAN_ROLES = frozenset({Role.DUTY_OFFICER, Role.LEADER, Role.REVIEWER, Role.AUDITOR, Role.ADMIN})
 SEES_EVERYTHING = frozenset({Role.AUDITOR, Role.ADMIN})
 # Who logs incidents and handles them (actions, regrading, closing), within their own subtree.
 INCIDENT_HANDLERS = frozenset({Role.DUTY_OFFICER, Role.ADMIN})

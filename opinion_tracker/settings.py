@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "incidents",
+    "statements",
     "notifications",
     "opinion_tracker",  # the wiring: the pages' shell, and the commands that bring both apps together
 ]

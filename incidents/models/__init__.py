@@ -14,7 +14,7 @@ from .incident import (
     Severity,
     TimelineEvent,
 )
-from .organisation import Department, Person, Role
+from .organisation import Department, Person, ReviewGate, Role
 from .policy import ObligationPolicy
 from .reader import IncidentReader
 from .signin import SignInFailure
@@ -38,6 +38,7 @@ __all__ = [
     "ObligationKind",
     "ObligationPolicy",
     "Person",
+    "ReviewGate",
     "Role",
     "Severity",
     "SignInFailure",

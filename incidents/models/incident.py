@@ -376,6 +376,15 @@ class Action(models.Model):
     evidence_url = models.URLField(_("evidence URL"), max_length=500, blank=True)
     evidence_file = models.FileField(_("evidence file"), upload_to=evidence_path, blank=True)
     summary = models.TextField(_("summary"), blank=True)
+    text = models.TextField(
+        _("published text"), blank=True, help_text=_("The signed-off text, when published from a draft.")
+    )
+    text_sha256 = models.CharField(
+        _("SHA-256 of the published text"),
+        max_length=64,
+        blank=True,
+        help_text=_("SHA-256 of the text as UTF-8: what went out, checked against what was approved."),
+    )
     department = models.ForeignKey(
         Department,
         verbose_name=_("on behalf of"),
@@ -449,6 +458,12 @@ class TimelineEvent(models.Model):
         INSTRUCTED = "instructed", _("Instruction given")
         MERGED = "merged", _("Merged")
         FOLLOW_ON = "follow_on", _("Follow-on incident opened")
+        DRAFT_CREATED = "draft_created", _("Statement drafted")
+        DRAFT_VERSION = "draft_version", _("Statement revised")
+        GATE_APPROVED = "gate_approved", _("Review gate approved")
+        GATE_RETURNED = "gate_returned", _("Review gate returned")
+        SIGNED_OFF = "signed_off", _("Statement signed off")
+        BULLETIN_SENT = "bulletin_sent", _("Report to leaders sent")
 
     incident = models.ForeignKey(
         Incident, verbose_name=_("incident"), on_delete=models.PROTECT, related_name="timeline"

@@ -25,6 +25,16 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", _("Auditor")
     ADMIN = "admin", _("Administrator")
     INTEGRATION = "integration", _("Integration")
+    REVIEWER = "reviewer", _("Reviewer")
+
+
+class ReviewGate(models.TextChoices):
+    """The review gates a statement passes before sign-off (docs/rules.md, "Statements")."""
+
+    POLICY = "policy", _("Policy (政策关)")
+    WORDING = "wording", _("Wording (文字关)")
+    SECRECY = "secrecy", _("Secrecy (保密关)")
+    LEGAL = "legal", _("Legal (法律关)")
 
 
 class Department(models.Model):
@@ -90,6 +100,12 @@ class Person(AbstractUser):
         related_name="people",
     )
     phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
+    review_gates = models.JSONField(
+        _("review gates"),
+        default=list,
+        blank=True,
+        help_text=_("The gates a person with the reviewer role reviews: policy, wording, secrecy, legal."),
+    )
 
     class Meta:
         verbose_name = _("person")

@@ -15,6 +15,7 @@ from incidents.models import (
     ObligationKind,
     TimelineEvent,
 )
+from opinion_tracker.lib.hashing import text_sha256
 from opinion_tracker.lib.validation import Errors, check_choice, check_lengths, check_not_future, check_required
 
 from .calendar import WorkingCalendar
@@ -66,11 +67,13 @@ def record_action(
     summary="",
     department=None,
     instruction=None,
+    text="",
 ) -> Action:
     """Record an action and, in the same transaction, meet what it satisfies and restart the follow-up.
 
     ``department`` is the co-handling or addressed department it is recorded for (None: the lead);
-    ``instruction``, the leader's instruction a reply answers.
+    ``instruction``, the leader's instruction a reply answers; ``text``, the signed-off text it published,
+    kept with its SHA-256.
     """
     facts = {"kind": kind, "published_at": published_at, "evidence_url": evidence_url, "summary": summary or ""}
     with transaction.atomic():
@@ -86,6 +89,8 @@ def record_action(
             evidence_file=evidence_file or "",
             department=department,
             instruction=instruction,
+            text=text,
+            text_sha256=text_sha256(text) if text else "",
             recorded_by=actor,
             recorded_at=now,
         )

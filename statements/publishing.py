@@ -1,0 +1,71 @@
+"""Publishing a signed-off version, and checking a text against what was approved.
+
+Publishing records the public action through the incidents' services, exactly as recording it by hand
+would (the obligations it meets, the follow-up clock), with the version's text and its SHA-256 on the
+action; the draft is locked first and the incident after, the order every statement service keeps.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from incidents.access import Caller
+from incidents.models import ActionKind
+from incidents.services.actions import record_action
+from incidents.services.obligations import NON_FIELD
+from opinion_tracker.lib.hashing import text_sha256
+from opinion_tracker.lib.validation import Errors
+
+from .deciders import may_publish
+from .drafting import current_version, lock_draft
+from .models import Draft, Publication
+
+
+def publish(draft, *, channel, published_at, evidence_url="", evidence_file=None, actor, now):
+    """Record the current version, which must be signed off, as published on ``channel``."""
+    if not may_publish(Caller.of(actor), draft.incident):
+        raise PermissionDenied(_("Only the lead department's duty officers publish its statements."))
+    with transaction.atomic():
+        draft = lock_draft(draft)
+        version = current_version(draft)
+        errors = Errors()
+        if version.signed_off_at is None:
+            errors.add(NON_FIELD, _("Only a signed-off version is published; this one is not signed off."))
+        if channel not in draft.channels:
+            errors.add(
+                "channel",
+                _("Publish on one of the draft's channels: %(channels)s.") % {"channels": "、".join(draft.channels)},
+            )
+        errors.raise_if_any()
+        action = record_action(
+            draft.incident,
+            kind=ActionKind.STATEMENT,
+            published_at=published_at,
+            now=now,
+            actor=actor,
+            channel=channel,
+            evidence_url=evidence_url,
+            evidence_file=evidence_file,
+            text=version.text,
+        )
+        Publication.objects.create(action=action, draft=draft, version=version)
+        draft.state = Draft.State.PUBLISHED
+        draft.save(update_fields=["state"])
+    return action
+
+
+def approved_version(draft):
+    """The version that was last signed off (what may go out), or None."""
+    return draft.versions.exclude(signed_off_at=None).order_by("-number").first()
+
+
+def check_published_text(draft, text: str) -> dict:
+    """Whether ``text`` is, to the byte, the signed-off version: its hash against the approved one."""
+    version = approved_version(draft)
+    digest = text_sha256(text)
+    return {
+        "matches": version is not None and digest == version.sha256,
+        "sha256": digest,
+        "approved_sha256": version.sha256 if version else None,
+        "version": version.number if version else None,
+    }

@@ -1,0 +1,114 @@
+"""The drafting and sign-off rules, at the services: versions never overwritten, gates per version, the
+author never approving their own gates, sign-off only once every gate is approved, flags acknowledged."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from incidents.models import ObligationKind, TimelineEvent
+from statements.drafting import add_version, create_draft
+from statements.models import Draft, HoldingTemplate
+from statements.publishing import check_published_text, publish
+from statements.review import decide_gate, gate_states, sign_off
+from tests.conftest import beijing
+from tests.factories import PersonFactory
+
+START = beijing(2026, 3, 2, 9, 30)
+TEXT = "3月2日上午，市交通运输局关注到网民反映的路面塌陷情况，已第一时间赶赴现场处置。"
+
+
+def draft_of(org, incident, text=TEXT, **fields):
+    return create_draft(
+        incident, kind="statement", channels=["weibo"], text=text, actor=org.duty_officer, now=START, **fields
+    )
+
+
+def approve_all(draft, reviewers, at=START):
+    for gate in draft.gates:
+        decide_gate(draft, gate, decision="approve", actor=reviewers[gate], now=at)
+
+
+def test_a_returned_gate_waits_for_a_new_version_which_starts_every_gate_again(org, incident, reviewers):
+    draft = draft_of(org, incident)
+    decide_gate(draft, "policy", decision="approve", actor=reviewers["policy"], now=START)
+    decide_gate(draft, "secrecy", decision="return", comment="删去伤者姓名", actor=reviewers["secrecy"], now=START)
+    with pytest.raises(ValidationError):
+        decide_gate(draft, "secrecy", decision="approve", actor=reviewers["secrecy"], now=START)
+    version = add_version(
+        draft, text=TEXT + "（已删除个人信息）", actor=org.duty_officer, now=START + timedelta(minutes=20)
+    )
+    assert version.number == 2
+    assert [state.state for state in gate_states(draft, version)] == ["pending"] * 4
+    assert draft.versions.get(number=1).text == TEXT  # never overwritten
+
+
+def test_sign_off_needs_every_gate_and_publishing_needs_the_sign_off(org, incident, reviewers):
+    draft = draft_of(org, incident)
+    with pytest.raises(ValidationError):
+        sign_off(draft, actor=org.leader, now=START)
+    approve_all(draft, reviewers)
+    with pytest.raises(ValidationError, match="not signed off"):
+        publish(
+            draft,
+            channel="weibo",
+            published_at=START,
+            evidence_url="https://weibo.com/1",
+            actor=org.duty_officer,
+            now=START,
+        )
+    sign_off(draft, actor=org.leader, now=START + timedelta(hours=1))
+    action = publish(
+        draft,
+        channel="weibo",
+        published_at=START + timedelta(hours=1),
+        evidence_url="https://weibo.com/1",
+        actor=org.duty_officer,
+        now=START + timedelta(hours=1),
+    )
+    assert action.text == TEXT
+    assert action.text_sha256 == draft.versions.get().sha256
+    assert incident.obligations.get(kind=ObligationKind.FIRST_STATEMENT).state == "met"
+    assert check_published_text(draft, TEXT)["matches"]
+    assert not check_published_text(draft, TEXT + " ")["matches"]
+    assert Draft.objects.get(pk=draft.pk).state == Draft.State.PUBLISHED
+
+
+def test_the_author_does_not_approve_their_own_draft(org, incident):
+    author = PersonFactory(department=org.department, roles=["duty_officer", "reviewer"], review_gates=["policy"])
+    draft = create_draft(incident, kind="statement", channels=["weibo"], text=TEXT, actor=author, now=START)
+    with pytest.raises(PermissionDenied):
+        decide_gate(draft, "policy", decision="approve", actor=author, now=START)
+    with pytest.raises(PermissionDenied):
+        decide_gate(draft, "policy", decision="approve", actor=org.duty_officer, now=START)  # not a reviewer
+
+
+def test_flags_warn_and_must_be_acknowledged_at_sign_off(org, incident, reviewers):
+    draft = draft_of(org, incident, text="对此事无可奉告。")
+    assert draft.versions.get().flags[0]["phrase"] == "无可奉告"
+    approve_all(draft, reviewers)  # never blocking the gates
+    with pytest.raises(ValidationError, match="Acknowledge"):
+        sign_off(draft, actor=org.leader, now=START)
+    assert sign_off(draft, acknowledge_flags=True, actor=org.leader, now=START).flags_acknowledged
+
+
+def test_a_holding_statement_from_a_template_may_skip_the_gates_on_one_sign_off(org, incident):
+    template = HoldingTemplate.objects.filter(government=None).first()
+    draft = create_draft(
+        incident, kind="holding", channels=["weibo"], template=template, actor=org.duty_officer, now=START
+    )
+    assert incident.title in draft.versions.get().text
+    version = sign_off(draft, actor=org.deputy, now=START + timedelta(minutes=5))
+    assert version.gates_skipped == ["policy", "wording", "secrecy", "legal"]
+    event = incident.timeline.get(kind=TimelineEvent.Kind.SIGNED_OFF)
+    assert event.detail["gates_skipped"] == version.gates_skipped
+    assert event.detail["since_first_draft_seconds"] == 300
+
+
+def test_only_the_lead_leaders_or_the_office_sign_off(org, incident, reviewers):
+    draft = draft_of(org, incident)
+    approve_all(draft, reviewers)
+    for outsider in (org.duty_officer, org.publicity_head):
+        with pytest.raises(PermissionDenied):
+            sign_off(draft, actor=outsider, now=START)
+    assert sign_off(draft, actor=org.office_head, now=START).signed_off_by == org.office_head
