@@ -31,7 +31,8 @@ def may_sign_off(caller: Caller, incident) -> bool:
 def may_review(caller: Caller, incident, gate: str) -> bool:
     """A reviewer of ``gate`` who works on the lead department (the office's reviewers work on all of its
     government), or a leader of the lead department."""
-    holds_gate = Role.REVIEWER in caller.roles and gate in (caller.person.review_gates or [])
+    gates = caller.person.review_gates
+    holds_gate = Role.REVIEWER in caller.roles and isinstance(gates, list) and gate in gates
     reviewer = holds_gate and incident.department_id in caller.own_subtree
     return reviewer or is_lead_leader(caller, incident)
 

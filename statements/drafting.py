@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from incidents.access import Caller
 from incidents.models import Action, Incident, TimelineEvent
+from incidents.services.locks import lock_incident
 from incidents.services.obligations import NON_FIELD
 from incidents.services.timeline import record_event
 from opinion_tracker.lib.hashing import text_sha256
@@ -23,16 +24,36 @@ MAX_CHANNELS = 20
 def lock_draft(draft) -> Draft:
     """The draft re-read under lock (inside ``transaction.atomic``): versions, gate decisions, sign-off and
     publication of one draft apply one after the other, so a gate is never approved on a version that a
-    revision has just replaced, nor a version published while a new one is being written."""
-    return Draft.objects.select_for_update().select_related("incident__department").get(pk=draft.pk)
+    revision has just replaced, nor a version published while a new one is being written.
+
+    Only the draft's own row is locked (``of``), and as ``FOR NO KEY UPDATE``: its incident and department are
+    read with it but not locked, since ``FOR UPDATE`` on the incident would block the enforcement pass's
+    timeline inserts and, in ``publish``, deadlock with a pass holding the obligations that ``record_action``
+    then locks (``incidents/services/locks.py``). Whoever needs the incident locked takes that lock itself."""
+    drafts = Draft.objects.select_for_update(no_key=True, of=("self",)).select_related("incident__department")
+    return drafts.get(pk=draft.pk)
 
 
-def check_text(errors: Errors, text) -> None:
-    check_required(errors, "text", text)
-    if isinstance(text, str) and len(text) > MAX_TEXT:
-        errors.add(
-            "text", _("At most %(limit)d characters (this has %(length)d).") % {"limit": MAX_TEXT, "length": len(text)}
-        )
+def check_text(errors: Errors, text, field: str = "text", limit: int = MAX_TEXT) -> None:
+    """A text the database stores as written: a string, not blank, within ``limit``, with no NUL character
+    and no lone surrogate (neither can be stored as UTF-8)."""
+    if text is not None and not isinstance(text, str):
+        errors.add(field, _("Enter text."))
+        return
+    check_required(errors, field, text)
+    if text and len(text) > limit:
+        message = _("At most %(limit)d characters (this has %(length)d).")
+        errors.add(field, message % {"limit": limit, "length": len(text)})
+    elif text and not storable(text):
+        errors.add(field, _("The text holds characters that cannot be stored; paste it again as plain text."))
+
+
+def storable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def check_channels(errors: Errors, channels) -> None:
@@ -56,18 +77,17 @@ def create_draft(incident, *, kind, channels, text="", template=None, actor, now
     text when none is given; only a holding statement made from a template may later skip its gates."""
     ensure_may_draft(Caller.of(actor), incident)
     errors = Errors()
-    if incident.state == Incident.State.CLOSED:
-        errors.add(NON_FIELD, _("The incident is closed; no statement can be drafted on it."))
     check_choice(errors, "kind", kind, Draft.Kind)
     check_channels(errors, channels)
     if template is not None and not templates_for(incident).filter(pk=template.pk).exists():
         errors.add("template", _("This template is not one of the incident's government."))
-    elif template is not None and not (text or "").strip():
+    elif template is not None and not (isinstance(text, str) and text.strip()):
         text = prefilled(template, incident, now)
     check_text(errors, text)
     errors.raise_if_any()
     policy = review_policy_for(incident)
     with transaction.atomic():
+        check_open(lock_incident(incident))
         draft = Draft.objects.create(
             incident=incident,
             kind=kind,
@@ -94,14 +114,16 @@ def create_draft(incident, *, kind, channels, text="", template=None, actor, now
 def add_version(draft, *, text, actor, now) -> DraftVersion:
     """A new version of ``draft``: its gates start again, and a sign-off of an earlier version no longer
     counts for what is published next."""
-    ensure_may_draft(Caller.of(actor), draft.incident)
     errors = Errors()
     check_text(errors, text)
     errors.raise_if_any()
     with transaction.atomic():
         draft = lock_draft(draft)
-        if draft.incident.state == Incident.State.CLOSED:
-            Errors({NON_FIELD: [_("The incident is closed; no statement can be drafted on it.")]}).raise_if_any()
+        ensure_may_draft(Caller.of(actor), draft.incident)
+        check_open(draft.incident)
+        if draft.state == Draft.State.PUBLISHED:
+            message = _("This statement is published; draft a new statement for a correction or an update.")
+            Errors({NON_FIELD: [message]}).raise_if_any()
         version = write_version(draft, text, actor, now)
         draft.state = Draft.State.IN_REVIEW
         draft.save(update_fields=["state"])
@@ -109,6 +131,19 @@ def add_version(draft, *, text, actor, now) -> DraftVersion:
             draft.incident, TimelineEvent.Kind.DRAFT_VERSION, now, actor, draft=draft.pk, **version_detail(version)
         )
     return version
+
+
+def check_open(incident) -> None:
+    if incident.state == Incident.State.CLOSED:
+        Errors({NON_FIELD: [_("The incident is closed; no statement can be drafted on it.")]}).raise_if_any()
+
+
+def check_seen(version, seen) -> None:
+    """Refuse a decision taken on a version that is no longer the current one: ``seen`` is the version number
+    the person read (None when the caller does not say, as an API client may not)."""
+    if seen is not None and seen != version.number:
+        message = _("Version %(seen)s was replaced by version %(current)s; read the current version first.")
+        Errors({NON_FIELD: [message % {"seen": seen, "current": version.number}]}).raise_if_any()
 
 
 def write_version(draft, text, actor, now) -> DraftVersion:

@@ -1,6 +1,8 @@
 """The statement rules in force for an incident: its nearest government's, else the national ones."""
 
-from string import Formatter
+import re
+import unicodedata
+from difflib import SequenceMatcher
 
 from django.db.models import Q
 
@@ -36,33 +38,56 @@ def templates_for(incident):
     return applicable(HoldingTemplate.objects.filter(enabled=True), incident)
 
 
+def comparable(text: str) -> str:
+    """``text`` as the phrase checks read it: full-width and compatibility forms folded (NFKC) and every space
+    removed, so "无 可 奉 告" or "ｎｏ ｃｏｍｍｅｎｔ" is flagged as the phrase itself would be."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
 def flags_in(text: str, incident) -> list[dict]:
     """The flagged phrases ``text`` contains, each once with its reason, in the order they first appear."""
     phrases = applicable(FlaggedPhrase.objects.filter(enabled=True), incident)
-    found = {}
+    read, found = comparable(text), {}
     for phrase in phrases:
-        at = text.find(phrase.phrase)
+        wanted = comparable(phrase.phrase)
+        at = read.find(wanted) if wanted else -1
         if at >= 0 and phrase.phrase not in found:
             found[phrase.phrase] = (at, {"phrase": phrase.phrase, "reason": phrase.reason})
     return [flag for _at, flag in sorted(found.values(), key=lambda item: item[0])]
 
 
-class Fill(dict):
-    """Placeholders the incident fills; any other ``{name}`` stays as written for the drafter to finish."""
+PLACEHOLDER = re.compile(r"\{(title|department|discovered_at|now)\}")
+# What a template leaves for the drafter to write: 【…】, or a {name} the incident does not fill.
+BLANK = re.compile(r"【[^】]*】|\{[^{}]*\}")
 
-    def __missing__(self, key):
-        return "{" + key + "}"
+
+def beijing_minute(moment) -> str:
+    return moment.astimezone(BEIJING).strftime("%Y年%m月%d日%H时%M分")
 
 
 def prefilled(template: HoldingTemplate, incident, now) -> str:
-    """The template's text with the incident's facts in place of its placeholders."""
-    values = Fill(
-        title=incident.title,
-        department=incident.department.name,
-        discovered_at=incident.discovered_at.astimezone(BEIJING).strftime("%Y年%m月%d日%H时%M分"),
-        now=now.astimezone(BEIJING).strftime("%Y年%m月%d日%H时%M分"),
-    )
-    try:
-        return Formatter().vformat(template.text, (), values)
-    except (ValueError, IndexError):  # a stray brace in the template: leave it as it is
-        return template.text
+    """The template's text with the incident's facts in place of its four placeholders; anything else in
+    braces is left as written (substituted by name, never formatted, so no template can break a draft)."""
+    values = {
+        "title": incident.title,
+        "department": incident.department.name,
+        "discovered_at": beijing_minute(incident.discovered_at),
+        "now": beijing_minute(now),
+    }
+    return PLACEHOLDER.sub(lambda match: values[match.group(1)], template.text)
+
+
+TEMPLATE_KEPT = 0.8  # of a template's own wording a holding statement keeps, to still be "from the template"
+
+
+def keeps_template(template: HoldingTemplate, text: str) -> bool:
+    """Whether ``text`` is still the template's holding statement: its blanks are all filled, and at least
+    ``TEMPLATE_KEPT`` of the template's own wording (its text without placeholders or blanks) is still there,
+    in order. Facts may be added; a text written anew is a statement like any other, and goes through its gates."""
+    if BLANK.search(text):
+        return False
+    wording = BLANK.sub("", template.text)
+    if not wording:
+        return False
+    blocks = SequenceMatcher(None, wording, text, autojunk=False).get_matching_blocks()
+    return sum(block.size for block in blocks) >= TEMPLATE_KEPT * len(wording)

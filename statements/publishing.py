@@ -17,25 +17,29 @@ from opinion_tracker.lib.hashing import text_sha256
 from opinion_tracker.lib.validation import Errors
 
 from .deciders import may_publish
-from .drafting import current_version, lock_draft
+from .drafting import check_seen, current_version, lock_draft
 from .models import Draft, Publication
 
 
-def publish(draft, *, channel, published_at, evidence_url="", evidence_file=None, actor, now):
-    """Record the current version, which must be signed off, as published on ``channel``."""
-    if not may_publish(Caller.of(actor), draft.incident):
-        raise PermissionDenied(_("Only the lead department's duty officers publish its statements."))
+def publish(draft, *, channel, published_at, evidence_url="", evidence_file=None, seen=None, actor, now):
+    """Record the current version (``seen``: the number the duty officer read, when known), which must be
+    signed off, as published on ``channel``: once per channel, and never before it was signed off."""
     with transaction.atomic():
         draft = lock_draft(draft)
+        if not may_publish(Caller.of(actor), draft.incident):
+            raise PermissionDenied(_("Only the lead department's duty officers publish its statements."))
         version = current_version(draft)
+        check_seen(version, seen)
         errors = Errors()
         if version.signed_off_at is None:
             errors.add(NON_FIELD, _("Only a signed-off version is published; this one is not signed off."))
-        if channel not in draft.channels:
-            errors.add(
-                "channel",
-                _("Publish on one of the draft's channels: %(channels)s.") % {"channels": "、".join(draft.channels)},
-            )
+        elif published_at is not None and published_at < version.signed_off_at:
+            errors.add("published_at", _("A statement is published after its sign-off, not before."))
+        if not isinstance(channel, str) or channel not in draft.channels:
+            channels = "、".join(draft.channels)
+            errors.add("channel", _("Publish on one of the draft's channels: %(channels)s.") % {"channels": channels})
+        elif version.publications.filter(action__channel=channel).exists():
+            errors.add("channel", _("This version is already published on this channel."))
         errors.raise_if_any()
         action = record_action(
             draft.incident,
@@ -60,12 +64,16 @@ def approved_version(draft):
 
 
 def check_published_text(draft, text: str) -> dict:
-    """Whether ``text`` is, to the byte, the signed-off version: its hash against the approved one."""
-    version = approved_version(draft)
+    """Whether ``text`` is, to the byte, what went out: the hash of a version that was published, or, before
+    any was, of the version signed off to go out. ``version`` is the one matched, else the latest of those."""
+    published = list(draft.versions.filter(publications__isnull=False).distinct().order_by("-number"))
+    candidates = published or [version for version in [approved_version(draft)] if version is not None]
     digest = text_sha256(text)
+    matched = next((version for version in candidates if version.sha256 == digest), None)
+    shown = matched or (candidates[0] if candidates else None)
     return {
-        "matches": version is not None and digest == version.sha256,
+        "matches": matched is not None,
         "sha256": digest,
-        "approved_sha256": version.sha256 if version else None,
-        "version": version.number if version else None,
+        "approved_sha256": shown.sha256 if shown else None,
+        "version": shown.number if shown else None,
     }

@@ -18,8 +18,9 @@ from incidents.services.timeline import record_event
 from opinion_tracker.lib.validation import Errors
 
 from .deciders import is_author, may_review, may_sign_off
-from .drafting import current_version, lock_draft
+from .drafting import check_seen, check_text, current_version, lock_draft
 from .models import Draft, DraftVersion, GateDecision
+from .policy import keeps_template
 
 
 @dataclass(frozen=True)
@@ -46,24 +47,30 @@ def unapproved(draft, version) -> list[str]:
     return [state.gate for state in gate_states(draft, version) if state.state != GateDecision.Decision.APPROVED]
 
 
-def decide_gate(draft, gate, *, decision, comment="", actor, now) -> GateDecision:
-    """Approve or return ``gate`` on the current version; a return says why."""
-    caller = Caller.of(actor)
+MAX_COMMENT = 2000
+
+
+def decide_gate(draft, gate, *, decision, comment="", seen=None, actor, now) -> GateDecision:
+    """Approve or return ``gate`` on the current version (``seen``: the version number the reviewer read,
+    when known); a return says why. Who may is judged under the draft's lock, on the incident as it is then (a
+    transfer since the page was read changes who reviews)."""
     errors = Errors()
     if gate not in draft.gates:
         errors.add("gate", _("This draft has no gate “%(gate)s”.") % {"gate": gate})
     if decision not in ("approve", "return"):
         errors.add("decision", _("Choose approve or return."))
-    if decision == "return" and not (comment or "").strip():
-        errors.add("comment", _("Say what to change when returning a draft."))
+    comment = "" if comment is None else comment
+    if decision == "return" or not isinstance(comment, str) or comment.strip():
+        check_text(errors, comment, "comment", MAX_COMMENT)
     errors.raise_if_any()
-    if not may_review(caller, draft.incident, gate):
-        raise PermissionDenied(_("Only a reviewer of this gate or a leader of the lead department reviews it."))
     with transaction.atomic():
         draft = lock_draft(draft)
-        version = current_version(draft)
+        if not may_review(Caller.of(actor), draft.incident, gate):
+            raise PermissionDenied(_("Only a reviewer of this gate or a leader of the lead department reviews it."))
         if decision == "approve" and not draft.authors_may_review and is_author(actor, draft):
             raise PermissionDenied(_("The author of a draft does not approve its gates."))
+        version = current_version(draft)
+        check_seen(version, seen)
         check_reviewable(draft, version, gate)
         outcome = GateDecision.Decision.APPROVED if decision == "approve" else GateDecision.Decision.RETURNED
         made = GateDecision.objects.create(
@@ -84,6 +91,25 @@ def decide_gate(draft, gate, *, decision, comment="", actor, now) -> GateDecisio
     return made
 
 
+def check_may_skip(errors: Errors, draft, version, waiting) -> None:
+    """Gates not yet approved are skipped only for a holding statement that is still its template's (blanks
+    filled, the template's wording kept) and that no reviewer has returned: a returned gate is a reviewer's
+    objection, which a sign-off does not overrule."""
+    names = "、".join(str(ReviewGate(gate).label) for gate in waiting)
+    returned = [state.label for state in gate_states(draft, version) if state.state == GateDecision.Decision.RETURNED]
+    if returned:
+        message = _("Returned at %(gates)s: a new version answers the reviewer before it is signed off.")
+        errors.add(NON_FIELD, message % {"gates": "、".join(returned)})
+    elif not draft.may_skip_gates:
+        errors.add(NON_FIELD, _("Every gate must be approved first; still waiting: %(gates)s.") % {"gates": names})
+    elif not keeps_template(draft.template, version.text):
+        message = _(
+            "Only a holding statement that keeps its template's wording, with every blank filled, goes out before "
+            "its gates; still waiting: %(gates)s."
+        )
+        errors.add(NON_FIELD, message % {"gates": names})
+
+
 def check_reviewable(draft, version, gate) -> None:
     errors = Errors()
     if draft.incident.state == Incident.State.CLOSED:
@@ -95,22 +121,25 @@ def check_reviewable(draft, version, gate) -> None:
     errors.raise_if_any()
 
 
-def sign_off(draft, *, acknowledge_flags=False, actor, now) -> DraftVersion:
-    """签发 the current version: a leader of the lead department or of the government office."""
-    if not may_sign_off(Caller.of(actor), draft.incident):
-        raise PermissionDenied(_("Only a leader of the lead department or of the government office signs off."))
+def sign_off(draft, *, acknowledge_flags=False, seen=None, actor, now) -> DraftVersion:
+    """签发 the current version (``seen``: the number the leader read, when known): a leader of the lead
+    department or of the government office who did not write it (unless the policy lets authors review)."""
     with transaction.atomic():
         draft = lock_draft(draft)
+        if not may_sign_off(Caller.of(actor), draft.incident):
+            raise PermissionDenied(_("Only a leader of the lead department or of the government office signs off."))
+        if not draft.authors_may_review and is_author(actor, draft):
+            raise PermissionDenied(_("The author of a draft does not sign it off."))
         version = current_version(draft)
+        check_seen(version, seen)
         waiting = unapproved(draft, version)
         errors = Errors()
         if draft.incident.state == Incident.State.CLOSED:
             errors.add(NON_FIELD, _("The incident is closed."))
         elif version.signed_off_at is not None:
             errors.add(NON_FIELD, _("This version is already signed off."))
-        elif waiting and not draft.may_skip_gates:
-            names = "、".join(str(ReviewGate(gate).label) for gate in waiting)
-            errors.add(NON_FIELD, _("Every gate must be approved first; still waiting: %(gates)s.") % {"gates": names})
+        elif waiting:
+            check_may_skip(errors, draft, version, waiting)
         if version.flags and acknowledge_flags is not True:
             errors.add("acknowledge_flags", _("Acknowledge the flagged phrases to sign off."))
         errors.raise_if_any()

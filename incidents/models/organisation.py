@@ -129,6 +129,16 @@ class Person(AbstractUser):
             look_alike_error = ValidationError(message, code="look_alike", params={"existing": existing})
             raise ValidationError({"username": look_alike_error})
 
+    def clean_fields(self, exclude=None):
+        super().clean_fields(exclude)
+        gates = self.review_gates
+        if (
+            not isinstance(gates, list)
+            or any(g not in ReviewGate.values for g in gates)
+            or len(set(gates)) != len(gates)
+        ):
+            raise ValidationError({"review_gates": _("List each gate once, from: policy, wording, secrecy, legal.")})
+
     @property
     def roles(self) -> list[str]:
         return sorted(group.name for group in self.groups.all() if group.name in Role.values)

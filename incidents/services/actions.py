@@ -102,6 +102,7 @@ def record_action(
             action=action.pk,
             action_kind=kind,
             published_at=published_at,
+            **({"text_sha256": action.text_sha256} if text else {}),
         )
         if action.is_public:
             note_first_public_response(incident, action.published_at)

@@ -5,11 +5,13 @@ from django.db import migrations
 
 GATES = ["policy", "wording", "secrecy", "legal"]
 
+# The first reads complete once the incident's facts are filled in; the second leaves its progress (【…】) for the
+# drafter to write, and a holding statement is signed off without its gates only once no blank is left.
 TEMPLATES = [
     (
         "快报事实 · 首次通报",
-        "{now}，{department}关注到网民反映“{title}”的情况。我单位高度负责，已第一时间组织力量赶赴现场核查处置。"
-        "目前已核实的情况是：【已核实的基本事实】。事件原因正在进一步调查中，我们将依法依规、实事求是地查明情况，"
+        "{now}，{department}关注到网民反映“{title}”的情况，已第一时间组织力量赶赴现场核查处置。"
+        "目前有关情况正在进一步核实，事件原因正在调查中。我们将依法依规、实事求是查明情况，"
         "并及时发布进展。感谢社会各界的关注和监督。",
     ),
     (

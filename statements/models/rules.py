@@ -39,9 +39,12 @@ class ReviewPolicy(GovernmentRules):
         return str(self.scope)
 
     def clean(self):
-        unknown = [gate for gate in self.gates or [] if gate not in ReviewGate.values]
-        if unknown or not isinstance(self.gates, list) or len(set(self.gates)) != len(self.gates):
-            raise ValidationError({"gates": _("List each gate once, from: policy, wording, secrecy, legal.")})
+        gates = self.gates
+        valid = isinstance(gates, list) and gates and all(gate in ReviewGate.values for gate in gates)
+        if not valid or len(set(gates)) != len(gates):
+            raise ValidationError(
+                {"gates": _("List each gate once, at least one, from: policy, wording, secrecy, legal.")}
+            )
 
 
 class HoldingTemplate(GovernmentRules):
@@ -76,3 +79,7 @@ class FlaggedPhrase(GovernmentRules):
 
     def __str__(self):
         return self.phrase
+
+    def clean(self):
+        if not (self.phrase or "").strip():
+            raise ValidationError({"phrase": _("Enter the phrase to flag.")})

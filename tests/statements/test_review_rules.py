@@ -4,6 +4,7 @@ author never approving their own gates, sign-off only once every gate is approve
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from incidents.models import ObligationKind, TimelineEvent
@@ -93,7 +94,7 @@ def test_flags_warn_and_must_be_acknowledged_at_sign_off(org, incident, reviewer
 
 
 def test_a_holding_statement_from_a_template_may_skip_the_gates_on_one_sign_off(org, incident):
-    template = HoldingTemplate.objects.filter(government=None).first()
+    template = HoldingTemplate.objects.get(government=None, name="快报事实 · 首次通报")
     draft = create_draft(
         incident, kind="holding", channels=["weibo"], template=template, actor=org.duty_officer, now=START
     )
@@ -112,3 +113,123 @@ def test_only_the_lead_leaders_or_the_office_sign_off(org, incident, reviewers):
         with pytest.raises(PermissionDenied):
             sign_off(draft, actor=outsider, now=START)
     assert sign_off(draft, actor=org.office_head, now=START).signed_off_by == org.office_head
+
+
+def holding_template():
+    return HoldingTemplate.objects.get(government=None, name="快报事实 · 首次通报")
+
+
+def test_a_returned_gate_is_never_skipped_nor_is_a_text_written_anew(org, incident, reviewers):
+    returned = create_draft(
+        incident, kind="holding", channels=["weibo"], template=holding_template(), actor=org.duty_officer, now=START
+    )
+    decide_gate(returned, "legal", decision="return", comment="措辞不当", actor=reviewers["legal"], now=START)
+    with pytest.raises(ValidationError, match="Returned at"):
+        sign_off(returned, actor=org.leader, now=START)
+    rewritten = create_draft(
+        incident,
+        kind="holding",
+        channels=["weibo"],
+        template=holding_template(),
+        text=TEXT,
+        actor=org.duty_officer,
+        now=START,
+    )
+    with pytest.raises(ValidationError, match="keeps its template"):
+        sign_off(rewritten, actor=org.leader, now=START)
+    follow_up = HoldingTemplate.objects.get(government=None, name="再报进展 · 续报")
+    blank_left = create_draft(
+        incident, kind="holding", channels=["weibo"], template=follow_up, actor=org.duty_officer, now=START
+    )
+    with pytest.raises(ValidationError, match="blank"):
+        sign_off(blank_left, actor=org.leader, now=START)
+
+
+def test_a_decision_on_a_replaced_version_is_refused(org, incident, reviewers):
+    draft = draft_of(org, incident)
+    add_version(draft, text=TEXT + "续", actor=org.duty_officer, now=START)
+    with pytest.raises(ValidationError, match="replaced"):
+        decide_gate(draft, "policy", decision="approve", seen=1, actor=reviewers["policy"], now=START)
+    decide_gate(draft, "policy", decision="approve", seen=2, actor=reviewers["policy"], now=START)
+
+
+def test_a_statement_is_not_published_before_its_sign_off_nor_twice_on_one_channel(org, incident, reviewers):
+    draft = draft_of(org, incident)
+    approve_all(draft, reviewers)
+    signed = START + timedelta(hours=2)
+    sign_off(draft, actor=org.leader, now=signed)
+    facts = {"evidence_url": "https://weibo.com/1", "actor": org.duty_officer, "now": signed}
+    with pytest.raises(ValidationError) as refused:
+        publish(draft, channel="weibo", published_at=signed - timedelta(minutes=30), **facts)
+    assert "published_at" in refused.value.message_dict
+    publish(draft, channel="weibo", published_at=signed, **facts)
+    with pytest.raises(ValidationError) as twice:
+        publish(draft, channel="weibo", published_at=signed, **facts)
+    assert "channel" in twice.value.message_dict
+    with pytest.raises(ValidationError, match="published"):
+        add_version(draft, text=TEXT + "更正", actor=org.duty_officer, now=signed)
+
+
+def test_the_text_check_answers_for_what_went_out(org, incident, reviewers):
+    draft = draft_of(org, incident)
+    approve_all(draft, reviewers)
+    sign_off(draft, actor=org.leader, now=START)
+    publish(
+        draft,
+        channel="weibo",
+        published_at=START,
+        evidence_url="https://weibo.com/1",
+        actor=org.duty_officer,
+        now=START,
+    )
+    assert check_published_text(draft, TEXT) == {
+        "matches": True,
+        "sha256": draft.versions.get().sha256,
+        "approved_sha256": draft.versions.get().sha256,
+        "version": 1,
+    }
+
+
+def test_an_author_who_is_a_lead_leader_does_not_sign_off_their_own_draft(org, incident, reviewers):
+    org.leader.groups.add(Group.objects.get_or_create(name="duty_officer")[0])
+    draft = create_draft(incident, kind="statement", channels=["weibo"], text=TEXT, actor=org.leader, now=START)
+    approve_all(draft, reviewers)
+    with pytest.raises(PermissionDenied):
+        sign_off(draft, actor=org.leader, now=START)
+    assert sign_off(draft, actor=org.deputy, now=START).signed_off_by == org.deputy
+
+
+def test_flags_read_through_spaces_and_full_width_forms(org, incident):
+    draft = draft_of(org, incident, text="对此，无 可 奉 告。")
+    assert [flag["phrase"] for flag in draft.versions.get().flags] == ["无可奉告"]
+
+
+@pytest.mark.parametrize("text", [5, ["一"], {"a": 1}, True, "含\x00字符", "\ud800"])
+def test_text_that_cannot_be_stored_is_refused_on_its_field(org, incident, text):
+    with pytest.raises(ValidationError) as refused:
+        draft_of(org, incident, text=text)
+    assert list(refused.value.message_dict) == ["text"]
+
+
+def test_a_template_with_odd_braces_still_prefills(org, incident):
+    odd = HoldingTemplate.objects.create(name="奇怪模板", text="{department.name}{title:>99999}关于“{title}”的情况")
+    draft = create_draft(incident, kind="holding", channels=["weibo"], template=odd, actor=org.duty_officer, now=START)
+    assert draft.versions.get().text == f"{{department.name}}{{title:>99999}}关于“{incident.title}”的情况"
+
+
+def test_co_handlers_draft_but_only_the_lead_publishes(org, incident, housing, reviewers):
+    incident.co_departments.add(housing.department)
+    draft = create_draft(
+        incident, kind="statement", channels=["weibo"], text=TEXT, actor=housing.duty_officer, now=START
+    )
+    approve_all(draft, reviewers)
+    sign_off(draft, actor=org.leader, now=START)
+    with pytest.raises(PermissionDenied):
+        publish(
+            draft,
+            channel="weibo",
+            published_at=START,
+            evidence_url="https://weibo.com/1",
+            actor=housing.duty_officer,
+            now=START,
+        )
