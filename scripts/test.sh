@@ -29,13 +29,16 @@ if ! redis_up && command -v redis-server >/dev/null; then
   for _ in $(seq 30); do redis_up && break; sleep 1; done
 fi
 redis_up || fail_or_skip "Redis is not running on 127.0.0.1:6379"
-# The browser tests drive Debian's Chromium, with a Chinese font so pictures and documents show Chinese;
-# root may install both, anyone else runs without them.
+# The browser tests drive Debian's Chromium, with a Chinese font so pictures and documents show Chinese; the
+# 舆情专报 tests read the PDF's text with poppler's pdftotext, whose poppler-data maps its Chinese font (Adobe-GB1)
+# to text. Root may install them all, anyone else runs without them.
 has_cjk_font() { fc-list :lang=zh 2>/dev/null | grep -q .; }
-if { [ ! -x /usr/bin/chromium ] || ! has_cjk_font; } && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) || true
+has_pdftotext() { command -v pdftotext >/dev/null && [ -d /usr/share/poppler/cMap/Adobe-GB1 ]; }
+if { [ ! -x /usr/bin/chromium ] || ! has_cjk_font || ! has_pdftotext; } && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk poppler-utils poppler-data >/dev/null) || true
 fi
 [ -x /usr/bin/chromium ] || fail_or_skip "Chromium is missing at /usr/bin/chromium"
+has_pdftotext || fail_or_skip "pdftotext (poppler-utils) or poppler-data is missing: the PDF text of the 舆情专报"
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

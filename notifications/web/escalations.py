@@ -2,6 +2,9 @@
 
 Acknowledging an entry acknowledges every copy of it: repeats stop for the person and the obligation
 (``escalation.acknowledged_recipients``), the unread count goes down by one, and the timeline gets one event.
+
+Below them, the reports to leaders (舆情专报) sent to the person, those not yet opened first: opening one
+marks it read. They have their own unread count and never change the escalations'.
 """
 
 from django.contrib import messages
@@ -14,6 +17,8 @@ from django.views.generic import TemplateView, View
 from incidents.web.access import PersonPage
 from incidents.web.clocks import clock_of
 from opinion_tracker.lib.durations import countdown_patterns
+from statements.bulletins.content import name_of
+from statements.bulletins.reading import copies_for, unread_count
 
 from ..acknowledgement import acknowledge_entry
 from ..models import EscalationEntry
@@ -41,6 +46,8 @@ class EscalationsView(PersonPage, TemplateView):
             "entries": entries,
             "now": now,
             "countdown_patterns": countdown_patterns(),
+            "bulletin_copies": [(copy, name_of(copy.bulletin)) for copy in copies_for(self.request.user)],
+            "unread_bulletins": unread_count(self.request.user),
         }
 
 

@@ -4,6 +4,7 @@ and who each was sent to."""
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from incidents.models import Action, Department, Incident
 
@@ -49,7 +50,7 @@ class BulletinCopy(models.Model):
     """A bulletin sent to one leader: by email (with the documents), and in their inbox until they open it."""
 
     class Email(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", pgettext_lazy("email", "Pending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
         NO_ADDRESS = "no_address", _("No email address")
