@@ -7,6 +7,7 @@ computes deadlines and writes the timeline exactly as the API and the web interf
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -22,6 +23,7 @@ from rest_framework.authtoken.models import TokenProxy
 from opinion_tracker.lib.admin import ReadOnlyAdmin, ReadOnlyInline, TrackerAdmin, masked, service_form_view
 
 from .admin_timeline import beijing_text, detail_lines
+from .api.organisation import review_gates_error
 from .forms import ActionForm, IncidentForm, ReasonForm, RegradeForm
 from .models import (
     Action,
@@ -32,6 +34,7 @@ from .models import (
     Obligation,
     ObligationPolicy,
     Person,
+    ReviewGate,
     TimelineEvent,
     WorkingHours,
 )
@@ -60,16 +63,55 @@ class DepartmentAdmin(TrackerAdmin):
     ]
 
 
+class ReviewGatesForm(forms.ModelForm):
+    """A person's review gates as checkboxes, kept in the gates' order, and only beside the reviewer role
+    (the groups on the same form), as the API asks."""
+
+    review_gates = forms.MultipleChoiceField(
+        label=_("review gates"),
+        choices=ReviewGate.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=Person._meta.get_field("review_gates").help_text,
+    )
+
+    def clean_review_gates(self):
+        chosen = self.cleaned_data["review_gates"]
+        return [gate for gate in ReviewGate.values if gate in chosen]
+
+    def clean(self):
+        cleaned = super().clean()
+        groups = cleaned.get("groups")
+        roles = [group.name for group in groups] if groups is not None else self.instance.roles
+        message = review_gates_error(cleaned.get("review_gates"), roles)
+        if message:
+            self.add_error("review_gates", message)
+        return cleaned
+
+
+class PersonChangeForm(ReviewGatesForm, UserChangeForm):
+    pass
+
+
+class PersonCreationForm(ReviewGatesForm, AdminUserCreationForm):
+    pass
+
+
 @admin.register(Person)
 class PersonAdmin(UserAdmin):
+    form = PersonChangeForm
+    add_form = PersonCreationForm
     list_display = ["username", "display_name", "department", "phone", "email", "role_names", "is_active"]
     list_filter = ["groups", "department", "is_active"]
     search_fields = ["username", "display_name", "phone", "email"]
     autocomplete_fields = ["department"]
-    fieldsets = (*UserAdmin.fieldsets, (_("Work"), {"fields": ["display_name", "department", "phone"]}))
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        (_("Work"), {"fields": ["display_name", "department", "phone", "review_gates"]}),
+    )
     add_fieldsets = (
         *UserAdmin.add_fieldsets,
-        (_("Work"), {"fields": ["display_name", "department", "phone", "email", "groups"]}),
+        (_("Work"), {"fields": ["display_name", "department", "phone", "email", "groups", "review_gates"]}),
     )
 
     @admin.display(description=_("roles"))
@@ -206,7 +248,7 @@ class ActionAdmin(TrackerAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         shown = [evidence_link if field == "evidence_file" else field for field in ActionAddForm.Meta.fields]
-        return [*shown, "recorded_by", "recorded_at"] if obj else []
+        return [*shown, "text", "text_sha256", "recorded_by", "recorded_at"] if obj else []
 
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request)

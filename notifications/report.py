@@ -1,10 +1,11 @@
 """The compliance report as the API and the web page both give it: the scope a query asks for, the
-figures, and the latest breaches with who was told when."""
+figures, the time statements spent in review, and the latest breaches with who was told when."""
 
 from incidents.access import Caller, subtree_ids
 from incidents.models import Role
 from incidents.reports.compliance import compliance_figures
 from incidents.reports.scope import ReportScope
+from statements.review_time import review_time
 
 from .breaches import breaches
 
@@ -31,10 +32,13 @@ def report_scope(query: dict, caller: Caller) -> ReportScope:
 
 
 def compliance_report(scope: ReportScope, now) -> dict:
-    """The figures, and the first ``BREACHES_IN_REPORT`` breaches (``breaches_complete``: that is all)."""
+    """The figures, time in review (the statements app's), and the first ``BREACHES_IN_REPORT`` breaches
+    (``breaches_complete``: that is all). Assembled here, where every app is visible, so incidents' figures
+    never reach up to statements."""
     listed = list(breaches(scope.obligations(), now)[: BREACHES_IN_REPORT + 1])
     return {
         **compliance_figures(scope, now),
+        "review_time": review_time(scope),
         "breaches": listed[:BREACHES_IN_REPORT],
         "breaches_complete": len(listed) <= BREACHES_IN_REPORT,
     }

@@ -1,4 +1,4 @@
-"""``/api/v1/``: both apps' endpoints, the OpenAPI schema and the interactive docs (served offline)."""
+"""``/api/v1/``: every app's endpoints, the OpenAPI schema and the interactive docs (served offline)."""
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -7,6 +7,7 @@ app_name = "api"
 
 urlpatterns = [
     path("", include("incidents.api.urls")),
+    path("", include("statements.api.urls")),
     path("", include("notifications.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

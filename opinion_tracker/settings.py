@@ -256,6 +256,8 @@ SPECTACULAR_SETTINGS = {
         "NotificationStatus": "notifications.models.Notification.Status",
         "FindingKind": "incidents.models.AccountabilityFinding.Kind",
         "Role": "incidents.models.Role",
+        "ReviewGate": "incidents.models.ReviewGate",
+        "DraftKind": "statements.models.Draft.Kind",
     },
 }
 

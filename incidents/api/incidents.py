@@ -135,7 +135,8 @@ class IncidentViewSet(
     @action(detail=True, methods=["get", "post"], filterset_class=None, ordering_fields=[])
     def actions(self, request, pk=None):
         if request.method == "GET":
-            return self.paginated(self.get_object().actions.order_by("published_at", "pk"), s.ActionSerializer)
+            actions = self.get_object().actions.select_related("publication").order_by("published_at", "pk")
+            return self.paginated(actions, s.ActionSerializer)
         incident = self.get_object()
         data = self.valid(s.ActionInput, request)
         data["department"] = acting_department(

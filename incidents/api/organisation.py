@@ -10,7 +10,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.authtoken.models import Token
 
 from incidents.access import HUMAN_ROLES
-from incidents.models import Department, Person, Role
+from incidents.models import Department, Person, ReviewGate, Role
 from incidents.services.people import set_roles
 from opinion_tracker.lib.api.errors import as_field_errors
 
@@ -52,16 +52,40 @@ class DepartmentSerializer(TakesOnlyItsFields, serializers.ModelSerializer):
         return {"pk": self.instance.pk, "parent": self.instance.parent}
 
 
+def review_gates_error(gates, roles) -> str | None:
+    """Gates are reviewed by people with the reviewer role (docs/api.md, "Decided points"): gates on anyone
+    else would read like a right to review that ``statements.deciders`` never grants. The admin's form
+    asks the same."""
+    if gates and Role.REVIEWER not in roles:
+        return _("Only a person with the reviewer role reviews gates: add the role, or remove the gates.")
+    return None
+
+
 class PersonSerializer(TakesOnlyItsFields, serializers.ModelSerializer):
     password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
     roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), required=False)
+    review_gates = serializers.ListField(
+        child=serializers.ChoiceField(choices=ReviewGate.choices),
+        required=False,
+        help_text="The gates a person with the reviewer role reviews, each once.",
+    )
     # Checked in validate_email rather than by EmailValidator, which would document every answer's
     # email as an address although people without one have "".
     email = serializers.CharField(required=False, allow_blank=True, max_length=254)
 
     class Meta:
         model = Person
-        fields = ["id", "username", "display_name", "password", "roles", "department", "email", "phone"]
+        fields = [
+            "id",
+            "username",
+            "display_name",
+            "password",
+            "roles",
+            "review_gates",
+            "department",
+            "email",
+            "phone",
+        ]
         extra_kwargs = {"department": {"required": True, "allow_null": False}}
 
     def validate_username(self, value):
@@ -78,6 +102,11 @@ class PersonSerializer(TakesOnlyItsFields, serializers.ModelSerializer):
             raise serializers.ValidationError(_("An integration account has no other role."))
         return value
 
+    def validate_review_gates(self, value):
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError(_("Name each gate once."))
+        return [gate for gate in ReviewGate.values if gate in value]  # in the gates' own order
+
     def validate_email(self, value):
         if value:
             try:
@@ -87,6 +116,7 @@ class PersonSerializer(TakesOnlyItsFields, serializers.ModelSerializer):
         return value
 
     def validate(self, attrs):
+        self.check_review_gates(attrs)
         password = attrs.get("password")
         if self.instance is None and not password:
             raise serializers.ValidationError({"password": [self.fields["password"].error_messages["required"]]})
@@ -99,6 +129,13 @@ class PersonSerializer(TakesOnlyItsFields, serializers.ModelSerializer):
             except DjangoValidationError as exc:
                 raise serializers.ValidationError({"password": exc.messages}) from exc
         return attrs
+
+    def check_review_gates(self, attrs) -> None:
+        roles = attrs.get("roles", self.instance.roles if self.instance else [])
+        gates = attrs.get("review_gates", self.instance.review_gates if self.instance else [])
+        message = review_gates_error(gates, roles)
+        if message:
+            raise serializers.ValidationError({"review_gates": [message]})
 
     @transaction.atomic
     def create(self, validated_data):

@@ -205,6 +205,11 @@ class IncidentChangeInput(TakesOnlyItsFields, serializers.Serializer):
 class ActionSerializer(serializers.ModelSerializer):
     evidence_url = serializers.CharField(read_only=True, help_text="A link, or empty.")
     evidence_file = serializers.SerializerMethodField()
+    draft = serializers.SerializerMethodField(help_text="The draft it was published from, or null.")
+    text = serializers.CharField(read_only=True, help_text="The signed-off text it published, or empty.")
+    text_sha256 = serializers.CharField(
+        read_only=True, help_text="Lowercase hex SHA-256 of the text as UTF-8, or empty: what went out."
+    )
 
     class Meta:
         model = Action
@@ -219,10 +224,25 @@ class ActionSerializer(serializers.ModelSerializer):
             "summary",
             "department",
             "instruction",
+            "draft",
+            "text",
+            "text_sha256",
             "recorded_by",
             "recorded_at",
         ]
         read_only_fields = fields
+
+    def get_draft(self, action) -> int | None:
+        """The draft whose signed-off version this action published, through the reverse one-to-one that
+        ``statements.Publication`` declares (``related_name="publication"``).
+
+        It is read by name, never by importing the statements app: statements sits above incidents in the
+        layers (``.importlinter``), so incidents knows nothing of it. The accessor raises the related
+        model's ``DoesNotExist`` (an ``AttributeError`` too) for an action recorded by hand, hence
+        ``getattr`` with a default. Lists ``select_related("publication")`` to keep one query.
+        """
+        publication = getattr(action, "publication", None)
+        return publication.draft_id if publication is not None else None
 
     def get_evidence_file(self, action) -> str | None:
         """Where the file can be downloaded (by those who may read the incident), or null."""

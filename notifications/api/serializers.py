@@ -225,6 +225,15 @@ class FindingCountsSerializer(serializers.Serializer):
     exemption = serializers.IntegerField()
 
 
+class ReviewTimeSerializer(serializers.Serializer):
+    """From a draft's first version to its first sign-off, over the drafts of the incidents in scope."""
+
+    drafts = serializers.IntegerField(help_text="drafts signed off")
+    gates_skipped = serializers.IntegerField(help_text="holding statements signed off without their gates")
+    median_seconds = serializers.IntegerField(allow_null=True)
+    p90_seconds = serializers.IntegerField(allow_null=True)
+
+
 class ComplianceReportSerializer(serializers.Serializer):
     """The figures of docs/rules.md ("Compliance figures") for one scope."""
 
@@ -251,6 +260,7 @@ class ComplianceReportSerializer(serializers.Serializer):
     extended_on_time = serializers.IntegerField()
     findings = FindingCountsSerializer()
     logging_delay = DurationFiguresSerializer()
+    review_time = ReviewTimeSerializer()
     breaches = BreachSerializer(
         many=True, help_text="The first 100 breaches, the latest incident's first; all at /reports/breaches/"
     )

@@ -1,17 +1,24 @@
 """Bad input gets a clear error on its field, in Chinese by default and English on request, and writes nothing."""
 
+import re
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from incidents.models import Action, Incident, Obligation, TimelineEvent
+from incidents.models import Action, Incident, Obligation, Role, TimelineEvent
 from incidents.services.actions import record_action
 from incidents.services.incidents import close, log_incident, regrade
 from incidents.services.obligations import waive
+from statements.drafting import create_draft
+from statements.models import Draft, DraftVersion, GateDecision
+from statements.review import decide_gate, sign_off
 
+from ..clients import client_for
 from ..conftest import beijing, obligations_by_kind
+from ..factories import PersonFactory
 
 NOW = beijing(2026, 3, 10, 12, 0)
 H = timedelta(hours=1)
@@ -142,3 +149,70 @@ def test_text_longer_than_its_field_is_refused_with_the_limit_and_nothing_is_wri
     assert refused.value.message_dict["title"] == ["最多 200 个字符（当前 202 个）。"]
     assert "source_platform" in refused.value.message_dict
     assert not Incident.objects.exists()
+
+
+# --- statements through the API: each bad body is refused on its field, in Chinese or English, writing nothing ---
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+DRAFT = {"kind": "statement", "channels": ["weibo"], "text": "关于网传路面塌陷的情况通报。"}
+PUBLISH = {"channel": "weibo", "published_at": "2026-03-10T12:00:00", "evidence_url": "https://weibo.com/jc/1"}
+BAD_STATEMENT_BODIES = [
+    ("drafts", {**DRAFT, "kind": "tweet"}, "kind"),
+    ("drafts", {**DRAFT, "channels": "weibo"}, "channels"),
+    ("drafts", {**DRAFT, "channels": []}, "channels"),
+    ("drafts", {**DRAFT, "channels": ["weibo", "weibo"]}, "channels"),
+    ("drafts", {**DRAFT, "channels": ["微" * 31]}, "channels"),
+    ("drafts", {**DRAFT, "text": "   "}, "text"),
+    ("drafts", {**DRAFT, "text": ["关于"]}, "text"),
+    ("drafts", {**DRAFT, "text": "字" * 20_001}, "text"),
+    ("drafts", {**DRAFT, "kind": "holding", "text": "", "template": 2**40}, "template"),
+    ("drafts", {**DRAFT, "state": "published"}, "state"),
+    ("versions", {"text": None}, "text"),
+    ("versions", {"text": "新的版本", "number": 7}, "number"),
+    ("gates/policy", {"decision": "maybe"}, "decision"),
+    ("gates/policy", {"decision": "return", "comment": "  "}, "comment"),
+    ("gates/policy", {"decision": "approve", "version": 0}, "version"),
+    ("sign-off", {"acknowledge_flags": "perhaps"}, "acknowledge_flags"),
+    ("sign-off", {"acknowledge_flags": True, "signed_off_by": 1}, "signed_off_by"),
+    ("publish", {**PUBLISH, "channel": "tv"}, "channel"),
+    ("publish", {**PUBLISH, "published_at": "soon"}, "published_at"),
+    ("publish", {**PUBLISH, "published_at": "2026-03-10T13:00:00"}, "published_at"),
+    ("publish", {**PUBLISH, "evidence_url": "javascript:alert(1)"}, "evidence_url"),
+    ("publish", {**PUBLISH, "evidence_url": ""}, "evidence_url"),
+    ("publish", {**PUBLISH, "text": "另一段文字"}, "text"),
+    ("verify", {"text": {"a": 1}}, "text"),
+    ("verify", {}, "text"),
+]
+
+
+def statement_counts():
+    return (Draft.objects.count(), DraftVersion.objects.count(), GateDecision.objects.count(), *counts())
+
+
+@pytest.fixture
+def signed_off_draft(incident, org):
+    """A draft of ``incident`` whose first version passed its four gates and was signed off."""
+    draft = create_draft(incident, **DRAFT, actor=org.duty_officer, now=NOW - H / 2)
+    for gate in draft.gates:
+        reviewer = PersonFactory(department=org.department, roles=[Role.REVIEWER], review_gates=[gate])
+        decide_gate(draft, gate, decision="approve", actor=reviewer, now=NOW - H / 2)
+    sign_off(draft, actor=org.leader, now=NOW - H / 2)
+    return draft
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize(("step", "body", "field"), BAD_STATEMENT_BODIES)
+def test_bad_statement_bodies_are_refused_on_their_field(org, incident, signed_off_draft, step, body, field, language):
+    path = f"/api/v1/incidents/{incident.pk}/drafts/" if step == "drafts" else f"/api/v1/drafts/{signed_off_draft.pk}/"
+    person = org.leader if step == "sign-off" else org.duty_officer
+    before = statement_counts()
+    with time_machine.travel(NOW, tick=False):
+        answer = client_for(person, language=language).post(
+            path if step == "drafts" else f"{path}{step}/", body, format="json"
+        )
+    assert answer.status_code == 400, answer.content
+    errors = answer.json()
+    assert field in errors, errors
+    in_chinese = bool(CJK.search(str(errors[field])))
+    assert in_chinese == (language == "zh-hans"), errors
+    assert statement_counts() == before

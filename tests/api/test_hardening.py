@@ -227,7 +227,7 @@ def every_operation() -> list[tuple[str, str]]:
     paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
     operations = []
     for path, methods in paths.items():
-        url = path.replace("{id}", "1").replace("{pk}", "1").replace("{year}", "2026")
+        url = path.replace("{id}", "1").replace("{pk}", "1").replace("{incident_pk}", "1").replace("{year}", "2026")
         operations += [(method, url) for method in methods if method in {"get", "post", "put", "patch", "delete"}]
     return [*operations, ("get", "/api/v1/schema/"), ("get", "/api/v1/docs/"), ("get", "/api/v1/redoc/")]
 

@@ -3,7 +3,9 @@
 "Own" is the caller's department (or, for notifications, a notification addressed to the caller);
 "other" is a department of another city (a notification addressed to someone else). A cell is the
 status code, or for lists whether the object is "listed" or "hidden". Roles that may not run an
-action at all get 403; objects outside the caller's scope are 404, as if they did not exist.
+action at all get 403; objects outside the caller's scope are 404, as if they did not exist. The
+reviewer reviews every gate of the own department; none of the callers is a department's leader
+(principal or responsible), so none signs off: the statement tests show who does.
 """
 
 from dataclasses import dataclass
@@ -15,10 +17,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from incidents.casework.requests import ask_waiver
-from incidents.models import Action, Incident, Role
+from incidents.models import Action, Incident, ReviewGate, Role
 from incidents.services.actions import record_action
 from incidents.services.incidents import close, log_incident
 from notifications.models import EscalationEntry, Notification
+from statements.drafting import create_draft
+from statements.models import Draft
+from statements.review import decide_gate, sign_off
 
 from ..clients import client_for
 from ..conftest import beijing
@@ -26,7 +31,7 @@ from ..factories import DepartmentFactory, PersonFactory
 
 NOW = beijing(2026, 7, 1, 18, 0)
 DISCOVERED = NOW - timedelta(hours=7)
-ROLES = ["duty_officer", "leader", "auditor", "admin", "integration", "anonymous"]
+ROLES = ["duty_officer", "leader", "reviewer", "auditor", "admin", "integration", "anonymous"]
 PDF = b"%PDF-1.4\n"
 
 
@@ -49,6 +54,8 @@ def world(org, settings, tmp_path):
     other_city = DepartmentFactory(name="河州市人民政府", is_government=True)
     departments = {"own": org.department, "other": DepartmentFactory(name="河州市交通局", parent=other_city)}
     people = {role: PersonFactory(department=org.department, roles=[role]) for role in Role.values}
+    people["reviewer"].review_gates = list(ReviewGate.values)  # a reviewer of every gate of the own department
+    people["reviewer"].save()
     people["other"] = PersonFactory(department=departments["other"], roles=[Role.DUTY_OFFICER])
     incidents, obligations, actions = {}, {}, {}
     for side, department in departments.items():
@@ -157,6 +164,45 @@ def closed(world, side):
 def decide(client, world, side, verdict):
     request = pending_waiver(world, side)
     return client.post(f"/api/v1/requests/{request.pk}/{verdict}/", {"note": "同意"}, format="json")
+
+
+DRAFT = {"kind": "statement", "channels": ["weibo"], "text": "关于网传路面塌陷的情况通报。"}
+
+
+def leader_of(world, side):
+    """The principal leader of ``side``'s department (none of the callers): who signs off, and is reported to."""
+    department = world.departments[side]
+    if department.principal_leader is None:
+        department.principal_leader = PersonFactory(department=department, roles=[Role.LEADER])
+        department.save()
+    return department.principal_leader
+
+
+def draft_in_review(world, side):
+    """A draft of ``side``'s incident by a duty officer of that department who is none of the callers."""
+    incident = world.incidents[side]
+    author = PersonFactory(department=incident.department, roles=[Role.DUTY_OFFICER])
+    return create_draft(incident, **DRAFT, actor=author, now=NOW)
+
+
+def draft_listed(client, world, side):
+    draft = draft_in_review(world, side)
+    return listed(client.get("/api/v1/drafts/"), draft.pk)
+
+
+def approved_draft(world, side):
+    """A draft whose four gates were approved by reviewers of ``side``'s department, none of them a caller."""
+    draft = draft_in_review(world, side)
+    for gate in draft.gates:
+        reviewer = PersonFactory(department=draft.incident.department, roles=[Role.REVIEWER], review_gates=[gate])
+        decide_gate(draft, gate, decision="approve", actor=reviewer, now=NOW)
+    return draft
+
+
+def signed_off_draft(world, side):
+    draft = approved_draft(world, side)
+    sign_off(draft, actor=leader_of(world, side), now=NOW)
+    return draft
 
 
 OPERATIONS = {
@@ -273,18 +319,59 @@ OPERATIONS = {
     ),
     "requests.approve": lambda c, w, s, r: decide(c, w, s, "approve"),
     "requests.refuse": lambda c, w, s, r: decide(c, w, s, "refuse"),
+    "incidents.drafts.list": lambda c, w, s, r: c.get(f"/api/v1/incidents/{w.incidents[s].pk}/drafts/"),
+    "incidents.drafts.create": lambda c, w, s, r: c.post(
+        f"/api/v1/incidents/{w.incidents[s].pk}/drafts/", {**DRAFT, "text": "情况通报"}, format="json"
+    ),
+    "drafts.list": lambda c, w, s, r: draft_listed(c, w, s),
+    "drafts.retrieve": lambda c, w, s, r: c.get(f"/api/v1/drafts/{draft_in_review(w, s).pk}/"),
+    "drafts.versions": lambda c, w, s, r: c.post(
+        f"/api/v1/drafts/{draft_in_review(w, s).pk}/versions/", {"text": "情况通报（修改稿）"}, format="json"
+    ),
+    "drafts.gates": lambda c, w, s, r: c.post(
+        f"/api/v1/drafts/{draft_in_review(w, s).pk}/gates/policy/", {"decision": "approve"}, format="json"
+    ),
+    "drafts.sign_off": lambda c, w, s, r: c.post(f"/api/v1/drafts/{approved_draft(w, s).pk}/sign-off/"),
+    "drafts.publish": lambda c, w, s, r: c.post(
+        f"/api/v1/drafts/{signed_off_draft(w, s).pk}/publish/",
+        {"channel": "weibo", "published_at": NOW.isoformat(), "evidence_url": "https://weibo.com/1"},
+        format="json",
+    ),
+    "drafts.verify": lambda c, w, s, r: c.post(
+        f"/api/v1/drafts/{signed_off_draft(w, s).pk}/verify/", {"text": DRAFT["text"]}, format="json"
+    ),
+    "incidents.report.docx": lambda c, w, s, r: c.get(
+        f"/api/v1/incidents/{w.incidents[s].pk}/report/", {"format": "docx"}
+    ),
+    "incidents.report.pdf": lambda c, w, s, r: c.get(
+        f"/api/v1/incidents/{w.incidents[s].pk}/report/", {"format": "pdf"}
+    ),
+    "incidents.report.send": lambda c, w, s, r: c.post(
+        f"/api/v1/incidents/{w.incidents[s].pk}/report/send/", {"recipients": [leader_of(w, s).pk]}, format="json"
+    ),
 }
 
-# Each row: (own, other) for duty_officer, leader, auditor, admin, integration; anonymous is 401 throughout.
-SCOPED_READ = [("listed", "hidden"), ("listed", "hidden"), ("listed", "listed"), ("listed", "listed"), (403, 403)]
-SCOPED_GET = [(200, 404), (200, 404), (200, 200), (200, 200), (403, 403)]
+# Each row: (own, other) for duty_officer, leader, reviewer, auditor, admin, integration; anonymous is 401 throughout.
+SCOPED_READ = [
+    ("listed", "hidden"),
+    ("listed", "hidden"),
+    ("listed", "hidden"),
+    ("listed", "listed"),
+    ("listed", "listed"),
+    (403, 403),
+]
+SCOPED_GET = [(200, 404), (200, 404), (200, 404), (200, 200), (200, 200), (403, 403)]
 # Administration: only the admin creates or changes, in any department.
-ADMIN_CREATES = [(403, 403), (403, 403), (403, 403), (201, 201), (403, 403)]
-ADMIN_UPDATES = [(403, 403), (403, 403), (403, 403), (200, 200), (403, 403)]
+ADMIN_CREATES = [(403, 403), (403, 403), (403, 403), (403, 403), (201, 201), (403, 403)]
+ADMIN_UPDATES = [(403, 403), (403, 403), (403, 403), (403, 403), (200, 200), (403, 403)]
 # Handling an incident: the duty officer in their own department, the admin in any.
-DUTY_OFFICER_HANDLES = [(200, 404), (403, 403), (403, 403), (200, 200), (403, 403)]
+DUTY_OFFICER_HANDLES = [(200, 404), (403, 403), (403, 403), (403, 403), (200, 200), (403, 403)]
 # Oversight reports: the auditor and the admin, for any department.
-OVERSIGHT_READS = [(403, 403), (403, 403), (200, 200), (200, 200), (403, 403)]
+OVERSIGHT_READS = [(403, 403), (403, 403), (403, 403), (200, 200), (200, 200), (403, 403)]
+# Every role that reads may ask; the service answers 403 to all but the lead's duty officers and the admin.
+LEAD_DUTY_OFFICER_ASKS = [(201, 404), (403, 404), (403, 404), (403, 403), (201, 201), (403, 403)]
+# The role may ask; the post or the request decides, so what the caller may read is a 403, the rest a 404.
+SERVICE_REFUSES = [(403, 404), (403, 404), (403, 404), (403, 403)]
 MATRIX = {
     "departments.list": SCOPED_READ,
     "departments.retrieve": SCOPED_GET,
@@ -296,43 +383,59 @@ MATRIX = {
     "people.update": ADMIN_UPDATES,
     "incidents.list": SCOPED_READ,
     "incidents.retrieve": SCOPED_GET,
-    "incidents.create": [(201, 400), (403, 403), (403, 403), (201, 201), (403, 403)],
+    "incidents.create": [(201, 400), (403, 403), (403, 403), (403, 403), (201, 201), (403, 403)],
     # The office's leaders may change co-handling departments, so the role passes and scope answers: 404.
-    "incidents.update": [(200, 404), (403, 404), (403, 403), (200, 200), (403, 403)],
+    "incidents.update": [(200, 404), (403, 404), (403, 404), (403, 403), (200, 200), (403, 403)],
     "incidents.actions.list": SCOPED_GET,
-    "incidents.actions.create": [(201, 404), (403, 404), (403, 403), (201, 201), (403, 403)],
+    "incidents.actions.create": LEAD_DUTY_OFFICER_ASKS,
     # A duty officer's downgrade is a request (202); the role may regrade, so another department's is a 404.
-    "incidents.regrade": [(202, 404), (403, 404), (403, 403), (200, 200), (403, 403)],
+    "incidents.regrade": [(202, 404), (403, 404), (403, 404), (403, 403), (200, 200), (403, 403)],
     "incidents.close": DUTY_OFFICER_HANDLES,
     "incidents.timeline": SCOPED_GET,
     "evidence.download": SCOPED_GET,
     "obligations.list": SCOPED_READ,
     "obligations.retrieve": SCOPED_GET,
-    "obligations.waive": [(403, 403), (200, 404), (403, 403), (200, 200), (403, 403)],
-    "obligations.accountability": [(403, 403), (403, 403), (201, 201), (201, 201), (403, 403)],
-    "calendar.retrieve": [(200, 200), (200, 200), (200, 200), (200, 200), (403, 403)],
+    "obligations.waive": [(403, 403), (200, 404), (403, 403), (403, 403), (200, 200), (403, 403)],
+    "obligations.accountability": [(403, 403), (403, 403), (403, 403), (201, 201), (201, 201), (403, 403)],
+    "calendar.retrieve": [(200, 200), (200, 200), (200, 200), (200, 200), (200, 200), (403, 403)],
     "calendar.update": ADMIN_UPDATES,
     "notifications.list": SCOPED_READ,
     "notifications.retrieve": SCOPED_GET,
-    "notifications.acknowledge": [(200, 404), (200, 404), (200, 403), (200, 403), (403, 403)],
+    "notifications.acknowledge": [(200, 404), (200, 404), (200, 404), (200, 403), (200, 403), (403, 403)],
     "reports.compliance": OVERSIGHT_READS,
     "reports.breaches": OVERSIGHT_READS,
-    "ingest": [(403, 403), (403, 403), (403, 403), (201, 201), (201, 400)],
+    "ingest": [(403, 403), (403, 403), (403, 403), (403, 403), (201, 201), (201, 400)],
     # Casework: the government office transfers (none of these callers works in it), the lead's duty officers
     # ask, a leader in scope decides a waiver; the services refuse with 403 what the role or post does not allow.
-    "incidents.transfer": [(403, 404), (403, 404), (403, 403), (200, 200), (403, 403)],
-    "incidents.return": [(201, 404), (403, 404), (403, 403), (201, 201), (403, 403)],
+    "incidents.transfer": [*SERVICE_REFUSES, (200, 200), (403, 403)],
+    "incidents.return": LEAD_DUTY_OFFICER_ASKS,
     "incidents.instructions.list": SCOPED_GET,
-    "incidents.instructions.create": [(403, 404), (201, 404), (403, 403), (201, 201), (403, 403)],
-    "obligations.extensions": [(201, 404), (403, 404), (403, 403), (201, 201), (403, 403)],
-    "obligations.waiver_requests": [(201, 404), (403, 404), (403, 403), (201, 201), (403, 403)],
+    "incidents.instructions.create": [(403, 404), (201, 404), (403, 404), (403, 403), (201, 201), (403, 403)],
+    "obligations.extensions": LEAD_DUTY_OFFICER_ASKS,
+    "obligations.waiver_requests": LEAD_DUTY_OFFICER_ASKS,
     "incidents.assessments.list": SCOPED_GET,
-    "incidents.assessments.create": [(201, 404), (403, 404), (403, 403), (201, 201), (403, 403)],
-    "incidents.merge": [(403, 404), (200, 404), (403, 403), (200, 200), (403, 403)],
-    "incidents.follow_on": [(201, 404), (403, 404), (403, 403), (201, 201), (403, 403)],
+    "incidents.assessments.create": LEAD_DUTY_OFFICER_ASKS,
+    "incidents.merge": [(403, 404), (200, 404), (403, 404), (403, 403), (200, 200), (403, 403)],
+    "incidents.follow_on": LEAD_DUTY_OFFICER_ASKS,
     "requests.list": SCOPED_READ,
-    "requests.approve": [(403, 404), (200, 404), (403, 403), (200, 200), (403, 403)],
-    "requests.refuse": [(403, 404), (200, 404), (403, 403), (200, 200), (403, 403)],
+    "requests.approve": [(403, 404), (200, 404), (403, 404), (403, 403), (200, 200), (403, 403)],
+    "requests.refuse": [(403, 404), (200, 404), (403, 404), (403, 403), (200, 200), (403, 403)],
+    # Statements: the lead's duty officers (and the admin) draft, revise and publish; the gate's reviewer decides
+    # it; administrators neither review nor sign off by being administrators (a signed-off text carries the name
+    # of someone who answers for it), and no caller here leads a department, so none signs off.
+    "incidents.drafts.list": SCOPED_GET,
+    "incidents.drafts.create": LEAD_DUTY_OFFICER_ASKS,
+    "drafts.list": SCOPED_READ,
+    "drafts.retrieve": SCOPED_GET,
+    "drafts.versions": LEAD_DUTY_OFFICER_ASKS,
+    "drafts.gates": [(403, 404), (403, 404), (200, 404), (403, 403), (403, 403), (403, 403)],
+    "drafts.sign_off": [*SERVICE_REFUSES, (403, 403), (403, 403)],
+    "drafts.publish": LEAD_DUTY_OFFICER_ASKS,
+    "drafts.verify": [(200, 404), (200, 404), (200, 404), (200, 200), (200, 200), (403, 403)],
+    # 舆情专报: read by whoever reads the incident; sent by the lead's duty officers and administrators.
+    "incidents.report.docx": SCOPED_GET,
+    "incidents.report.pdf": SCOPED_GET,
+    "incidents.report.send": LEAD_DUTY_OFFICER_ASKS,
 }
 CELLS = [
     pytest.param(operation, role, side, expected, id=f"{operation}-{role}-{side}")
@@ -356,8 +459,9 @@ def test_permission(world, operation, role, side, expected):
 
 
 def test_a_refused_write_changes_nothing(world):
-    before = Incident.objects.count(), Action.objects.count()
-    for role in ("leader", "auditor", "integration"):
+    before = Incident.objects.count(), Action.objects.count(), Draft.objects.count()
+    for role in ("leader", "reviewer", "auditor", "integration"):
         OPERATIONS["incidents.create"](world.client(role), world, "own", role)
         OPERATIONS["incidents.actions.create"](world.client(role), world, "own", role)
-    assert (Incident.objects.count(), Action.objects.count()) == before
+        OPERATIONS["incidents.drafts.create"](world.client(role), world, "own", role)
+    assert (Incident.objects.count(), Action.objects.count(), Draft.objects.count()) == before
