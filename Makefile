@@ -27,7 +27,7 @@ test: $(VENV)/.test-deps
 
 # Pictures of the main pages for the README, taken by the browser tests.
 screenshots: $(VENV)/.test-deps
-	SECRET_KEY=screenshots-only SCREENSHOT_DIR=docs/screenshots $(PY) -m pytest -q tests/e2e/test_browser.py tests/e2e/test_browser_casework.py
+	SECRET_KEY=screenshots-only SCREENSHOT_DIR=docs/screenshots $(PY) -m pytest -q tests/e2e/test_browser.py tests/e2e/test_browser_casework.py tests/e2e/test_browser_statements.py
 
 lint: $(VENV)/.test-deps
 	$(VENV)/bin/ruff check .

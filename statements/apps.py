@@ -8,3 +8,9 @@ class StatementsConfig(AppConfig):
 
     def ready(self):
         from . import timeline_text  # noqa: F401 (registers how the timeline words drafts and sign-offs)
+        from .web.panels import statements_panel
+        from .web.todo import SECTIONS
+
+        # What this app adds to the incidents' pages (opinion_tracker.lib.contributions).
+        self.incident_panels = [statements_panel]
+        self.todo_sections = SECTIONS

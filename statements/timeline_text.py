@@ -7,6 +7,8 @@ from incidents.models import ReviewGate, TimelineEvent
 from incidents.timeline_text import describes, label_of
 from opinion_tracker.lib.durations import countdown_patterns, duration_text
 
+from .models import Draft
+
 
 def version_words(detail: dict) -> str:
     text = _("version %(number)s") % {"number": detail.get("version", "")}
@@ -15,7 +17,11 @@ def version_words(detail: dict) -> str:
     return text
 
 
-describes(TimelineEvent.Kind.DRAFT_CREATED)(version_words)
+@describes(TimelineEvent.Kind.DRAFT_CREATED)
+def draft_created(detail: dict) -> str:
+    return label_of(Draft.Kind, detail.get("draft_kind")) + " · " + version_words(detail)
+
+
 describes(TimelineEvent.Kind.DRAFT_VERSION)(version_words)
 
 

@@ -1,7 +1,8 @@
 """Logging an incident, and the incident page: its clocks, actions and timeline, and handling it.
 
 Each form posts to its own URL. A form with errors comes back on the same page with everything typed
-still in it; the services decide, the forms only show what they say.
+still in it; the services decide, the forms only show what they say. Other apps add panels of their own (the
+statements app its drafts), declared on their ``AppConfig`` (``opinion_tracker.lib.contributions``).
 """
 
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from incidents.models import CaseRequest, Incident, Obligation, TimelineEvent
 from incidents.services.actions import record_action
 from incidents.services.incidents import close, log_incident
 from incidents.timeline_text import describe
+from opinion_tracker.lib.contributions import incident_panels
 from opinion_tracker.lib.durations import countdown_patterns
 from opinion_tracker.lib.forms import add_service_errors
 
@@ -98,9 +100,16 @@ class IncidentPage(PersonPage, View):
             context["action_form"] = forms.get("action_form") or RecordActionForm(incident=incident)
             context["regrade_form"] = forms.get("regrade_form") or RegradeForm(initial={"severity": incident.severity})
             context["close_form"] = forms.get("close_form") or ReasonForm()
+        context["panels"] = panels_of(self.request, self.caller, incident, now)
         context["casework"] = offered_forms(self.caller, incident, forms.get("casework"))
         context["requests"] = requests_to_show(self.caller, incident)
         return render(self.request, self.template_name, context, status=status)
+
+
+def panels_of(request, caller, incident, now) -> list[tuple[str, dict]]:
+    """The other apps' panels the caller gets on this incident: (template name, its context)."""
+    found = (panel(request, caller, incident, now) for panel in incident_panels())
+    return [panel for panel in found if panel is not None]
 
 
 def split_superseded(obligations) -> tuple[list, list]:

@@ -6,10 +6,10 @@ everything): the requests they may decide, with the deadline each affects, and t
 where each stands. The government office: the returns to decide and the incidents to dispatch. Each section is
 one query (or two, with its prefetch), whatever its length; every row links to its incident, where the work is
 done. Escalations stay on 我的督办, linked from here through the declared pages (``incidents`` never imports
-``notifications``).
+``notifications``); other apps add their own sections (``opinion_tracker.lib.contributions``), such as the
+statements waiting for a reviewer, a leader or a duty officer.
 """
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Exists, OuterRef, Prefetch, Q
@@ -27,6 +27,7 @@ from incidents.models import (
     Role,
     TimelineEvent,
 )
+from opinion_tracker.lib.contributions import LIMIT, Section, bounded, todo_sections
 from opinion_tracker.lib.durations import countdown_patterns
 from opinion_tracker.lib.pages import declared_pages
 
@@ -34,24 +35,11 @@ from .access import PersonPage
 from .clocks import clock_of
 from .pages import TO_DO
 
-LIMIT = 100  # rows per section at most; the page says when there are more
 RECENT = timedelta(days=30)  # refused requests and finished instructions shown this long
 DISPATCH_WINDOW = timedelta(hours=24)
 ESCALATIONS = "web:escalations"  # 我的督办, the notifications app's page, found among the declared pages
 DECIDERS = frozenset({Role.LEADER, Role.ADMIN})
 OFFICE_ROLES = frozenset({Role.DUTY_OFFICER, Role.LEADER})
-
-
-@dataclass(frozen=True)
-class Section:
-    rows: list
-    more: bool = False  # rows were left off past ``LIMIT``
-
-
-def bounded(rows) -> Section:
-    """The first ``LIMIT`` rows, and whether there were more."""
-    rows = list(rows[: LIMIT + 1])
-    return Section(rows[:LIMIT], len(rows) > LIMIT)
 
 
 def with_clocks(section: Section, now) -> Section:
@@ -183,6 +171,12 @@ def sections_of(caller: Caller, now) -> dict:
     return sections
 
 
+def contributed_sections(caller: Caller, now) -> list:
+    """The other apps' sections the caller has, each with its rows: (contribution, section)."""
+    found = ((contribution, contribution.rows(caller, now)) for contribution in todo_sections())
+    return [(contribution, section) for contribution, section in found if section is not None]
+
+
 class ToDoView(PersonPage, TemplateView):
     roles = TO_DO.roles
     template_name = "tracker/todo.html"
@@ -194,6 +188,7 @@ class ToDoView(PersonPage, TemplateView):
         return {
             **super().get_context_data(**kwargs),
             "sections": sections_of(caller, now),
+            "contributed": contributed_sections(caller, now),
             "escalations": escalations,
             "limit": LIMIT,
             "now": now,

@@ -21,7 +21,20 @@ HOUR = timedelta(hours=1)
 DISCOVERED = beijing(2026, 3, 10, 10)  # a Tuesday
 NOW = DISCOVERED + HOUR / 2  # before every deadline
 
-SECTIONS = ("obligations", "instructions", "refused", "to-decide", "given", "escalations", "returns", "dispatch")
+SECTIONS = (
+    "obligations",
+    "instructions",
+    "refused",
+    "to-decide",
+    "given",
+    "escalations",
+    "returns",
+    "dispatch",
+    # the statements app's, contributed without this app naming them
+    "gates",
+    "sign-off",
+    "statements",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -48,17 +61,14 @@ def section(page, name) -> str:
 
 
 def test_each_role_sees_its_own_sections(signed_in, org, office_officer):
-    assert sections_in(todo(signed_in(org.duty_officer))) == {"obligations", "instructions", "refused"}
-    assert sections_in(todo(signed_in(org.leader))) == {"to-decide", "given", "escalations"}
+    duty = {"obligations", "instructions", "refused", "statements"}
+    assert sections_in(todo(signed_in(org.duty_officer))) == duty
+    assert sections_in(todo(signed_in(org.leader))) == {"to-decide", "given", "escalations", "sign-off"}
     office_head = todo(signed_in(org.office_head))
-    assert sections_in(office_head) == {"to-decide", "given", "escalations", "returns", "dispatch"}
-    assert sections_in(todo(signed_in(office_officer))) == {
-        "obligations",
-        "instructions",
-        "refused",
-        "returns",
-        "dispatch",
-    }
+    assert sections_in(office_head) == {"to-decide", "given", "escalations", "returns", "dispatch", "sign-off"}
+    assert sections_in(todo(signed_in(office_officer))) == {*duty, "returns", "dispatch"}
+    reviewer = PersonFactory(department=org.department, roles=[Role.REVIEWER], review_gates=["legal"])
+    assert sections_in(todo(signed_in(reviewer))) == {"gates"}
     # Each section says so when it is empty.
     assert "没有待您审批的申请。" in section(office_head, "to-decide")
     assert "没有待决定的退回申请。" in section(office_head, "returns")
@@ -70,6 +80,14 @@ def test_an_auditor_may_not_open_the_page_nor_is_offered_it(signed_in, org):
     assert 'href="/todo/"' not in auditor.get("/compliance/").content.decode()
     duty = signed_in(org.duty_officer)
     assert 'href="/todo/"' in duty.get("/incidents/").content.decode()
+
+
+def test_a_reviewer_starts_on_it_and_finds_it_in_the_top_bar(signed_in, org):
+    reviewer = signed_in(PersonFactory(department=org.department, roles=[Role.REVIEWER], review_gates=["legal"]))
+    assert reviewer.get("/").headers["Location"] == "/todo/"
+    page = todo(reviewer)
+    assert 'href="/todo/"' in page
+    assert "没有待您审核的回应稿。" in section(page, "gates")
 
 
 def test_the_top_bar_puts_it_between_the_duty_board_and_my_escalations(signed_in, org):

@@ -1,7 +1,9 @@
 /* Live deadline clocks. Each running clock carries its deadline (data-due, Unix seconds); the page
  * carries the server's time when it was made (data-server-now), so the clocks count from the
  * server's time, not from a phone's clock that may be wrong. The texts come from the page, in its
- * language, with the same patterns the server used (incidents/web/clocks.py). */
+ * language, with the same patterns the server used (incidents/web/clocks.py); a clock inside an
+ * element with data-left and data-overdue words its time with those instead (the deadline a
+ * statement races: "距首次权威发布时限还剩 …", statements/racing.py). */
 (function () {
   "use strict";
   var source = document.getElementById("countdown-patterns");
@@ -26,9 +28,11 @@
     var now = (Date.now() + skew) / 1000;
     document.querySelectorAll(".clock[data-due]").forEach(function (clock) {
       var left = Number(clock.dataset.due) - now;
+      var words = clock.closest("[data-left][data-overdue]");
+      words = words ? words.dataset : patterns;
       var tone = left <= 0 ? "red" : left <= AMBER_WITHIN ? "amber" : "green";
-      var text = left <= 0 ? fill(patterns.overdue, { duration: duration(-left) })
-                           : fill(patterns.left, { duration: duration(left) });
+      var text = left <= 0 ? fill(words.overdue, { duration: duration(-left) })
+                           : fill(words.left, { duration: duration(left) });
       if (clock.textContent !== text) clock.textContent = text;
       clock.className = "clock " + tone;
     });
