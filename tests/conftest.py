@@ -11,6 +11,9 @@ from django.utils import translation
 from incidents.models import Department, ObligationPolicy, Person, Role
 from incidents.services.incidents import log_incident
 from notifications.models import EscalationPolicy, EscalationStep
+from statements.drafting import create_draft
+from statements.models import ReviewPolicy
+from statements.review import decide_gate, sign_off
 
 from .browser import chromium, new_page  # noqa: F401 (fixtures of the browser tests)
 from .factories import DepartmentFactory, PersonFactory
@@ -168,7 +171,7 @@ def smtp(settings):
 
 @pytest.fixture
 def national_defaults(transactional_db):
-    """The national policies and ladders the migrations seed, for tests whose database was flushed
+    """The national policies, ladders and statement rules the migrations seed, for tests whose database was flushed
     by an earlier transactional test (flushing removes what data migrations put in)."""
     if not ObligationPolicy.objects.filter(government=None).exists():
         import_module("incidents.migrations.0002_national_defaults").seed(django_apps, None)
@@ -176,6 +179,8 @@ def national_defaults(transactional_db):
         casework.verification_report_extends_by_three_working_days(django_apps, None)
     if not EscalationPolicy.objects.filter(government=None).exists():
         import_module("notifications.migrations.0003_national_ladder").seed(django_apps, None)
+    if not ReviewPolicy.objects.filter(government=None).exists():
+        import_module("statements.migrations.0002_national_defaults").seed(django_apps, None)
 
 
 def first_level_on(org, *channels):
@@ -204,6 +209,30 @@ def providers(settings):
     known.base = base
     yield known
     server.shutdown()
+
+
+@pytest.fixture
+def reviewers(org):
+    """One reviewer of the fixture department per gate, by gate, each named after their gate."""
+    names = {"policy": "王政策", "wording": "李文字", "secrecy": "赵保密", "legal": "钱法律"}
+    return {
+        gate: PersonFactory(department=org.department, roles=[Role.REVIEWER], review_gates=[gate], display_name=name)
+        for gate, name in names.items()
+    }
+
+
+def approve_every_gate(draft, reviewers, now):
+    for gate in draft.gates:
+        decide_gate(draft, gate, decision="approve", actor=reviewers[gate], now=now)
+
+
+def signed_off_statement(org, incident, reviewers, text, now):
+    """A statement for 政务微博 drafted by the duty officer, approved at every gate and signed off by the
+    principal leader (its flagged phrases acknowledged), ready to publish."""
+    draft = create_draft(incident, kind="statement", channels=["政务微博"], text=text, actor=org.duty_officer, now=now)
+    approve_every_gate(draft, reviewers, now)
+    sign_off(draft, acknowledge_flags=True, actor=org.leader, now=now)
+    return draft
 
 
 @pytest.fixture

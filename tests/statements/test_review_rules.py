@@ -6,16 +6,26 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from incidents.models import ObligationKind, TimelineEvent
 from statements.drafting import add_version, create_draft
 from statements.models import Draft, HoldingTemplate
 from statements.publishing import check_published_text, publish
 from statements.review import decide_gate, gate_states, sign_off
-from tests.conftest import beijing
+from tests.conftest import approve_every_gate, beijing
 from tests.factories import PersonFactory
 
 START = beijing(2026, 3, 2, 9, 30)
+
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    """The refusals are matched by their English words (the pages show them in Chinese)."""
+    with translation.override("en"):
+        yield
+
+
 TEXT = "3月2日上午，市交通运输局关注到网民反映的路面塌陷情况，已第一时间赶赴现场处置。"
 
 
@@ -25,9 +35,8 @@ def draft_of(org, incident, text=TEXT, **fields):
     )
 
 
-def approve_all(draft, reviewers, at=START):
-    for gate in draft.gates:
-        decide_gate(draft, gate, decision="approve", actor=reviewers[gate], now=at)
+def approve_all(draft, reviewers):
+    approve_every_gate(draft, reviewers, START)
 
 
 def test_a_returned_gate_waits_for_a_new_version_which_starts_every_gate_again(org, incident, reviewers):

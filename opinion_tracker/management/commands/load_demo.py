@@ -15,12 +15,14 @@ from django.utils.translation import pgettext
 
 from incidents.casework.instructions import give_instruction
 from incidents.casework.requests import ask_downgrade, ask_extension
-from incidents.models import ActionKind, Department, ObligationKind, Person, Role, Severity
+from incidents.models import ActionKind, Department, ObligationKind, Person, ReviewGate, Role, Severity
 from incidents.services.actions import record_action
 from incidents.services.calendar import WorkingCalendar
 from incidents.services.incidents import close, log_incident
 from notifications.enforcement import enforce
 from opinion_tracker.lib.pages import declared_pages
+from statements.drafting import add_version, create_draft
+from statements.review import decide_gate
 
 DEMO_PASSWORD = "demo-2026"
 
@@ -38,7 +40,15 @@ PEOPLE = [
     ("market_deputy", "冯副局长", "jc-market", [Role.LEADER]),
     ("market_duty", "陈值班员", "jc-market", [Role.DUTY_OFFICER]),
     ("auditor", "褚审计员", "jc-office", [Role.AUDITOR]),
+    ("transport_reviewer", "卫审核员", "jc-transport", [Role.REVIEWER]),
+    ("office_reviewer", "蒋审核员", "jc-office", [Role.REVIEWER]),
 ]
+# The gates each reviewer reviews: the bureau's own reviewer the policy and the wording, the office's the secrecy
+# and the legal review (the office's reviewers work on every department of the city).
+REVIEW_GATES = {
+    "transport_reviewer": [ReviewGate.POLICY, ReviewGate.WORDING],
+    "office_reviewer": [ReviewGate.SECRECY, ReviewGate.LEGAL],
+}
 
 
 # The government first, then its departments: code, name, principal leader, responsible leader (usernames in
@@ -142,6 +152,7 @@ class Command(BaseCommand):
             self.leaders(departments, people)
             incidents = self.incidents(departments, people, timezone.now())
             self.casework(incidents, people, timezone.now())
+            self.statement_in_review(incidents, people, timezone.now())
         enforce(timezone.now())
         self.stdout.write(_("The demo organisation is loaded."))
         self.sign_in_guide()
@@ -181,6 +192,7 @@ class Command(BaseCommand):
                 department=Department.objects.get(code=department_code),
                 is_staff=Role.ADMIN in roles,
                 is_superuser=Role.ADMIN in roles,
+                review_gates=REVIEW_GATES.get(username, []),
             )
             person.groups.set(Group.objects.filter(name__in=roles))
             people[username] = person
@@ -241,3 +253,33 @@ class Command(BaseCommand):
         ask_extension(
             report, due_at=asked_for, reason="需等待市场价格监测中心出具报告。", actor=people["market_duty"], now=now
         )
+
+    def statement_in_review(self, incidents, people, now):
+        """The subsidence's first statement in review: returned at the secrecy gate, revised, and approved at
+        the policy and wording gates; the office's reviewer has the secrecy and legal gates to decide (待办)."""
+        subsidence = incidents[DEMO_INCIDENTS[0].title]
+        duty_officer, reviewer = people["transport_duty"], people["transport_reviewer"]
+        first = (
+            "今日上午，地铁3号线施工路段发生路面塌陷，伤者张某某已送医救治。"
+            "市交通运输局高度重视，已第一时间组织力量赶赴现场处置，周边道路实行临时交通管制。"
+        )
+        draft = create_draft(
+            subsidence,
+            kind="statement",
+            channels=["政务微博", "政府网站"],
+            text=first,
+            actor=duty_officer,
+            now=now - HOUR,
+        )
+        decide_gate(
+            draft,
+            ReviewGate.SECRECY,
+            decision="return",
+            comment="请删除伤者个人信息。",
+            actor=people["office_reviewer"],
+            now=now - HOUR / 2,
+        )
+        revised = first.replace("伤者张某某已送医救治", "1名受伤人员已送医救治")
+        add_version(draft, text=revised, actor=duty_officer, now=now - HOUR / 3)
+        for gate in (ReviewGate.POLICY, ReviewGate.WORDING):
+            decide_gate(draft, gate, decision="approve", actor=reviewer, now=now - HOUR / 6)
