@@ -78,7 +78,9 @@ def grid(rows, widths, heading_row: bool) -> Grid:
         commands.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")))
     else:
         commands.append(("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#F4F4F4")))
-    made = Grid(rows, colWidths=[TEXT_WIDTH * share for share in widths], repeatRows=1 if heading_row else 0)
+    # A row may split across pages (``splitInRow``): a cell longer than a page (a long summary) must still print.
+    widths = [TEXT_WIDTH * share for share in widths]
+    made = Grid(rows, colWidths=widths, repeatRows=1 if heading_row else 0, splitInRow=1)
     made.setStyle(TableStyle(commands))
     return made
 

@@ -153,6 +153,16 @@ def test_text_the_pdf_font_cannot_show_is_marked_and_nothing_breaks(org, log, tm
     assert "网传😀路面塌陷" in docx_text(FORMATS["docx"].render(content))  # Word shows every character
 
 
+@needs_pdftotext
+def test_a_summary_longer_than_a_page_still_prints(org, log, tmp_path):
+    long = "网民反映路面塌陷情况，转发量快速上升。" * 400  # 8,000 characters: several pages in one table cell
+    incident = log(summary=long, discovered_at=DISCOVERED)
+    record_action(incident, kind="internal_report", summary=long, published_at=NOW, actor=org.duty_officer, now=NOW)
+
+    text = pdf_text(FORMATS["pdf"].render(preview(incident, NOW)), tmp_path).replace("\n", "")
+    assert text.count("转发量快速上升") > 780  # of 800, in 基本情况 and 已采取措施 (a page break cuts a few)
+
+
 def test_the_actions_show_their_evidence_and_a_published_texts_sha256(org, incident, reviewers):
     draft = signed_off_line(org, incident, reviewers)
     action = publish(
