@@ -7,8 +7,7 @@ from django_filters.fields import IsoDateTimeField
 
 from incidents.access import subtree_ids
 from incidents.models import CaseRequest, Incident, Obligation
-
-LARGEST_ID = 2**63 - 1
+from opinion_tracker.lib.validation import LARGEST_ID
 
 
 class IdField(forms.IntegerField):

@@ -23,7 +23,7 @@ from incidents.casework.transfer import transfer
 from incidents.models import CaseRequest, Department, Incident, Obligation, Person, Severity
 from incidents.services.deadlines import policies_for
 from incidents.services.incidents import EDITABLE_DETAILS, edit_details
-from opinion_tracker.lib.forms import https_formfield
+from opinion_tracker.lib.forms import IdChoiceField, IdChoicesField, https_formfield
 
 from .forms import MomentInput
 
@@ -35,7 +35,7 @@ def working_departments(caller: Caller):
 
 
 class TransferForm(forms.Form):
-    department = forms.ModelChoiceField(Department.objects.none(), label=_("new lead department"))
+    department = IdChoiceField(Department.objects.none(), label=_("new lead department"))
     reason = REASON
 
     def __init__(self, *args, incident, caller, **kwargs):
@@ -53,7 +53,7 @@ class ReasonOnlyForm(forms.Form):
 class ObligationChoiceForm(forms.Form):
     """A step on one of the incident's open obligations (the lead's, not an instruction's)."""
 
-    obligation = forms.ModelChoiceField(Obligation.objects.none(), label=_("obligation"))
+    obligation = IdChoiceField(Obligation.objects.none(), label=_("obligation"))
 
     def __init__(self, *args, incident, caller, **kwargs):
         super().__init__(*args, **kwargs)
@@ -83,7 +83,7 @@ class WaiverRequestForm(ObligationChoiceForm):
 
 class InstructionForm(forms.Form):
     text = forms.CharField(label=_("instruction"), widget=forms.Textarea(attrs={"rows": 3}))
-    departments = forms.ModelMultipleChoiceField(
+    departments = IdChoicesField(
         Department.objects.order_by("name"), label=_("addressed to"), widget=forms.CheckboxSelectMultiple
     )
     due_at = forms.DateTimeField(
@@ -98,7 +98,7 @@ class InstructionForm(forms.Form):
 
 
 class CoDepartmentsForm(forms.Form):
-    co_departments = forms.ModelMultipleChoiceField(
+    co_departments = IdChoicesField(
         Department.objects.none(),
         label=_("co-handling departments (配合单位)"),
         required=False,
@@ -131,7 +131,7 @@ class DetailsForm(forms.ModelForm):
 
 class AssessmentForm(forms.Form):
     held_at = forms.DateTimeField(label=_("held at"), widget=MomentInput())
-    participants = forms.ModelMultipleChoiceField(
+    participants = IdChoicesField(
         Person.objects.none(), label=_("participants"), required=False, widget=forms.CheckboxSelectMultiple
     )
     participants_text = forms.CharField(label=_("other participants"), required=False)
@@ -156,7 +156,7 @@ MERGE_CHOICES = 200  # the open incidents offered to merge into, the latest disc
 
 
 class MergeForm(forms.Form):
-    into = forms.ModelChoiceField(Incident.objects.none(), label=_("merge into"))
+    into = IdChoiceField(Incident.objects.none(), label=_("merge into"))
     reason = REASON
 
     def __init__(self, *args, incident, caller, **kwargs):
@@ -305,7 +305,7 @@ def offered_forms(caller: Caller, incident, bound=None) -> list[tuple[Offer, for
 
 class DecisionForm(forms.Form):
     note = forms.CharField(label=_("decision note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    department = forms.ModelChoiceField(
+    department = IdChoiceField(
         Department.objects.order_by("name"),
         label=_("new lead department"),
         required=False,

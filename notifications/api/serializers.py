@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from incidents.api.serializers import FindingSerializer
 from incidents.models import Department, Obligation, ObligationKind, Severity
+from opinion_tracker.lib.validation import LARGEST_ID
 
 from ..breaches import late_by_seconds
 from ..models import Notification
@@ -153,7 +154,7 @@ class ReportQuery(serializers.Serializer):
 
     start = serializers.DateField()
     end = serializers.DateField()
-    department = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    department = serializers.IntegerField(required=False, min_value=1, max_value=LARGEST_ID)
     include_children = serializers.BooleanField(required=False, default=True)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     format = serializers.ChoiceField(choices=["json", "csv", "xlsx"], required=False, default="json")

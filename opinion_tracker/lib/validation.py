@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 # 1990 is a typing error rather than a ledger being back-filled.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+LARGEST_ID = 2**63 - 1  # the largest id a database column holds; SQLite overflows past it
 
 
 class Errors(dict):

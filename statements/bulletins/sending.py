@@ -18,7 +18,7 @@ from incidents.services.actions import record_action
 from incidents.services.locks import lock_incident
 from incidents.services.obligations import NON_FIELD
 from incidents.services.timeline import record_event
-from opinion_tracker.lib.validation import Errors
+from opinion_tracker.lib.validation import LARGEST_ID, Errors
 
 from ..deciders import may_publish
 from ..models import Bulletin, BulletinCopy
@@ -29,7 +29,6 @@ from .numbering import government_of, is_follow_up, issue_year, take_number
 
 MAX_RECIPIENTS = 50
 MAX_ADVICE = 2000
-MAX_ID = 2**63 - 1  # the largest id a database column holds
 
 
 def leaders_for(incident):
@@ -57,7 +56,7 @@ def check_recipients(errors: Errors, incident, recipients) -> list[Person]:
         return []
     if len(set(recipients)) != len(recipients):
         errors.add("recipients", _("Name each recipient once."))
-    storable = [pk for pk in recipients if 0 < pk <= MAX_ID]  # any other number is nobody's id
+    storable = [pk for pk in recipients if 0 < pk <= LARGEST_ID]  # any other number is nobody's id
     found = {person.pk: person for person in leaders_for(incident).filter(pk__in=storable)}
     strangers = [str(pk) for pk in dict.fromkeys(recipients) if pk not in found]
     if strangers:

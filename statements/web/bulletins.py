@@ -22,7 +22,7 @@ from django.views import View
 
 from incidents.models import Incident
 from incidents.web.access import PersonPage
-from opinion_tracker.lib.forms import add_service_errors
+from opinion_tracker.lib.forms import IdChoicesField, add_service_errors
 
 from ..bulletins.content import issue_of, name_of, stored_file_name, title_of
 from ..bulletins.documents import FORMATS
@@ -33,7 +33,7 @@ from ..deciders import may_publish
 from ..models import Bulletin, BulletinCopy
 
 
-class LeaderChoices(forms.ModelMultipleChoiceField):
+class LeaderChoices(IdChoicesField):
     def label_from_instance(self, obj):
         return f"{obj} · {obj.department.name}" if obj.department else str(obj)
 

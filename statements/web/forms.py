@@ -14,6 +14,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from incidents.forms import CHANNELS
+from opinion_tracker.lib.forms import IdChoiceField
 
 from ..models import Draft
 
@@ -43,7 +44,7 @@ class NewDraftForm(forms.Form):
         required=False,
         help_text=_("Any others, separated by commas or 、."),
     )
-    template = forms.ModelChoiceField(
+    template = IdChoiceField(
         queryset=None,
         label=_("holding-statement template"),
         required=False,

@@ -90,6 +90,15 @@ def test_errors_come_back_on_the_form(org, incident):
     assert not incident.bulletins.exists()
 
 
+def test_a_recipient_id_no_column_holds_is_refused_on_the_form(org, incident):
+    answer = client_of(org.duty_officer).post(
+        f"/incidents/{incident.pk}/bulletin/", {"recipients": "9223372036854775808"}
+    )
+
+    assert answer.status_code == 400  # on SQLite too, where asking for it would overflow
+    assert not incident.bulletins.exists()
+
+
 def test_readers_see_who_got_it_and_who_read_it_but_only_the_duty_officers_send(org, incident):
     bulletin = send(org, incident, org.leader, org.mayor)
     BulletinCopy.objects.filter(bulletin=bulletin, recipient=org.mayor).update(read_at=NOW + timedelta(minutes=5))

@@ -68,6 +68,18 @@ def test_a_step_the_person_may_not_take_is_refused_in_words(org, log):
     assert incident.department == org.department
 
 
+def test_an_id_no_column_holds_is_a_choice_not_offered(org, log):
+    incident = log(discovered_at=DISCOVERED)
+    for huge in ("9223372036854775808", "-9223372036854775809"):
+        answer = post(
+            org.office_head,
+            f"/incidents/{incident.pk}/casework/transfer/",
+            {"transfer-department": huge, "transfer-reason": "属住建职责"},
+        )
+        assert answer.status_code == 400  # on SQLite too, where asking for it would overflow
+        assert "选择一个有效的选项" in answer.content.decode()
+
+
 def test_the_office_transfers_from_the_page(org, log):
     incident = log(discovered_at=DISCOVERED)
     other = DepartmentFactory(name="市住房和城乡建设局", parent=org.government)
