@@ -139,7 +139,7 @@ def page_context(caller: Caller, draft, now, query, bound: dict, checked=None) -
         "waiting_names": gate_names(waiting),
         "skipped_names": gate_names(current.gates_skipped),
         "signable": signable(draft, current, waiting),
-        "racing": racing_for(incident, [draft.kind], now),
+        "racing": racing_for(incident, now),
         "publications": publications,
         "check_form": bound.get("verify") or CheckTextForm(prefix="check"),
         "checked": checked,

@@ -27,11 +27,10 @@ def drafts_with_gates(incident) -> list[tuple[Draft, DraftVersion, list]]:
 
 def statements_panel(request, caller: Caller, incident, now) -> tuple[str, dict]:
     drafts = drafts_with_gates(incident)
-    racing_kinds = [draft.kind for draft, _current, _gates in drafts if draft.state != Draft.State.PUBLISHED]
     context = {
         "incident": incident,
         "drafts": drafts,
-        "racing": racing_for(incident, racing_kinds or [Draft.Kind.STATEMENT], now),
+        "racing": racing_for(incident, now),
         "may_draft": incident.state == Incident.State.OPEN and may_draft(caller, incident),
     }
     return TEMPLATE, context

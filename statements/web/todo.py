@@ -20,7 +20,7 @@ from opinion_tracker.lib.contributions import Section, ToDoSection, bounded
 
 from ..deciders import may_review
 from ..models import Draft, DraftVersion, GateDecision
-from ..racing import PRESS_RELEASE_KINDS, Racing, raced_obligation, racing, racing_due
+from ..racing import Racing, open_raced, raced_obligation, racing, racing_due
 from ..review import GateState, gate_states, unapproved
 from .drafts import signable
 
@@ -40,9 +40,7 @@ def current_versions():
     """Every draft's latest version, on open incidents, with what the rows show: the incident and its lead
     (the deciders read its leaders), the gate decisions, and the deadlines a statement could meet."""
     later = DraftVersion.objects.filter(draft=OuterRef("draft"), number__gt=OuterRef("number"))
-    open_public = Obligation.objects.filter(
-        state__in=Obligation.OPEN_STATES, instruction=None, kind__in=PRESS_RELEASE_KINDS
-    )
+    open_public = open_raced(Obligation.objects.all())
     return (
         DraftVersion.objects.filter(~Exists(later), draft__incident__state=Incident.State.OPEN)
         .select_related("draft__incident__department", "draft__template", "created_by", "signed_off_by")
@@ -57,7 +55,7 @@ def current_versions():
 
 def row_of(version, now, gates=()) -> DraftRow:
     incident = version.draft.incident
-    return DraftRow(version, racing(raced_obligation(incident.open_public, [version.draft.kind]), now), list(gates))
+    return DraftRow(version, racing(raced_obligation(incident.open_public), now), list(gates))
 
 
 def lead_leader_of(person) -> Q:

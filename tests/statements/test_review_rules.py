@@ -12,6 +12,7 @@ from incidents.models import ObligationKind, TimelineEvent
 from statements.drafting import add_version, create_draft
 from statements.models import Draft, HoldingTemplate
 from statements.publishing import check_published_text, publish
+from statements.racing import racing_for
 from statements.review import decide_gate, gate_states, sign_off
 from tests.conftest import approve_every_gate, beijing
 from tests.factories import PersonFactory
@@ -242,3 +243,22 @@ def test_co_handlers_draft_but_only_the_lead_publishes(org, incident, housing, r
             actor=housing.duty_officer,
             now=START,
         )
+
+
+def test_a_draft_races_what_publishing_it_would_meet_never_the_press_conference(org, incident, reviewers):
+    draft = draft_of(org, incident)
+    approve_all(draft, reviewers)
+    sign_off(draft, actor=org.leader, now=START)
+    publish(
+        draft,
+        channel="weibo",
+        published_at=START,
+        evidence_url="https://weibo.com/1",
+        actor=org.duty_officer,
+        now=START,
+    )
+    create_draft(incident, kind="press_release", channels=["weibo"], text=TEXT, actor=org.duty_officer, now=START)
+
+    raced = racing_for(incident, START)
+    assert raced.obligation.kind == ObligationKind.FOLLOW_UP  # due after the press conference, yet what it meets
+    assert incident.obligations.get(kind=ObligationKind.PRESS_CONFERENCE).due_at < raced.obligation.due_at
