@@ -28,13 +28,19 @@ def may_sign_off(caller: Caller, incident) -> bool:
     return is_lead_leader(caller, incident) or is_office_leader(caller, incident)
 
 
+def leads_the_lead(caller: Caller, incident) -> bool:
+    """A leader of the lead department: its responsible or principal leader, or a leader who works in it."""
+    in_it = Role.LEADER in caller.roles and caller.person.department_id == incident.department_id
+    return in_it or is_lead_leader(caller, incident)
+
+
 def may_review(caller: Caller, incident, gate: str) -> bool:
     """A reviewer of ``gate`` who works on the lead department (the office's reviewers work on all of its
-    government), or a leader of the lead department."""
+    government), or a leader of the lead department (``leads_the_lead``)."""
     gates = caller.person.review_gates
     holds_gate = Role.REVIEWER in caller.roles and isinstance(gates, list) and gate in gates
     reviewer = holds_gate and incident.department_id in caller.own_subtree
-    return reviewer or is_lead_leader(caller, incident)
+    return reviewer or leads_the_lead(caller, incident)
 
 
 def is_author(person, draft) -> bool:

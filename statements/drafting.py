@@ -94,6 +94,7 @@ def create_draft(incident, *, kind, channels, text="", template=None, actor, now
             channels=channels,
             template=template,
             gates=list(policy.gates),
+            gates_passed=not policy.gates,
             authors_may_review=policy.authors_may_review,
             created_by=actor,
             created_at=now,
@@ -125,8 +126,8 @@ def add_version(draft, *, text, actor, now) -> DraftVersion:
             message = _("This statement is published; draft a new statement for a correction or an update.")
             Errors({NON_FIELD: [message]}).raise_if_any()
         version = write_version(draft, text, actor, now)
-        draft.state = Draft.State.IN_REVIEW
-        draft.save(update_fields=["state"])
+        draft.state, draft.gates_passed = Draft.State.IN_REVIEW, False
+        draft.save(update_fields=["state", "gates_passed"])
         record_event(
             draft.incident, TimelineEvent.Kind.DRAFT_VERSION, now, actor, draft=draft.pk, **version_detail(version)
         )

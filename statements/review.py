@@ -76,6 +76,9 @@ def decide_gate(draft, gate, *, decision, comment="", seen=None, actor, now) -> 
         made = GateDecision.objects.create(
             version=version, gate=gate, decision=outcome, comment=comment or "", decided_by=actor, decided_at=now
         )
+        if not unapproved(draft, version):
+            draft.gates_passed = True
+            draft.save(update_fields=["gates_passed"])
         kind = TimelineEvent.Kind.GATE_APPROVED if decision == "approve" else TimelineEvent.Kind.GATE_RETURNED
         record_event(
             draft.incident,

@@ -48,6 +48,8 @@ class Draft(models.Model):
     # Kept from the first sign-off, so the compliance report times review from the draft's own row.
     first_signed_off_at = models.DateTimeField(_("first signed off at"), null=True, blank=True)
     skipped_gates = models.BooleanField(_("signed off without its gates (holding statement)"), default=False)
+    # Kept by the services under the draft's lock, so 待办 finds the drafts ready for a sign-off in the database.
+    gates_passed = models.BooleanField(_("every gate of the current version approved"), default=False)
 
     class Meta:
         verbose_name = _("draft")

@@ -71,15 +71,31 @@ def not_authored_by(person, versions):
     return versions.exclude((Q(draft__created_by=person) | Exists(authored)) & Q(draft__authors_may_review=False))
 
 
+def decided(gate) -> Exists:
+    """Whether the version (the outer row) has a decision on ``gate``."""
+    return Exists(GateDecision.objects.filter(version=OuterRef("pk"), gate=gate))
+
+
+def returned() -> Exists:
+    """Whether the version (the outer row) was returned at some gate."""
+    return Exists(GateDecision.objects.filter(version=OuterRef("pk"), decision=GateDecision.Decision.RETURNED))
+
+
 def gates_to_review(caller: Caller, now) -> Section | None:
-    """Reviewers: the pending gates of current versions they may review (``may_review``)."""
+    """Reviewers: the pending gates of current versions they may review (``may_review``). The database keeps
+    the versions with one of their gates still pending (any gate, for a lead leader who reviews) and none
+    returned (a returned version waits for its revision), before the rows are cut at ``LIMIT``."""
     if Role.REVIEWER not in caller.roles:
         return None
     person = caller.person
-    reach = Q(draft__incident__department__in=caller.own_subtree)
+    pending = Q(pk__in=[])
+    for gate in person.review_gates or []:
+        pending |= ~decided(gate)
+    reach = Q(draft__incident__department__in=caller.own_subtree) & pending
     if Role.LEADER in caller.roles:
-        reach |= lead_leader_of(person)
-    versions = current_versions().filter(reach, signed_off_at=None, draft__state=Draft.State.IN_REVIEW)
+        leads = lead_leader_of(person) | Q(draft__incident__department=person.department_id)
+        reach |= leads & Q(draft__gates_passed=False)
+    versions = current_versions().filter(reach, ~returned(), signed_off_at=None, draft__state=Draft.State.IN_REVIEW)
     candidates = bounded(not_authored_by(person, versions))
     rows = []
     for version in candidates.rows:
@@ -102,7 +118,12 @@ def to_sign_off(caller: Caller, now) -> Section | None:
     reach = lead_leader_of(caller.person)
     if caller.office_of:
         reach |= Q(draft__incident__department__in=subtree_ids(*caller.office_of))
-    versions = current_versions().filter(reach, signed_off_at=None, draft__state=Draft.State.IN_REVIEW)
+    # Ready in the database before the rows are cut: every gate approved, or a template's holding statement
+    # none has returned (whether it still keeps its template is judged per row, by ``signable``).
+    ready = Q(draft__gates_passed=True) | (
+        Q(draft__kind=Draft.Kind.HOLDING, draft__template__isnull=False) & ~returned()
+    )
+    versions = current_versions().filter(reach, ready, signed_off_at=None, draft__state=Draft.State.IN_REVIEW)
     candidates = bounded(not_authored_by(caller.person, versions))
     rows = []
     for version in candidates.rows:
@@ -124,9 +145,8 @@ def drafts_to_follow_up(caller: Caller, now) -> Section | None:
     co_handled = Incident.co_departments.through.objects.filter(
         incident_id=OuterRef("draft__incident_id"), department_id__in=ours
     )
-    returned = GateDecision.objects.filter(version=OuterRef("pk"), decision=GateDecision.Decision.RETURNED)
     versions = current_versions().filter(
-        (Exists(returned) & (lead | Exists(co_handled)) & Q(signed_off_at=None))
+        (returned() & (lead | Exists(co_handled)) & Q(signed_off_at=None))
         | (lead & Q(draft__state=Draft.State.SIGNED_OFF))
     )
     candidates = bounded(versions)

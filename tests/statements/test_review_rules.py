@@ -262,3 +262,13 @@ def test_a_draft_races_what_publishing_it_would_meet_never_the_press_conference(
     raced = racing_for(incident, START)
     assert raced.obligation.kind == ObligationKind.FOLLOW_UP  # due after the press conference, yet what it meets
     assert incident.obligations.get(kind=ObligationKind.PRESS_CONFERENCE).due_at < raced.obligation.due_at
+
+
+def test_any_leader_of_the_lead_department_reviews_but_only_its_two_posts_sign_off(org, incident):
+    another_leader = PersonFactory(department=org.department, roles=["leader"])
+    draft = draft_of(org, incident)
+    decide_gate(draft, "legal", decision="approve", actor=another_leader, now=START)
+    with pytest.raises(PermissionDenied):
+        decide_gate(draft, "policy", decision="approve", actor=org.publicity_head, now=START)  # another department
+    with pytest.raises(PermissionDenied):
+        sign_off(draft, actor=another_leader, now=START)

@@ -13,6 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from incidents.models import Role
+from opinion_tracker.lib import contributions
 from statements.drafting import add_version, create_draft
 from statements.models import Draft, HoldingTemplate
 from statements.publishing import publish
@@ -524,6 +525,24 @@ def test_a_leader_finds_a_holding_statement_from_a_template_at_once(org, inciden
     assert "依据模板起草的先期表态稿" in to_sign
 
 
+def test_what_waits_is_found_however_many_drafts_wait_elsewhere(org, incident, reviewers, monkeypatch):
+    monkeypatch.setattr(contributions, "LIMIT", 3)  # a section's rows are cut at LIMIT
+    for number in range(4):  # drafts not ready for a sign-off, whose secrecy gate is decided, made first
+        decide_gate(
+            draft_of(org, incident, text=f"稿{number}"),
+            "secrecy",
+            decision="approve",
+            actor=reviewers["secrecy"],
+            now=NOW,
+        )
+    ready = draft_of(org, incident, text="待签发稿")
+    approve_all(ready, reviewers)
+    pending = draft_of(org, incident, text="待审核稿")
+
+    assert f'data-draft="{ready.pk}"' in section(todo(org.leader), "sign-off")
+    assert f'data-draft="{pending.pk}"' in section(todo(reviewers["secrecy"]), "gates")
+
+
 def test_a_duty_officer_finds_their_returned_and_signed_off_drafts(org, incident, reviewers):
     returned = draft_of(org, incident)
     decide_gate(returned, "secrecy", decision="return", comment="删去伤者姓名", actor=reviewers["secrecy"], now=NOW)
@@ -550,9 +569,11 @@ def test_the_sections_queries_do_not_grow_with_the_drafts(org, log, reviewers):
         return len(captured)
 
     def statements(count):
-        """Per incident: a draft returned at a gate, one with every gate approved, one signed off."""
+        """Per incident: a draft in review, one returned at a gate (which waits for its revision, not for the
+        other gates), one with every gate approved, one signed off."""
         for number in range(count):
             incident = log(title=f"网传事件{number}", discovered_at=DISCOVERED, now=NOW)
+            draft_of(org, incident, text=f"待审稿{number}")
             returned = draft_of(org, incident, text=f"退回稿{number}，无可奉告")
             decide_gate(returned, "secrecy", decision="return", comment="改", actor=reviewers["secrecy"], now=NOW)
             approve_all(draft_of(org, incident, text=f"待签稿{number}"), reviewers)
