@@ -21,6 +21,12 @@ def is_integration_account(request) -> bool:
     return bool(request.user and request.user.is_authenticated) and Role.INTEGRATION in caller_of(request).roles
 
 
+def handles(view, method: str) -> bool:
+    """Whether ``view`` has a handler for ``method`` (a viewset maps it to an action)."""
+    action_map = getattr(view, "action_map", None)
+    return method in action_map if action_map is not None else hasattr(view, method)
+
+
 class RoleAllows(BasePermission):
     """Allows a request when the caller has one of the roles ``view.roles[view.action]`` lists.
 
@@ -30,6 +36,8 @@ class RoleAllows(BasePermission):
     def has_permission(self, request, view):
         if not request.user or not request.user.is_authenticated:
             return False
+        if not handles(view, request.method.lower()):
+            return True  # no handler runs: DRF answers 405, as for every method a view does not take
         action = getattr(view, "action", None) or request.method.lower()
         allowed = view.roles.get(action, view.roles.get("*", ()))
         if caller_of(request).has_any(allowed):

@@ -243,7 +243,17 @@ class DraftStepView(DraftPage):
         form = CheckTextForm(self.request.POST, prefix="check")
         if not form.is_valid():
             return self.page(draft, status=400, bound={"verify": form})
-        return self.page(draft, bound={"verify": form}, checked=check_published_text(draft, form.cleaned_data["text"]))
+        return self.page(draft, bound={"verify": form}, checked=checked_as_pasted(draft, form.cleaned_data["text"]))
+
+
+def checked_as_pasted(draft, text: str) -> dict:
+    """The check of a pasted text, whose line breaks the form reads as LF (a browser sends CRLF): a text that went
+    out with CRLF line breaks (drafted so through the API) is checked with those, so it matches too."""
+    checked = check_published_text(draft, text)
+    if not checked["matches"] and "\n" in text:
+        with_crlf = check_published_text(draft, text.replace("\n", "\r\n"))
+        return with_crlf if with_crlf["matches"] else checked
+    return checked
 
 
 class NewDraftView(PersonPage, View):

@@ -420,15 +420,16 @@ MATRIX = {
     "requests.list": SCOPED_READ,
     "requests.approve": [(403, 404), (200, 404), (403, 404), (403, 403), (200, 200), (403, 403)],
     "requests.refuse": [(403, 404), (200, 404), (403, 404), (403, 403), (200, 200), (403, 403)],
-    # Statements: the lead's duty officers (and the admin) draft, revise and publish; the gate's reviewer decides
-    # it; administrators neither review nor sign off by being administrators (a signed-off text carries the name
-    # of someone who answers for it), and no caller here leads a department, so none signs off.
+    # Statements: the lead's duty officers (and the admin) draft, revise and publish; the gate's reviewer and the
+    # lead department's leaders decide it; administrators neither review nor sign off by being administrators (a
+    # signed-off text carries the name of someone who answers for it), and no caller here holds the lead's
+    # responsible or principal post, so none signs off.
     "incidents.drafts.list": SCOPED_GET,
     "incidents.drafts.create": LEAD_DUTY_OFFICER_ASKS,
     "drafts.list": SCOPED_READ,
     "drafts.retrieve": SCOPED_GET,
     "drafts.versions": LEAD_DUTY_OFFICER_ASKS,
-    "drafts.gates": [(403, 404), (403, 404), (200, 404), (403, 403), (403, 403), (403, 403)],
+    "drafts.gates": [(403, 404), (200, 404), (200, 404), (403, 403), (403, 403), (403, 403)],
     "drafts.sign_off": [*SERVICE_REFUSES, (403, 403), (403, 403)],
     "drafts.publish": LEAD_DUTY_OFFICER_ASKS,
     "drafts.verify": [(200, 404), (200, 404), (200, 404), (200, 200), (200, 200), (403, 403)],

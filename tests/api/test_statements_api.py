@@ -569,3 +569,12 @@ def test_the_statements_admin_edits_rules_and_only_shows_the_record(org, inciden
     )
     assert refused.status_code == 200
     assert refused.context["adminform"].form.errors["gates"]
+
+
+def test_a_method_an_endpoint_does_not_take_is_not_allowed_whoever_asks(org, incident):
+    for person in (org.duty_officer, org.leader):
+        client = client_for(person)
+        assert client.get(f"/api/v1/incidents/{incident.pk}/report/send/").status_code == 405
+        assert client.put(f"/api/v1/incidents/{incident.pk}/report/", {}).status_code == 405
+        assert client.delete(f"/api/v1/incidents/{incident.pk}/drafts/").status_code == 405
+        assert client.get(f"/api/v1/incidents/{incident.pk}/merge/").status_code == 405

@@ -428,6 +428,13 @@ def test_every_reader_checks_a_text_against_the_signed_off_version(org, incident
     assert "第二段</textarea>" in html, "the text checked stays in the box"
 
 
+def test_a_text_drafted_with_crlf_line_breaks_matches_when_pasted(org, incident, reviewers):
+    draft = signed_off(org, incident, reviewers, text="第一段。\r\n第二段。")  # as an API client may send it
+
+    same = client_of(org.duty_officer).post(f"/drafts/{draft.pk}/verify/", {"check-text": "第一段。\r\n第二段。"})
+    assert "与签发的第1版一致。" in same.content.decode()
+
+
 def test_before_any_sign_off_there_is_nothing_to_check_against(org, incident):
     draft = draft_of(org, incident)
     answer = client_of(org.duty_officer).post(f"/drafts/{draft.pk}/verify/", {"check-text": TEXT})
