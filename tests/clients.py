@@ -1,5 +1,6 @@
-"""Helpers for API tests: a client signed in with a person's token."""
+"""Helpers for API and page tests: a client signed in with a person's token, or with their session."""
 
+from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -19,3 +20,10 @@ def post_as(person, path, body=None):
 
 def get_as(person, path, params=None):
     return client_for(person).get(path, params or {})
+
+
+def browser_for(person) -> Client:
+    """Django's test client, signed in as ``person`` (for the pages)."""
+    client = Client()
+    client.force_login(person)
+    return client

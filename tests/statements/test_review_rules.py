@@ -36,6 +36,22 @@ def draft_of(org, incident, text=TEXT, **fields):
     )
 
 
+def published_statement(org, incident, reviewers):
+    """A statement approved at every gate, signed off and published on weibo at ``START``."""
+    draft = draft_of(org, incident)
+    approve_all(draft, reviewers)
+    sign_off(draft, actor=org.leader, now=START)
+    publish(
+        draft,
+        channel="weibo",
+        published_at=START,
+        evidence_url="https://weibo.com/1",
+        actor=org.duty_officer,
+        now=START,
+    )
+    return draft
+
+
 def approve_all(draft, reviewers):
     approve_every_gate(draft, reviewers, START)
 
@@ -181,17 +197,7 @@ def test_a_statement_is_not_published_before_its_sign_off_nor_twice_on_one_chann
 
 
 def test_the_text_check_answers_for_what_went_out(org, incident, reviewers):
-    draft = draft_of(org, incident)
-    approve_all(draft, reviewers)
-    sign_off(draft, actor=org.leader, now=START)
-    publish(
-        draft,
-        channel="weibo",
-        published_at=START,
-        evidence_url="https://weibo.com/1",
-        actor=org.duty_officer,
-        now=START,
-    )
+    draft = published_statement(org, incident, reviewers)
     assert check_published_text(draft, TEXT) == {
         "matches": True,
         "sha256": draft.versions.get().sha256,
@@ -246,17 +252,7 @@ def test_co_handlers_draft_but_only_the_lead_publishes(org, incident, housing, r
 
 
 def test_a_draft_races_what_publishing_it_would_meet_never_the_press_conference(org, incident, reviewers):
-    draft = draft_of(org, incident)
-    approve_all(draft, reviewers)
-    sign_off(draft, actor=org.leader, now=START)
-    publish(
-        draft,
-        channel="weibo",
-        published_at=START,
-        evidence_url="https://weibo.com/1",
-        actor=org.duty_officer,
-        now=START,
-    )
+    published_statement(org, incident, reviewers)
     create_draft(incident, kind="press_release", channels=["weibo"], text=TEXT, actor=org.duty_officer, now=START)
 
     raced = racing_for(incident, START)

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
-from django.test import Client
 
 from incidents.models import Role
 from statements.bulletins.sending import send_bulletin
 from statements.models import BulletinCopy
+from tests.clients import browser_for
 
 from ..conftest import beijing
 from ..factories import DepartmentFactory, PersonFactory
@@ -33,14 +33,8 @@ def incident(log):
     return log(discovered_at=DISCOVERED)
 
 
-def client_of(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
-
-
 def page(person, incident) -> str:
-    answer = client_of(person).get(f"/incidents/{incident.pk}/bulletin/")
+    answer = browser_for(person).get(f"/incidents/{incident.pk}/bulletin/")
     assert answer.status_code == 200
     return answer.content.decode()
 
@@ -64,7 +58,7 @@ def test_the_duty_officer_sends_from_the_page_to_leaders_of_the_government(org, 
     assert offered_leaders(html) == {person.pk for person in leaders}  # not the other city's, nor a duty officer
     assert f"/api/v1/incidents/{incident.pk}/report/?format=pdf" in html  # the preview of the next one
     assert "舆情专报 第1期" in html
-    answer = client_of(org.duty_officer).post(
+    answer = browser_for(org.duty_officer).post(
         f"/incidents/{incident.pk}/bulletin/",
         {"recipients": [org.leader.pk, org.mayor.pk], "advice": "建议今日内发布首次通报。"},
         follow=True,
@@ -81,7 +75,7 @@ def test_the_duty_officer_sends_from_the_page_to_leaders_of_the_government(org, 
 
 
 def test_errors_come_back_on_the_form(org, incident):
-    answer = client_of(org.duty_officer).post(f"/incidents/{incident.pk}/bulletin/", {"advice": "议" * 2001})
+    answer = browser_for(org.duty_officer).post(f"/incidents/{incident.pk}/bulletin/", {"advice": "议" * 2001})
 
     assert answer.status_code == 400
     html = answer.content.decode()
@@ -91,7 +85,7 @@ def test_errors_come_back_on_the_form(org, incident):
 
 
 def test_a_recipient_id_no_column_holds_is_refused_on_the_form(org, incident):
-    answer = client_of(org.duty_officer).post(
+    answer = browser_for(org.duty_officer).post(
         f"/incidents/{incident.pk}/bulletin/", {"recipients": "9223372036854775808"}
     )
 
@@ -108,25 +102,25 @@ def test_readers_see_who_got_it_and_who_read_it_but_only_the_duty_officers_send(
     assert 'data-email="pending"' in html  # no email went yet: never claimed
     assert "10:05" in html  # the mayor opened it
     assert f"/bulletins/{bulletin.pk}/docx/" in html
-    refused = client_of(org.leader).post(f"/incidents/{incident.pk}/bulletin/", {"recipients": [org.mayor.pk]})
+    refused = browser_for(org.leader).post(f"/incidents/{incident.pk}/bulletin/", {"recipients": [org.mayor.pk]})
     assert refused.status_code == 403
     assert incident.bulletins.count() == 1
 
 
 def test_the_page_is_hidden_from_those_who_may_not_read_the_incident(org, incident, housing):
-    assert client_of(housing.duty_officer).get(f"/incidents/{incident.pk}/bulletin/").status_code == 404
+    assert browser_for(housing.duty_officer).get(f"/incidents/{incident.pk}/bulletin/").status_code == 404
 
 
 def test_a_recipient_opening_the_document_reads_their_copy(org, incident, housing):
     bulletin = send(org, incident, housing.leader)
     path = f"/bulletins/{bulletin.pk}/pdf/"
-    reader = client_of(org.leader)  # reads the incident, got no copy
+    reader = browser_for(org.leader)  # reads the incident, got no copy
 
     assert reader.get(path).status_code == 200
     assert bulletin.copies.get().read_at is None
-    assert client_of(housing.duty_officer).get(path).status_code == 404  # neither reader nor recipient
-    assert client_of(housing.leader).get(f"/bulletins/{bulletin.pk}/xlsx/").status_code == 404
-    answer = client_of(housing.leader).get(path)
+    assert browser_for(housing.duty_officer).get(path).status_code == 404  # neither reader nor recipient
+    assert browser_for(housing.leader).get(f"/bulletins/{bulletin.pk}/xlsx/").status_code == 404
+    answer = browser_for(housing.leader).get(path)
     assert answer.status_code == 200
     assert answer["Content-Type"] == "application/pdf"
     assert b"".join(answer.streaming_content).startswith(b"%PDF-")
@@ -141,7 +135,7 @@ def test_my_escalations_lists_the_reports_received_unread_first(org, incident, l
     first = send(org, incident, org.leader)
     second = send(org, later, org.leader, at=NOW + timedelta(minutes=10))
     third = send(org, incident, org.leader, at=NOW + timedelta(minutes=20))
-    client = client_of(org.leader)
+    client = browser_for(org.leader)
     client.get(f"/bulletins/{third.pk}/pdf/")  # read
 
     html = client.get("/escalations/").content.decode()

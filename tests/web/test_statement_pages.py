@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from incidents.models import Role
@@ -19,6 +18,7 @@ from statements.models import Draft, HoldingTemplate
 from statements.publishing import publish
 from statements.review import decide_gate, sign_off
 from statements.web.drafts import compared
+from tests.clients import browser_for
 
 from ..conftest import approve_every_gate, beijing, signed_off_statement
 from ..factories import DepartmentFactory, PersonFactory
@@ -39,14 +39,8 @@ def incident(log):
     return log(discovered_at=DISCOVERED)
 
 
-def client_of(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
-
-
 def page(person, path) -> str:
-    answer = client_of(person).get(path)
+    answer = browser_for(person).get(path)
     assert answer.status_code == 200, answer.status_code
     return answer.content.decode()
 
@@ -78,7 +72,7 @@ def gate_row(html, gate) -> str:
 
 
 def test_a_duty_officer_drafts_a_statement_for_ticked_and_typed_channels(org, incident):
-    client = client_of(org.duty_officer)
+    client = browser_for(org.duty_officer)
     assert 'name="channels"' in client.get(f"/incidents/{incident.pk}/drafts/new/").content.decode()
 
     answer = client.post(
@@ -99,7 +93,7 @@ def test_a_duty_officer_drafts_a_statement_for_ticked_and_typed_channels(org, in
 
 
 def test_a_new_draft_with_errors_comes_back_with_what_was_typed(org, incident):
-    answer = client_of(org.duty_officer).post(
+    answer = browser_for(org.duty_officer).post(
         f"/incidents/{incident.pk}/drafts/new/", {"kind": "statement", "text": "<b>已赶赴现场</b>"}
     )
 
@@ -112,7 +106,7 @@ def test_a_new_draft_with_errors_comes_back_with_what_was_typed(org, incident):
 
 def test_a_template_fills_the_text_in_before_drafting_or_when_left_empty(org, incident):
     template = HoldingTemplate.objects.get(government=None, name__startswith="快报事实")
-    client = client_of(org.duty_officer)
+    client = browser_for(org.duty_officer)
     path = f"/incidents/{incident.pk}/drafts/new/"
 
     filled = client.post(path, {"kind": "holding", "channels": ["政务微博"], "template": template.pk, "prefill": "1"})
@@ -126,9 +120,9 @@ def test_a_template_fills_the_text_in_before_drafting_or_when_left_empty(org, in
 
 def test_only_those_who_may_draft_are_offered_it(org, incident, reviewers):
     for person in (org.leader, reviewers["policy"]):
-        assert client_of(person).get(f"/incidents/{incident.pk}/drafts/new/").status_code == 403
+        assert browser_for(person).get(f"/incidents/{incident.pk}/drafts/new/").status_code == 403
         assert f"/incidents/{incident.pk}/drafts/new/" not in page(person, f"/incidents/{incident.pk}/")
-        refused = client_of(person).post(
+        refused = browser_for(person).post(
             f"/incidents/{incident.pk}/drafts/new/", {"kind": "statement", "channels": ["政务微博"], "text": TEXT}
         )
         assert refused.status_code == 403
@@ -186,8 +180,8 @@ def test_a_draft_is_read_by_whoever_reads_the_incident_and_by_nobody_else(org, i
     auditor = PersonFactory(department=org.office, roles=[Role.AUDITOR])
     assert "4小时30分" in page(auditor, f"/drafts/{draft.pk}/")
     outsider = PersonFactory(department=DepartmentFactory(parent=org.government), roles=[Role.DUTY_OFFICER])
-    assert client_of(outsider).get(f"/drafts/{draft.pk}/").status_code == 404
-    assert client_of(outsider).post(f"/drafts/{draft.pk}/verify/", {"check-text": TEXT}).status_code == 404
+    assert browser_for(outsider).get(f"/drafts/{draft.pk}/").status_code == 404
+    assert browser_for(outsider).post(f"/drafts/{draft.pk}/verify/", {"check-text": TEXT}).status_code == 404
 
 
 def test_the_page_shows_the_racing_clock_the_gates_and_the_flags(org, incident, reviewers):
@@ -222,7 +216,7 @@ def test_a_duty_officer_writes_a_new_version_and_every_gate_starts_again(org, in
     draft = draft_of(org, incident)
     decide_gate(draft, "policy", decision="approve", actor=reviewers["policy"], now=NOW)
 
-    answer = client_of(org.duty_officer).post(f"/drafts/{draft.pk}/version/", {"text": TEXT + "\r\n伤者已送医。"})
+    answer = browser_for(org.duty_officer).post(f"/drafts/{draft.pk}/version/", {"text": TEXT + "\r\n伤者已送医。"})
 
     assert answer.status_code == 302
     version = draft.versions.get(number=2)
@@ -234,7 +228,7 @@ def test_a_duty_officer_writes_a_new_version_and_every_gate_starts_again(org, in
 
 def test_an_empty_version_is_refused_on_its_field(org, incident):
     draft = draft_of(org, incident)
-    answer = client_of(org.duty_officer).post(f"/drafts/{draft.pk}/version/", {"text": "   "})
+    answer = browser_for(org.duty_officer).post(f"/drafts/{draft.pk}/version/", {"text": "   "})
     assert answer.status_code == 400
     assert "此字段为必填项。" in part(answer.content.decode(), "new-version")
     assert draft.versions.count() == 1
@@ -243,7 +237,7 @@ def test_an_empty_version_is_refused_on_its_field(org, incident):
 def test_only_drafters_are_offered_a_new_version(org, incident, reviewers):
     draft = draft_of(org, incident)
     assert 'id="new-version"' not in page(reviewers["policy"], f"/drafts/{draft.pk}/")
-    refused = client_of(reviewers["policy"]).post(f"/drafts/{draft.pk}/version/", {"text": "改写"})
+    refused = browser_for(reviewers["policy"]).post(f"/drafts/{draft.pk}/version/", {"text": "改写"})
     assert refused.status_code == 403
     assert "只有牵头单位和配合单位的值班人员可以起草回应稿。" in refused.content.decode()
     assert draft.versions.count() == 1
@@ -259,7 +253,7 @@ def test_a_reviewer_is_offered_their_own_gate_and_returns_it_with_a_comment(org,
     assert f'action="/drafts/{draft.pk}/gate-secrecy/"' in html
     assert "/gate-policy/" not in html
 
-    answer = client_of(secrecy).post(
+    answer = browser_for(secrecy).post(
         f"/drafts/{draft.pk}/gate-secrecy/",
         {"secrecy-decision": "return", "secrecy-comment": "删去伤者姓名", "secrecy-seen": 1},
     )
@@ -273,7 +267,7 @@ def test_a_reviewer_is_offered_their_own_gate_and_returns_it_with_a_comment(org,
 
 def test_a_return_without_a_comment_comes_back_with_the_error(org, incident, reviewers):
     draft = draft_of(org, incident)
-    answer = client_of(reviewers["secrecy"]).post(
+    answer = browser_for(reviewers["secrecy"]).post(
         f"/drafts/{draft.pk}/gate-secrecy/", {"secrecy-decision": "return", "secrecy-comment": "  ", "secrecy-seen": 1}
     )
     assert answer.status_code == 400
@@ -284,7 +278,7 @@ def test_a_return_without_a_comment_comes_back_with_the_error(org, incident, rev
 def test_a_decision_on_a_replaced_version_is_refused(org, incident, reviewers):
     draft = draft_of(org, incident)
     add_version(draft, text=TEXT + "（修改）", actor=org.duty_officer, now=NOW)
-    answer = client_of(reviewers["policy"]).post(
+    answer = browser_for(reviewers["policy"]).post(
         f"/drafts/{draft.pk}/gate-policy/", {"policy-decision": "approve", "policy-comment": "同意", "policy-seen": 1}
     )
     assert answer.status_code == 400
@@ -300,7 +294,7 @@ def test_the_author_is_not_offered_approval_and_is_refused_it(org, incident):
     row = gate_row(page(author, f"/drafts/{draft.pk}/"), "policy")
     assert 'value="return"' in row
     assert 'value="approve"' not in row
-    refused = client_of(author).post(
+    refused = browser_for(author).post(
         f"/drafts/{draft.pk}/gate-policy/", {"policy-decision": "approve", "policy-seen": 1}
     )
     assert refused.status_code == 403
@@ -310,9 +304,9 @@ def test_the_author_is_not_offered_approval_and_is_refused_it(org, incident):
 def test_someone_who_may_not_review_a_gate_is_refused(org, incident, reviewers):
     draft = draft_of(org, incident)
     for person in (reviewers["policy"], org.duty_officer):
-        refused = client_of(person).post(f"/drafts/{draft.pk}/gate-secrecy/", {"secrecy-decision": "approve"})
+        refused = browser_for(person).post(f"/drafts/{draft.pk}/gate-secrecy/", {"secrecy-decision": "approve"})
         assert refused.status_code == 403
-    assert client_of(org.duty_officer).post(f"/drafts/{draft.pk}/gate-nonsense/", {}).status_code == 404
+    assert browser_for(org.duty_officer).post(f"/drafts/{draft.pk}/gate-nonsense/", {}).status_code == 404
     assert not draft.versions.get().decisions.exists()
 
 
@@ -329,11 +323,11 @@ def test_the_leader_acknowledges_the_flags_to_sign_off(org, incident, reviewers)
     assert 'name="acknowledge_flags"' in form
     assert "无可奉告" in form
 
-    refused = client_of(org.leader).post(f"/drafts/{draft.pk}/sign-off/", {"seen": 1})
+    refused = browser_for(org.leader).post(f"/drafts/{draft.pk}/sign-off/", {"seen": 1})
     assert refused.status_code == 400
     assert "请确认已阅知提示用语后再签发。" in part(refused.content.decode(), "sign-off")
 
-    signed = client_of(org.leader).post(f"/drafts/{draft.pk}/sign-off/", {"seen": 1, "acknowledge_flags": "on"})
+    signed = browser_for(org.leader).post(f"/drafts/{draft.pk}/sign-off/", {"seen": 1, "acknowledge_flags": "on"})
     assert signed.status_code == 302
     version = draft.versions.get()
     assert version.signed_off_by == org.leader
@@ -346,7 +340,7 @@ def test_only_a_leader_of_the_lead_or_the_office_signs_off(org, incident, review
     approve_all(draft, reviewers)
     for person in (org.duty_officer, reviewers["policy"]):
         assert "/sign-off/" not in page(person, f"/drafts/{draft.pk}/")
-        refused = client_of(person).post(f"/drafts/{draft.pk}/sign-off/", {"seen": 1})
+        refused = browser_for(person).post(f"/drafts/{draft.pk}/sign-off/", {"seen": 1})
         assert refused.status_code == 403
     assert draft.versions.get().signed_off_at is None
     assert "/sign-off/" in page(org.office_head, f"/drafts/{draft.pk}/")
@@ -364,7 +358,7 @@ def test_a_duty_officer_publishes_with_an_evidence_link(org, incident, reviewers
     form = part(page(org.duty_officer, f"/drafts/{draft.pk}/"), "publish")
     assert '<option value="政务微博">政务微博</option>' in form
 
-    answer = client_of(org.duty_officer).post(
+    answer = browser_for(org.duty_officer).post(
         f"/drafts/{draft.pk}/publish/",
         {
             "channel": "政务微博",
@@ -385,7 +379,7 @@ def test_a_duty_officer_publishes_with_an_evidence_link(org, incident, reviewers
 
 def test_publishing_without_evidence_comes_back_with_what_was_typed(org, incident, reviewers):
     draft = signed_off(org, incident, reviewers)
-    answer = client_of(org.duty_officer).post(
+    answer = browser_for(org.duty_officer).post(
         f"/drafts/{draft.pk}/publish/",
         {"channel": "政务微博", "published_at": NOW.strftime("%Y-%m-%dT%H:%M"), "seen": 1},
     )
@@ -399,7 +393,7 @@ def test_publishing_without_evidence_comes_back_with_what_was_typed(org, inciden
 def test_only_the_leads_duty_officers_publish(org, incident, reviewers):
     draft = signed_off(org, incident, reviewers)
     assert "/publish/" not in page(org.leader, f"/drafts/{draft.pk}/")
-    refused = client_of(org.leader).post(
+    refused = browser_for(org.leader).post(
         f"/drafts/{draft.pk}/publish/",
         {"channel": "政务微博", "published_at": NOW.strftime("%Y-%m-%dT%H:%M"), "evidence_url": "https://weibo.com/1"},
     )
@@ -417,7 +411,7 @@ def test_every_reader_checks_a_text_against_the_signed_off_version(org, incident
         actor=org.duty_officer,
         now=NOW,
     )
-    auditor = client_of(PersonFactory(department=org.office, roles=[Role.AUDITOR]))
+    auditor = browser_for(PersonFactory(department=org.office, roles=[Role.AUDITOR]))
 
     same = auditor.post(f"/drafts/{draft.pk}/verify/", {"check-text": "第一段。\r\n第二段。"})
     assert same.status_code == 200
@@ -431,15 +425,15 @@ def test_every_reader_checks_a_text_against_the_signed_off_version(org, incident
 def test_a_text_drafted_with_crlf_line_breaks_matches_when_pasted(org, incident, reviewers):
     draft = signed_off(org, incident, reviewers, text="第一段。\r\n第二段。")  # as an API client may send it
 
-    same = client_of(org.duty_officer).post(f"/drafts/{draft.pk}/verify/", {"check-text": "第一段。\r\n第二段。"})
+    same = browser_for(org.duty_officer).post(f"/drafts/{draft.pk}/verify/", {"check-text": "第一段。\r\n第二段。"})
     assert "与签发的第1版一致。" in same.content.decode()
 
 
 def test_before_any_sign_off_there_is_nothing_to_check_against(org, incident):
     draft = draft_of(org, incident)
-    answer = client_of(org.duty_officer).post(f"/drafts/{draft.pk}/verify/", {"check-text": TEXT})
+    answer = browser_for(org.duty_officer).post(f"/drafts/{draft.pk}/verify/", {"check-text": TEXT})
     assert "该回应稿尚无签发版本，无从核对。" in answer.content.decode()
-    assert client_of(org.duty_officer).post(f"/drafts/{draft.pk}/verify/", {"check-text": ""}).status_code == 400
+    assert browser_for(org.duty_officer).post(f"/drafts/{draft.pk}/verify/", {"check-text": ""}).status_code == 400
 
 
 # The incident page
@@ -569,7 +563,7 @@ def test_a_duty_officer_finds_their_returned_and_signed_off_drafts(org, incident
 
 def test_the_sections_queries_do_not_grow_with_the_drafts(org, log, reviewers):
     def queries(person) -> int:
-        client = client_of(person)
+        client = browser_for(person)
         client.get("/todo/")
         with CaptureQueriesContext(connection) as captured:
             assert client.get("/todo/").status_code == 200
@@ -599,7 +593,7 @@ def test_the_sections_queries_do_not_grow_with_the_drafts(org, log, reviewers):
 
 def test_bad_input_is_answered_in_words_never_with_a_server_error(org, incident, reviewers):
     draft = draft_of(org, incident)
-    duty, secrecy = client_of(org.duty_officer), client_of(reviewers["secrecy"])
+    duty, secrecy = browser_for(org.duty_officer), browser_for(reviewers["secrecy"])
     assert duty.get(f"/drafts/{draft.pk}/version/").status_code == 405
     assert duty.post(f"/drafts/{draft.pk}/nonsense/", {}).status_code == 404
     assert duty.post(f"/drafts/{draft.pk}/gate/", {}).status_code == 404
@@ -607,8 +601,8 @@ def test_bad_input_is_answered_in_words_never_with_a_server_error(org, incident,
     bad = {"secrecy-decision": "maybe", "secrecy-comment": "x", "secrecy-seen": "two"}
     assert secrecy.post(f"/drafts/{draft.pk}/gate-secrecy/", bad).status_code == 400
     assert duty.post(f"/drafts/{draft.pk}/version/", {"text": "含\x00字符"}).status_code == 400
-    assert client_of(org.leader).post(f"/drafts/{draft.pk}/sign-off/", {"seen": "x"}).status_code == 400
-    assert client_of(org.leader).get(f"/drafts/{draft.pk}/?old=x&new=1").status_code == 200
+    assert browser_for(org.leader).post(f"/drafts/{draft.pk}/sign-off/", {"seen": "x"}).status_code == 400
+    assert browser_for(org.leader).get(f"/drafts/{draft.pk}/?old=x&new=1").status_code == 200
     new = {"kind": "speech", "channels": ["火星"], "template": "abc", "text": TEXT}
     assert duty.post(f"/incidents/{incident.pk}/drafts/new/", new).status_code == 400
     assert draft.versions.count() == 1
