@@ -77,17 +77,17 @@ def prefilled(template: HoldingTemplate, incident, now) -> str:
     return PLACEHOLDER.sub(lambda match: values[match.group(1)], template.text)
 
 
-TEMPLATE_KEPT = 0.8  # of a template's own wording a holding statement keeps, to still be "from the template"
+def has_blanks(text: str) -> bool:
+    """Whether ``text`` still holds what a template left for the drafter to write."""
+    return bool(BLANK.search(text))
 
 
-def keeps_template(template: HoldingTemplate, text: str) -> bool:
-    """Whether ``text`` is still the template's holding statement: its blanks are all filled, and at least
-    ``TEMPLATE_KEPT`` of the template's own wording (its text without placeholders or blanks) is still there,
-    in order. Facts may be added; a text written anew is a statement like any other, and goes through its gates."""
-    if BLANK.search(text):
-        return False
+def template_kept(template: HoldingTemplate, text: str) -> int:
+    """How much of the template's own wording (its text without placeholders or blanks) ``text`` still holds,
+    in order, in percent: kept on a sign-off that skips the gates, so an auditor sees whether the statement that
+    went out unreviewed was still the template's."""
     wording = BLANK.sub("", template.text)
     if not wording:
-        return False
+        return 0
     blocks = SequenceMatcher(None, wording, text, autojunk=False).get_matching_blocks()
-    return sum(block.size for block in blocks) >= TEMPLATE_KEPT * len(wording)
+    return round(100 * sum(block.size for block in blocks) / len(wording))

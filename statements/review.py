@@ -20,7 +20,7 @@ from opinion_tracker.lib.validation import Errors
 from .deciders import is_author, may_review, may_sign_off
 from .drafting import check_seen, check_text, current_version, lock_draft
 from .models import Draft, DraftVersion, GateDecision
-from .policy import keeps_template
+from .policy import has_blanks, template_kept
 
 
 @dataclass(frozen=True)
@@ -95,9 +95,9 @@ def decide_gate(draft, gate, *, decision, comment="", seen=None, actor, now) -> 
 
 
 def check_may_skip(errors: Errors, draft, version, waiting) -> None:
-    """Gates not yet approved are skipped only for a holding statement that is still its template's (blanks
-    filled, the template's wording kept) and that no reviewer has returned: a returned gate is a reviewer's
-    objection, which a sign-off does not overrule."""
+    """Gates not yet approved are skipped only for a holding statement from a template whose blanks are filled
+    and that no reviewer has returned: a returned gate is a reviewer's objection, which a sign-off does not
+    overrule. How much of the template's wording it kept is recorded with the skip (``template_kept``)."""
     names = "、".join(str(ReviewGate(gate).label) for gate in waiting)
     returned = [state.label for state in gate_states(draft, version) if state.state == GateDecision.Decision.RETURNED]
     if returned:
@@ -105,10 +105,10 @@ def check_may_skip(errors: Errors, draft, version, waiting) -> None:
         errors.add(NON_FIELD, message % {"gates": "、".join(returned)})
     elif not draft.may_skip_gates:
         errors.add(NON_FIELD, _("Every gate must be approved first; still waiting: %(gates)s.") % {"gates": names})
-    elif not keeps_template(draft.template, version.text):
+    elif has_blanks(version.text):
         message = _(
-            "Only a holding statement that keeps its template's wording, with every blank filled, goes out before "
-            "its gates; still waiting: %(gates)s."
+            "A holding statement goes out before its gates once its template's blanks are filled; "
+            "still waiting: %(gates)s."
         )
         errors.add(NON_FIELD, message % {"gates": names})
 
@@ -164,5 +164,6 @@ def sign_off(draft, *, acknowledge_flags=False, seen=None, actor, now) -> DraftV
             gates_skipped=waiting,
             flags_acknowledged=[flag["phrase"] for flag in version.flags],
             since_first_draft_seconds=round((now - draft.created_at).total_seconds()),
+            **({"template_kept": template_kept(draft.template, version.text)} if waiting else {}),
         )
     return version

@@ -53,6 +53,9 @@ def signed_off(detail: dict) -> str:
     if detail.get("gates_skipped"):
         skipped = "、".join(label_of(ReviewGate, gate) for gate in detail["gates_skipped"])
         text += " · " + _("holding statement, gates skipped: %(gates)s") % {"gates": skipped}
+        if isinstance(detail.get("template_kept"), int):
+            # The space is the English one; the Chinese brackets need none.
+            text += _(" (%(share)s%% of the template's wording kept)") % {"share": detail["template_kept"]}
     if detail.get("flags_acknowledged"):
         text += " · " + _("flags acknowledged: %(phrases)s") % {"phrases": "、".join(detail["flags_acknowledged"])}
     return text

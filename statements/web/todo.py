@@ -119,7 +119,7 @@ def to_sign_off(caller: Caller, now) -> Section | None:
     if caller.office_of:
         reach |= Q(draft__incident__department__in=subtree_ids(*caller.office_of))
     # Ready in the database before the rows are cut: every gate approved, or a template's holding statement
-    # none has returned (whether it still keeps its template is judged per row, by ``signable``).
+    # none has returned (whether its blanks are filled is judged per row, by ``signable``).
     ready = Q(draft__gates_passed=True) | (
         Q(draft__kind=Draft.Kind.HOLDING, draft__template__isnull=False) & ~returned()
     )

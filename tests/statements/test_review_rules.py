@@ -145,13 +145,25 @@ def holding_template():
     return HoldingTemplate.objects.get(government=None, name="快报事实 · 首次通报")
 
 
-def test_a_returned_gate_is_never_skipped_nor_is_a_text_written_anew(org, incident, reviewers):
+def test_a_returned_gate_is_never_skipped_nor_a_blank_left(org, incident, reviewers):
     returned = create_draft(
         incident, kind="holding", channels=["weibo"], template=holding_template(), actor=org.duty_officer, now=START
     )
     decide_gate(returned, "legal", decision="return", comment="措辞不当", actor=reviewers["legal"], now=START)
     with pytest.raises(ValidationError, match="Returned at"):
         sign_off(returned, actor=org.leader, now=START)
+    follow_up = HoldingTemplate.objects.get(government=None, name="再报进展 · 续报")
+    blank_left = create_draft(
+        incident, kind="holding", channels=["weibo"], template=follow_up, actor=org.duty_officer, now=START
+    )
+    with pytest.raises(ValidationError, match="blanks"):
+        sign_off(blank_left, actor=org.leader, now=START)
+
+
+def test_a_skip_records_how_much_of_the_template_went_out(org, incident):
+    kept = create_draft(
+        incident, kind="holding", channels=["weibo"], template=holding_template(), actor=org.duty_officer, now=START
+    )
     rewritten = create_draft(
         incident,
         kind="holding",
@@ -161,14 +173,11 @@ def test_a_returned_gate_is_never_skipped_nor_is_a_text_written_anew(org, incide
         actor=org.duty_officer,
         now=START,
     )
-    with pytest.raises(ValidationError, match="keeps its template"):
-        sign_off(rewritten, actor=org.leader, now=START)
-    follow_up = HoldingTemplate.objects.get(government=None, name="再报进展 · 续报")
-    blank_left = create_draft(
-        incident, kind="holding", channels=["weibo"], template=follow_up, actor=org.duty_officer, now=START
-    )
-    with pytest.raises(ValidationError, match="blank"):
-        sign_off(blank_left, actor=org.leader, now=START)
+    for draft in (kept, rewritten):
+        sign_off(draft, actor=org.leader, now=START)
+    shares = [event.detail["template_kept"] for event in incident.timeline.filter(kind=TimelineEvent.Kind.SIGNED_OFF)]
+    assert shares[0] == 100
+    assert shares[1] < 50
 
 
 def test_a_decision_on_a_replaced_version_is_refused(org, incident, reviewers):
