@@ -4,6 +4,7 @@ the publications that record what went out (docs/rules.md, "Statements")."""
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from incidents.models import Action, Incident, ReviewGate
 
@@ -117,8 +118,8 @@ class GateDecision(models.Model):
     waits for a new version, which starts every gate again."""
 
     class Decision(models.TextChoices):
-        APPROVED = "approved", _("Approved")
-        RETURNED = "returned", _("Returned")
+        APPROVED = "approved", pgettext_lazy("gate", "Approved")
+        RETURNED = "returned", pgettext_lazy("gate", "Returned")
 
     version = models.ForeignKey(
         DraftVersion, verbose_name=_("version"), on_delete=models.PROTECT, related_name="decisions"
