@@ -48,8 +48,8 @@ def racing_patterns(obligation: Obligation) -> dict[str, str]:
     """The running clock's two texts with the obligation named; ``%(duration)s`` is left for the browser."""
     kind = obligation.get_kind_display()
     return {
-        "left": _("%(duration)s left before the %(kind)s deadline") % {"kind": kind, "duration": "%(duration)s"},
-        "overdue": _("%(kind)s overdue by %(duration)s") % {"kind": kind, "duration": "%(duration)s"},
+        "left": _("%(kind)s: %(duration)s left") % {"kind": kind, "duration": "%(duration)s"},
+        "overdue": _("%(kind)s: overdue by %(duration)s") % {"kind": kind, "duration": "%(duration)s"},
     }
 
 

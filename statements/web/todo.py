@@ -20,6 +20,7 @@ from opinion_tracker.lib.contributions import Section, ToDoSection, bounded
 
 from ..deciders import may_review
 from ..models import Draft, DraftVersion, GateDecision
+from ..policy import BLANK
 from ..racing import Racing, open_raced, raced_obligation, racing, racing_due
 from ..review import GateState, gate_states, unapproved
 from .drafts import signable
@@ -118,11 +119,10 @@ def to_sign_off(caller: Caller, now) -> Section | None:
     reach = lead_leader_of(caller.person)
     if caller.office_of:
         reach |= Q(draft__incident__department__in=subtree_ids(*caller.office_of))
-    # Ready in the database before the rows are cut: every gate approved, or a template's holding statement
-    # none has returned (whether its blanks are filled is judged per row, by ``signable``).
-    ready = Q(draft__gates_passed=True) | (
-        Q(draft__kind=Draft.Kind.HOLDING, draft__template__isnull=False) & ~returned()
-    )
+    # Ready in the database before the rows are cut: every gate approved, or a template's holding statement with
+    # no blank left (``BLANK``, a regular expression PostgreSQL and Django's SQLite both run) and none returned.
+    holding = Q(draft__kind=Draft.Kind.HOLDING, draft__template__isnull=False) & ~Q(text__regex=BLANK.pattern)
+    ready = Q(draft__gates_passed=True) | (holding & ~returned())
     versions = current_versions().filter(reach, ready, signed_off_at=None, draft__state=Draft.State.IN_REVIEW)
     candidates = bounded(not_authored_by(caller.person, versions))
     rows = []

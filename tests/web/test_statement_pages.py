@@ -516,6 +516,14 @@ def test_a_leader_finds_the_drafts_whose_gates_are_all_approved(org, incident, r
     assert "没有待您签发的回应稿。" in section(todo(org.leader), "sign-off")
 
 
+def test_a_holding_statement_with_a_blank_left_does_not_wait_for_a_sign_off(org, incident):
+    follow_up = HoldingTemplate.objects.get(government=None, name__startswith="再报进展")
+    blank_left = create_draft(
+        incident, kind="holding", channels=["政务微博"], template=follow_up, actor=org.duty_officer, now=NOW
+    )
+    assert f'data-draft="{blank_left.pk}"' not in section(todo(org.deputy), "sign-off")
+
+
 def test_a_leader_finds_a_holding_statement_from_a_template_at_once(org, incident):
     template = HoldingTemplate.objects.get(government=None, name__startswith="快报事实")
     holding = create_draft(
