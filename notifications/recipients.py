@@ -95,6 +95,15 @@ class Directory:
         found = {person.pk: person for person in Person.objects.filter(pk__in=ids, is_active=True)}
         return [found[pk] for pk in dict.fromkeys(ids) if pk in found]
 
+    def on_duty(self, department_id, post) -> list[Person]:
+        """Who the roster has on duty in ``post`` now."""
+        return roster.on_duty(department_id, post, self.now)
+
+    def duty_officers(self, department_id) -> list[Person]:
+        """The department's active duty officers, whoever is on duty."""
+        people = Person.objects.filter(department_id=department_id, groups__name=Role.DUTY_OFFICER, is_active=True)
+        return list(people.order_by("pk"))
+
     def _leaders(self, department_id) -> list[Person]:
         if department_id is None:
             return []
@@ -106,11 +115,10 @@ class Directory:
         government = self._nearest_government(department_id)
         if audience == Audience.CONTACTS:
             # Whoever is on duty now; where nobody is (no roster, or a gap in it), the duty officers.
-            on_duty = roster.on_duty(department_id, DutyShift.Post.DUTY_OFFICER, self.now)
-            people = Person.objects.filter(department=department, groups__name=Role.DUTY_OFFICER, is_active=True)
-            return tuple(on_duty or people.order_by("pk"))
+            on_duty = self.on_duty(department_id, DutyShift.Post.DUTY_OFFICER)
+            return tuple(on_duty or self.duty_officers(department_id))
         if audience == Audience.SHIFT_LEADER:
-            on_duty = roster.on_duty(department_id, DutyShift.Post.SHIFT_LEADER, self.now)
+            on_duty = self.on_duty(department_id, DutyShift.Post.SHIFT_LEADER)
             return tuple(on_duty or self._people([department.responsible_leader_id]))
         if audience == Audience.RESPONSIBLE_LEADER:
             return tuple(self._people([department.responsible_leader_id]))
@@ -148,7 +156,12 @@ class Directory:
     def _policy(self, department_id, severity) -> EscalationPolicy | None:
         """The ladder of the nearest government that has one for ``severity``, else the national one."""
         governments = [d.pk for d in self._chain(department_id) if d.is_government]
+        return next(iter(nearest_first(self.ladders(governments, severity), governments)), None)
+
+    @staticmethod
+    def ladders(government_ids, severity):
+        """The ladders for ``severity`` of these governments and the national one, with their steps."""
         candidates = EscalationPolicy.objects.filter(
-            Q(government__isnull=True) | Q(government__in=governments), severity=severity
-        ).prefetch_related("steps")
-        return next(iter(nearest_first(candidates, governments)), None)
+            Q(government__isnull=True) | Q(government__in=government_ids), severity=severity
+        )
+        return candidates.prefetch_related("steps")

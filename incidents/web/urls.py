@@ -4,6 +4,7 @@ from . import casework, dashboard, incident, todo
 
 urlpatterns = [
     path("incidents/", dashboard.DashboardView.as_view(), name="dashboard"),
+    path("incidents/feed/", dashboard.DashboardFeedView.as_view(), name="dashboard_feed"),
     path("todo/", todo.ToDoView.as_view(), name="todo"),
     path("incidents/new/", incident.LogIncidentView.as_view(), name="log_incident"),
     path("incidents/<int:pk>/", incident.IncidentPage.as_view(), name="incident"),

@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .escalations import AcknowledgeEntryView, EscalationListView, UnreadCountView
+from .readiness import ReadinessView
 from .views import BreachListView, ComplianceReportView, NotificationViewSet
 
 router = SimpleRouter()
@@ -14,4 +15,5 @@ urlpatterns = [
     path("escalations/<int:pk>/acknowledge/", AcknowledgeEntryView.as_view(), name="escalation-acknowledge"),
     path("reports/compliance/", ComplianceReportView.as_view(), name="report-compliance"),
     path("reports/breaches/", BreachListView.as_view(), name="report-breaches"),
+    path("readiness/", ReadinessView.as_view(), name="readiness"),
 ]

@@ -5,11 +5,20 @@ Acknowledging an entry acknowledges every copy of it: repeats stop for the perso
 
 Below them, the reports to leaders (舆情专报) sent to the person, those not yet opened first: opening one
 marks it read. They have their own unread count and never change the escalations'.
+
+The page updates itself (``EscalationsFeedView``): every enforcement interval it asks for the person's entries
+made since the newest it shows (``after``, an entry id), each rendered with the page's own entry template, and
+the unread count (the top bar's badge); the script inserts them, updates both counts and, where the person
+allowed it, shows a browser notification for each.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Max
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView, View
@@ -22,8 +31,12 @@ from statements.bulletins.reading import copies_for, unread_count
 
 from ..acknowledgement import acknowledge_entry
 from ..models import EscalationEntry
-from ..told import entries_of, entry_view
+from ..told import awaiting_acknowledgement, entries_of, entry_view
 from .pages import MY_ESCALATIONS
+
+FEED_MAX_ENTRIES = 30  # as many as a page of 我的督办
+FEED_MAX_AFTER = 2**63 - 1  # a bigint primary key
+ENTRY_TEMPLATE = "tracker/_escalation_entry.html"
 
 
 def inbox_page(person, page_number, now, per_page=30):
@@ -48,7 +61,57 @@ class EscalationsView(PersonPage, TemplateView):
             "countdown_patterns": countdown_patterns(),
             "bulletin_copies": [(copy, name_of(copy.bulletin)) for copy in copies_for(self.request.user)],
             "unread_bulletins": unread_count(self.request.user),
+            "unread_escalations": awaiting_acknowledgement(self.request.user).count(),
+            # Only the first page takes new entries at its top; every page keeps its counts up to date.
+            "live_insert": page.number == 1,
+            "newest": EscalationEntry.objects.filter(recipient=self.request.user).aggregate(newest=Max("pk"))["newest"]
+            or 0,
+            "poll_interval": settings.ENFORCEMENT_INTERVAL_SECONDS,
         }
+
+
+def feed_after(params) -> int | None:
+    """The ``after`` of the feed's query: a whole number of 0 or more (an entry id), or None when it is not one."""
+    value = params.get("after", "")
+    if not (value.isascii() and value.isdigit()) or len(value) > 19 or int(value) > FEED_MAX_AFTER:
+        return None
+    return int(value)
+
+
+class EscalationsFeedView(PersonPage, View):
+    """The person's entries made after ``after`` (an entry id), oldest first, each with its item as 我的督办 renders
+    it and the words of a browser notification; the unread count; ``after`` in the answer is where the next poll
+    starts."""
+
+    roles = MY_ESCALATIONS.roles
+
+    def get(self, request):
+        after = feed_after(request.GET)
+        if after is None:
+            return JsonResponse({"error": "after: a whole number of 0 or more is expected"}, status=400)
+        now = timezone.now()
+        newest = list(entries_of(request.user).filter(pk__gt=after).order_by("-pk")[:FEED_MAX_ENTRIES])
+        entries = []
+        for entry in reversed(newest):
+            view, clock = entry_view(entry), clock_of(entry.obligation, now)
+            obligation = entry.obligation
+            entries.append(
+                {
+                    "id": entry.pk,
+                    "html": render_to_string(ENTRY_TEMPLATE, {"view": view, "clock": clock}, request),
+                    "title": obligation.incident.title,
+                    "body": f"{view.told.step_label} · {obligation.incident.department.name} · "
+                    f"{obligation.get_kind_display()}",
+                    "unread": view.needs_acknowledgement,
+                }
+            )
+        return JsonResponse(
+            {
+                "after": max([after, *(entry.pk for entry in newest)]),
+                "entries": entries,
+                "unread": awaiting_acknowledgement(request.user).count(),
+            }
+        )
 
 
 class AcknowledgeView(PersonPage, View):
