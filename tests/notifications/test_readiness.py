@@ -147,13 +147,16 @@ def test_the_office_reads_only_its_governments_gaps(demo):
 def test_the_banner_shows_for_an_administrator_and_not_for_a_duty_officer(demo):
     text = browser_for(Person.objects.get(username="admin")).get("/escalations/").content.decode()
     assert "/readiness/" in text
-    assert "7 项可达性缺口" in text or "7 readiness gaps" in text  # Chinese once the catalogue is compiled
+    assert "7 项可达性缺口" in text
     duty = browser_for(Person.objects.get(username="transport_duty"))
     assert "/readiness/" not in duty.get("/escalations/").content.decode()
     assert duty.get("/readiness/").status_code == 403
     listing = browser_for(Person.objects.get(username="admin")).get("/readiness/")
     assert listing.status_code == 200
-    assert "江城市交通运输局" in listing.content.decode()
+    page = listing.content.decode()
+    assert "江城市交通运输局" in page
+    assert "<td>短信</td>" in page  # the channel in words, not its code
+    assert "站内消息、电子邮件" in page
 
 
 def test_the_banner_count_is_cached(demo):
