@@ -4,12 +4,16 @@ from django.utils.translation import gettext_lazy as _
 
 class WiringConfig(AppConfig):
     """The project wiring as an app: the pages' shell (templates, static files, sign-in) and the commands
-    that bring both apps together (``load_demo``, ``runtracker``)."""
+    that bring the apps together (``load_demo``, ``runtracker``)."""
 
     name = "opinion_tracker"
     verbose_name = _("Public opinion response tracker")
 
     def ready(self):
+        from django.contrib import admin
+
         from .web.pages import PAGES
 
         self.pages = PAGES
+        # 系统管理's index starts with readiness (``notifications.readiness``): the gaps, or who each step reaches.
+        admin.site.index_template = "admin/tracker/index.html"

@@ -159,6 +159,11 @@ def test_the_banner_shows_for_an_administrator_and_not_for_a_duty_officer(demo):
     assert "站内消息、电子邮件" in page
 
 
+def test_the_administration_opens_on_readiness(demo):
+    index = browser_for(Person.objects.get(username="admin")).get("/admin/").content.decode()
+    assert '<a href="/readiness/">7 项可达性缺口</a>' in index
+
+
 def test_the_banner_count_is_cached(demo):
     admin = browser_for(Person.objects.get(username="admin"))
     admin.get("/readiness/")
