@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.db.models import Q
+from django.shortcuts import get_object_or_404
 
 from incidents.models import Department, Incident, IncidentReader, Instruction, Person, Role
 
@@ -145,6 +146,12 @@ class Caller:
         if not self.has_any({Role.ADMIN, Role.DUTY_OFFICER, Role.INTEGRATION}):
             return Department.objects.none()
         return self.departments_worked_on()
+
+
+def readable_incident(caller: Caller, pk) -> Incident:
+    """The incident ``pk`` with its lead department, if the caller may read it; else a 404, as for an id that
+    does not exist (``incident_filter``)."""
+    return get_object_or_404(Incident.objects.filter(caller.incident_filter()).select_related("department"), pk=pk)
 
 
 def caller_of(request) -> Caller:

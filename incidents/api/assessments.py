@@ -4,13 +4,12 @@ The incident in the URL is one the caller may read (else 404, as everywhere); wh
 service's decision (``incidents.casework.assessments``), a 403 otherwise.
 """
 
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 
-from incidents.access import HUMAN_ROLES, caller_of
+from incidents.access import HUMAN_ROLES, caller_of, readable_incident
 from incidents.casework.assessments import record_assessment
 from incidents.models import Assessment, Department, Incident, Person, Severity
 from opinion_tracker.lib.api.views import ServiceShellMixin
@@ -76,8 +75,7 @@ class AssessmentsView(ServiceShellMixin, GenericAPIView):
     filter_backends: list = []
 
     def incident(self) -> Incident:
-        readable = Incident.objects.filter(caller_of(self.request).incident_filter())
-        return get_object_or_404(readable, pk=self.kwargs["pk"])
+        return readable_incident(caller_of(self.request), self.kwargs["pk"])
 
     @extend_schema(responses={200: AssessmentSerializer(many=True)})
     def get(self, request, pk):

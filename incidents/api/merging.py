@@ -4,14 +4,13 @@ The incident in the URL is one the caller may read (else 404); who may merge, or
 services' decision (``incidents.casework.merging``), a 403 otherwise.
 """
 
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.views import APIView
 
-from incidents.access import HUMAN_ROLES, caller_of
+from incidents.access import HUMAN_ROLES, caller_of, readable_incident
 from incidents.casework.merging import merge, open_follow_on
 from incidents.models import Incident
 from opinion_tracker.lib.api.views import ServiceShellMixin
@@ -47,8 +46,7 @@ class IncidentChangeView(ServiceShellMixin, APIView):
     roles = {"post": HUMAN_ROLES}  # the services decide who may
 
     def incident(self) -> Incident:
-        readable = Incident.objects.filter(caller_of(self.request).incident_filter())
-        return get_object_or_404(readable, pk=self.kwargs["pk"])
+        return readable_incident(caller_of(self.request), self.kwargs["pk"])
 
     def answer(self, incident, code=status.HTTP_200_OK):
         """The incident as the incidents endpoints show it."""

@@ -25,6 +25,7 @@ from incidents.access import INCIDENT_HANDLERS, subtree_ids
 from incidents.forms import department_filter, severity_filter
 from incidents.models import Department, Incident, Obligation
 from opinion_tracker.lib.durations import countdown_patterns
+from opinion_tracker.lib.feeds import bad_after, feed_after
 
 from .access import PersonPage
 from .clocks import clock_of
@@ -32,7 +33,6 @@ from .pages import DUTY_BOARD
 
 SEARCH_MAX_LENGTH = 200
 FEED_MAX_ROWS = 50  # the rows a feed answer carries at most, as many as a page of the board
-FEED_MAX_AFTER = 2**63 - 1  # a bigint primary key
 ROW_TEMPLATE = "tracker/_dashboard_row.html"
 
 
@@ -88,18 +88,6 @@ def open_board_order(incidents):
         .prefetch_related(Prefetch("obligations", queryset=Obligation.objects.order_by("due_at", "pk")))
         .order_by(F("next_due").asc(nulls_last=True), "discovered_at", "pk")
     )
-
-
-def feed_after(params) -> int | None:
-    """The ``after`` of a feed's query: a whole number of 0 or more (an id), or None when it is not one."""
-    value = params.get("after", "")
-    if not (value.isascii() and value.isdigit()) or len(value) > 19 or int(value) > FEED_MAX_AFTER:
-        return None
-    return int(value)
-
-
-def feed_error() -> JsonResponse:
-    return JsonResponse({"error": "after: a whole number of 0 or more is expected"}, status=400)
 
 
 class DashboardView(PersonPage, ListView):
@@ -160,7 +148,7 @@ class DashboardFeedView(PersonPage, View):
     def get(self, request):
         after = feed_after(request.GET)
         if after is None:
-            return feed_error()
+            return bad_after()
         query = request.GET.copy()
         query.pop("state", None)  # the feed is of the open board only
         _form, _state, incidents = board_incidents(self.caller, query)

@@ -26,6 +26,7 @@ from django.views.generic import TemplateView, View
 from incidents.web.access import PersonPage
 from incidents.web.clocks import clock_of
 from opinion_tracker.lib.durations import countdown_patterns
+from opinion_tracker.lib.feeds import bad_after, feed_after
 from statements.bulletins.content import name_of
 from statements.bulletins.reading import copies_for, unread_count
 
@@ -35,7 +36,6 @@ from ..told import awaiting_acknowledgement, entries_of, entry_view
 from .pages import MY_ESCALATIONS
 
 FEED_MAX_ENTRIES = 30  # as many as a page of 我的督办
-FEED_MAX_AFTER = 2**63 - 1  # a bigint primary key
 ENTRY_TEMPLATE = "tracker/_escalation_entry.html"
 
 
@@ -70,14 +70,6 @@ class EscalationsView(PersonPage, TemplateView):
         }
 
 
-def feed_after(params) -> int | None:
-    """The ``after`` of the feed's query: a whole number of 0 or more (an entry id), or None when it is not one."""
-    value = params.get("after", "")
-    if not (value.isascii() and value.isdigit()) or len(value) > 19 or int(value) > FEED_MAX_AFTER:
-        return None
-    return int(value)
-
-
 class EscalationsFeedView(PersonPage, View):
     """The person's entries made after ``after`` (an entry id), oldest first, each with its item as 我的督办 renders
     it and the words of a browser notification; the unread count; ``after`` in the answer is where the next poll
@@ -88,7 +80,7 @@ class EscalationsFeedView(PersonPage, View):
     def get(self, request):
         after = feed_after(request.GET)
         if after is None:
-            return JsonResponse({"error": "after: a whole number of 0 or more is expected"}, status=400)
+            return bad_after()
         now = timezone.now()
         newest = list(entries_of(request.user).filter(pk__gt=after).order_by("-pk")[:FEED_MAX_ENTRIES])
         entries = []

@@ -9,7 +9,6 @@ else 404; who may send is the service's rule, a 403 before the body is read.
 import io
 
 from django.http import FileResponse
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +17,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 
-from incidents.access import HUMAN_ROLES, caller_of
+from incidents.access import HUMAN_ROLES, caller_of, readable_incident
 from incidents.api.permissions import RoleAllows
 from incidents.api.serializers import ActionSerializer, TakesOnlyItsFields
 from incidents.models import Incident
@@ -99,8 +98,7 @@ class ReportIncidentMixin:
     filter_backends: list = []
 
     def incident(self) -> Incident:
-        readable = Incident.objects.filter(caller_of(self.request).incident_filter()).select_related("department")
-        return get_object_or_404(readable, pk=self.kwargs["incident_pk"])
+        return readable_incident(caller_of(self.request), self.kwargs["incident_pk"])
 
 
 class IncidentReportView(FileAnswerMixin, ReportIncidentMixin, GenericAPIView):

@@ -7,7 +7,6 @@ review, sign off or publish is the services' decision (``statements.deciders``),
 
 from django.db.models import Prefetch
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -16,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
 
-from incidents.access import HUMAN_ROLES, caller_of
+from incidents.access import HUMAN_ROLES, caller_of, readable_incident
 from incidents.api.permissions import RoleAllows
 from incidents.api.serializers import ActionSerializer
 from incidents.models import Action, Incident, ReviewGate
@@ -47,8 +46,7 @@ class IncidentDraftsView(ServiceShellMixin, GenericAPIView):
     filter_backends: list = []
 
     def incident(self) -> Incident:
-        readable = Incident.objects.select_related("department").filter(caller_of(self.request).incident_filter())
-        return get_object_or_404(readable, pk=self.kwargs["incident_pk"])
+        return readable_incident(caller_of(self.request), self.kwargs["incident_pk"])
 
     @extend_schema(responses={200: s.DraftSerializer(many=True)})
     def get(self, request, incident_pk):

@@ -3,6 +3,8 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from incidents.models import Department
+
 from .content import BulletinContent, gather
 from .numbering import government_of, is_follow_up, issue_year, next_number
 from .pdf import render_pdf
@@ -22,15 +24,30 @@ FORMATS = {
 }
 
 
-def preview(incident, now) -> BulletinContent:
-    """The next bulletin about ``incident`` as it would be sent ``now``, with the number it would get if
-    nothing else were sent first (not reserved: numbers are taken when sending)."""
+@dataclass(frozen=True)
+class NextIssue:
+    """What the next bulletin about an incident would be if sent now: its government's series, its year and
+    number (not reserved: numbers are taken when sending), and whether it is a 续报."""
+
+    government: Department | None
+    year: int
+    number: int
+    follow_up: bool
+
+
+def next_issue(incident, now) -> NextIssue:
     government, year = government_of(incident), issue_year(now)
+    return NextIssue(government, year, next_number(government, year), is_follow_up(incident))
+
+
+def preview(incident, now) -> BulletinContent:
+    """The next bulletin about ``incident`` as it would be sent ``now`` (``next_issue``)."""
+    issue = next_issue(incident, now)
     return gather(
         incident,
-        number=next_number(government, year),
-        year=year,
-        follow_up=is_follow_up(incident),
+        number=issue.number,
+        year=issue.year,
+        follow_up=issue.follow_up,
         now=now,
-        government=government,
+        government=issue.government,
     )

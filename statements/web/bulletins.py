@@ -20,13 +20,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from incidents.access import readable_incident
 from incidents.models import Incident
 from incidents.web.access import PersonPage
 from opinion_tracker.lib.forms import IdChoicesField, add_service_errors
 
 from ..bulletins.content import issue_of, name_of, stored_file_name, title_of
-from ..bulletins.documents import FORMATS
-from ..bulletins.numbering import government_of, is_follow_up, issue_year, next_number
+from ..bulletins.documents import FORMATS, next_issue
 from ..bulletins.reading import mark_read, openable_bulletins
 from ..bulletins.sending import MAX_ADVICE, ensure_may_send, leaders_for, send_bulletin
 from ..deciders import may_publish
@@ -74,8 +74,7 @@ class BulletinPage(PersonPage, View):
     template_name = "statements/bulletin.html"
 
     def incident(self, pk) -> Incident:
-        readable = Incident.objects.filter(self.caller.incident_filter()).select_related("department")
-        return get_object_or_404(readable, pk=pk)
+        return readable_incident(self.caller, pk)
 
     def may_send(self, incident) -> bool:
         return incident.state == Incident.State.OPEN and may_publish(self.caller, incident)
@@ -108,12 +107,12 @@ class BulletinPage(PersonPage, View):
     def page(self, incident, form, status=200):
         copies = BulletinCopy.objects.select_related("recipient").order_by("recipient__username")
         bulletins = incident.bulletins.select_related("sent_by").prefetch_related(Prefetch("copies", queryset=copies))
-        government = government_of(incident)
+        upcoming = next_issue(incident, timezone.now())
         context = {
             "incident": incident,
             "bulletins": [(b, name_of(b)) for b in bulletins.order_by("-sent_at", "-pk")],
-            "next_title": title_of(is_follow_up(incident)),
-            "next_issue": issue_of(next_number(government, issue_year(timezone.now()))),
+            "next_title": title_of(upcoming.follow_up),
+            "next_issue": issue_of(upcoming.number),
             "formats": list(FORMATS),
             "form": form,
         }

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
-from incidents.access import Caller
+from incidents.access import Caller, readable_incident
 from incidents.models import Incident, ReviewGate
 from incidents.timeline_text import label_of
 from incidents.web.access import PersonPage
@@ -262,7 +262,7 @@ class NewDraftView(PersonPage, View):
     template_name = "statements/new_draft.html"
 
     def incident(self, pk):
-        incident = get_object_or_404(readable_incidents(self.caller).select_related("department"), pk=pk)
+        incident = readable_incident(self.caller, pk)
         if not may_draft(self.caller, incident):
             raise PermissionDenied(
                 _("Only the duty officers of the lead and co-handling departments draft statements.")
