@@ -103,15 +103,17 @@ class PersonAdmin(UserAdmin):
     add_form = PersonCreationForm
     list_display = ["username", "display_name", "department", "phone", "email", "role_names", "is_active"]
     list_filter = ["groups", "department", "is_active"]
-    search_fields = ["username", "display_name", "phone", "email"]
+    search_fields = ["username", "display_name", "phone", "email", "dingtalk_userid", "wecom_userid", "feishu_user_id"]
     autocomplete_fields = ["department"]
     fieldsets = (
         *UserAdmin.fieldsets,
         (_("Work"), {"fields": ["display_name", "department", "phone", "review_gates"]}),
+        (_("Work apps"), {"fields": ["dingtalk_userid", "wecom_userid", "feishu_user_id"]}),
     )
     add_fieldsets = (
         *UserAdmin.add_fieldsets,
         (_("Work"), {"fields": ["display_name", "department", "phone", "email", "groups", "review_gates"]}),
+        (_("Work apps"), {"fields": ["dingtalk_userid", "wecom_userid", "feishu_user_id"]}),
     )
 
     @admin.display(description=_("roles"))

@@ -24,6 +24,7 @@ from .models import (
     EscalationStep,
     Notification,
     Robot,
+    WorkApp,
 )
 from .roster import COLUMN_HELP, COLUMNS, coverage, import_roster, shift_length_problem
 from .steps import step_label
@@ -83,10 +84,40 @@ class RobotAdmin(TrackerAdmin):
         return masked(robot.token)
 
 
+class WorkAppForm(CredentialsForm):
+    credential_fields = ("secret",)
+
+    class Meta:
+        model = WorkApp
+        fields = ["provider", "name", "department", "app_key", "secret", "agent_id", "base_url", "enabled"]
+
+
+@admin.register(WorkApp)
+class WorkAppAdmin(TrackerAdmin):
+    form = WorkAppForm
+    list_display = ["__str__", "provider", "department", "app_key", "agent_id", "enabled"]
+    list_filter = ["provider", "enabled"]
+    autocomplete_fields = ["department"]
+
+    def get_fields(self, request, obj=None):
+        """Staff who may only view an app never see its secret, even as read-only text."""
+        if obj is not None and not self.has_change_permission(request, obj):
+            return ["provider", "name", "department", "app_key", "agent_id", "base_url", "enabled"]
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return self.get_fields(request, obj)
+        return super().get_readonly_fields(request, obj)
+
+
 class ChannelOrderForm(forms.ModelForm):
     channel_order = forms.CharField(
         label=_("preferred order of channels"),
-        help_text=_("Channel codes, most preferred first, separated by commas: in_app, robot, email, sms, webhook."),
+        help_text=_(
+            "Channel codes, most preferred first, separated by commas: in_app, dingtalk_work, wecom_app, "
+            "feishu_app, robot, email, sms, webhook."
+        ),
     )
 
     class Meta:

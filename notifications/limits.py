@@ -1,11 +1,12 @@
 """Provider limits, respected without dropping anything.
 
-DingTalk and WeCom robots take 20 messages a minute, a Feishu bot 5 a second and 100 a minute, and SMS
-gateways cap messages per number per day. Every message handed to such a destination is counted
-(``ProviderSend``), and senders lock the destination's row to count and reserve in turn, so workers
-never overshoot together. When the slots left would not carry everything waiting for a destination,
-the last slot carries a digest of as much of it as a digest holds; with no slot left, notifications
-wait, without using an attempt, until the window frees one.
+DingTalk and WeCom robots take 20 messages a minute, a Feishu bot 5 a second and 100 a minute, SMS
+gateways cap messages per number per day, and work-message apps cap what one app sends one person.
+Every message handed to such a destination is counted (``ProviderSend``), and senders lock the
+destination's row to count and reserve in turn, so workers never overshoot together. When the slots
+left would not carry everything waiting for a destination, the last slot carries a digest of as much
+of it as a digest holds; with no slot left, notifications wait, without using an attempt, until the
+window frees one.
 
 A provider counts a message when it receives it, which is after we reserve its slot and before the
 send returns: each message is counted at the latest moment the provider can have seen it (the end
@@ -23,12 +24,16 @@ from django.utils import timezone
 
 from opinion_tracker.lib.beijing import BEIJING
 
-from .models import ChannelKind, Destination, ProviderSend, Robot
+from .channels import CHANNELS
+from .channels.work_message import WorkMessageChannel
+from .models import ChannelKind, Destination, ProviderSend, Robot, WorkApp
 
 # How many notifications one digest carries: its lines are bounded, so this bounds its size, well
 # within WeCom's 2,048 bytes of text and the others' larger limits. What does not fit waits for the
 # next slot: a digest is never cut.
 DIGEST_CAPACITY = {Robot.Provider.WECOM: 8, Robot.Provider.DINGTALK: 30, Robot.Provider.FEISHU: 30, "sms": 50}
+# A 企业微信 text card's description holds 512 bytes: two digest lines at their longest.
+WORK_DIGEST_CAPACITY = {WorkApp.Provider.WECOM: 2, WorkApp.Provider.DINGTALK: 30, WorkApp.Provider.FEISHU: 30}
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,16 @@ def robot_windows(provider) -> list[Window]:
     return [Window(settings.ROBOT_MESSAGES_PER_MINUTE, timedelta(minutes=1))]
 
 
+def work_windows(provider) -> list[Window]:
+    """What each platform lets one app send one person: 钉钉 500 a day (an internal app), 企业微信 30 a
+    minute and 1,000 an hour (beyond which it drops messages without a word), 飞书 5 a second."""
+    if provider == WorkApp.Provider.DINGTALK:
+        return [Window(500)]
+    if provider == WorkApp.Provider.WECOM:
+        return [Window(30, timedelta(minutes=1)), Window(1000, timedelta(hours=1))]
+    return [Window(5, timedelta(seconds=1))]
+
+
 @dataclass(frozen=True)
 class Limited:
     """A rate-limited destination, and which notifications go to it; ``label`` names it for people."""
@@ -73,27 +88,50 @@ class Limited:
     label: str
 
 
+def robot_destination(robot) -> Limited:
+    """A department's group robot (the notifications of its department's people go to it)."""
+    return Limited(
+        f"robot:{robot.pk}",
+        robot_windows(robot.provider),
+        {"channel": ChannelKind.ROBOT, "recipient__department_id": robot.department_id},
+        DIGEST_CAPACITY.get(robot.provider, 30),
+        str(robot),
+    )
+
+
+def work_destination(kind: str, app, person) -> Limited:
+    """One person through one work-message app."""
+    return Limited(
+        f"{kind}:{app.pk}:{person.pk}",
+        work_windows(app.provider),
+        {"channel": kind, "recipient_id": person.pk},
+        WORK_DIGEST_CAPACITY[app.provider],
+        f"{app} · {person}",
+    )
+
+
+def sms_destination(phone: str) -> Limited:
+    return Limited(
+        f"sms:{phone}",
+        [Window(settings.SMS_DAILY_CAP_PER_NUMBER)],
+        {"channel": ChannelKind.SMS, "recipient__phone": phone},
+        DIGEST_CAPACITY["sms"],
+        f"{ChannelKind.SMS.label} {phone}",
+    )
+
+
 def limited(notification) -> Limited | None:
+    """Where the notification goes, when that destination is rate-limited."""
     person = notification.recipient
     if notification.channel == ChannelKind.ROBOT:
         robot = Robot.of_department(person.department_id)
-        if robot is None:
-            return None
-        return Limited(
-            f"robot:{robot.pk}",
-            robot_windows(robot.provider),
-            {"channel": ChannelKind.ROBOT, "recipient__department_id": person.department_id},
-            DIGEST_CAPACITY.get(robot.provider, 30),
-            str(robot),
-        )
+        return robot_destination(robot) if robot is not None else None
+    channel = CHANNELS.get(notification.channel)
+    if isinstance(channel, WorkMessageChannel):
+        app = WorkApp.serving(channel.provider, person.department)
+        return work_destination(notification.channel, app, person) if app is not None else None
     if notification.channel == ChannelKind.SMS and person.phone:
-        return Limited(
-            f"sms:{person.phone}",
-            [Window(settings.SMS_DAILY_CAP_PER_NUMBER)],
-            {"channel": ChannelKind.SMS, "recipient__phone": person.phone},
-            DIGEST_CAPACITY["sms"],
-            f"{ChannelKind.SMS.label} {person.phone}",
-        )
+        return sms_destination(person.phone)
     return None
 
 

@@ -39,14 +39,15 @@ def digest_line(notification, now=None, clean=str) -> str:
         )
 
 
-def compose(notification, now=None, *, personal=True, clean=str) -> tuple[str, str]:
+def compose(notification, now=None, *, personal=True, clean=str, acknowledgement_line=True) -> tuple[str, str]:
     """Subject and body: what is due, for which incident, how early or late, and the links.
 
     Only a ``personal`` message (one that reaches the recipient alone: email, SMS, work messages)
     carries the recipient's acknowledgement link, which acknowledges as them without a sign-in; a
     group message links to the incident page, which needs one. ``clean`` is applied to the text that
     comes from people and intake (titles, names), so that a provider interpreting markdown or
-    mentions shows it as typed.
+    mentions shows it as typed. Without ``acknowledgement_line`` the link is left out of the text, for a
+    message that carries it as a button (work messages).
     """
     now = now or timezone.now()
     incident, obligation = notification.incident, notification.obligation
@@ -72,8 +73,8 @@ def compose(notification, now=None, *, personal=True, clean=str) -> tuple[str, s
             "",
             _("Open the incident: %(url)s") % {"url": incident_url(incident)},
         ]
-        if personal:
+        if personal and acknowledgement_line:
             lines.append(_("Acknowledge (I have seen this): %(url)s") % {"url": acknowledgement_url(notification)})
-        else:
+        elif not personal:
             lines.append(_("Sign in to the tracker to acknowledge it under My escalations."))
     return subject, "\n".join(lines)

@@ -8,7 +8,8 @@ A gap is one of:
   principal or responsible leader, no government office or publicity department or nobody leading it…);
 - ``unreachable``: a person a step reaches on none of the channels it lists;
 - ``channel_not_configured``: a channel a step lists that is not configured (no robot for the department of a
-  person it reaches, no SMS gateway, no webhook URL, a channel the tracker does not know);
+  person it reaches, no work-message app serving it, no SMS gateway, no webhook URL, a channel the tracker does
+  not know);
 - ``roster_gap``: stretches of the next 14 days when nobody is rostered as duty officer;
 - ``no_roster``: a department that keeps no roster at all.
 
@@ -18,7 +19,8 @@ audiences only. Gaps are deduplicated: one per post, per person, per department'
 channels configured once for everyone) and per department's roster, naming every step they concern.
 
 Everything is read once, whatever the size of the organisation: the tree, the people, the robots, the
-ladders, the shifts of the coming 14 days and which departments handle incidents (``ReadinessDirectory``).
+work-message apps, the ladders, the shifts of the coming 14 days and which departments handle incidents
+(``ReadinessDirectory``).
 
 Channels say whether they are configured through ``CONFIGURATION`` (``Configuration`` per channel kind); a
 new channel either registers there or carries a ``configuration`` attribute of its own.
@@ -39,7 +41,7 @@ from incidents.models import Department, Incident, Person, Role, Severity
 from opinion_tracker.lib.beijing import BEIJING
 
 from . import channels
-from .models import Audience, ChannelKind, DutyShift, EscalationPolicy, Robot
+from .models import Audience, ChannelKind, DutyShift, EscalationPolicy, Robot, WorkApp
 from .recipients import Addressees, Directory
 from .roster import gaps_between
 from .steps import step_label
@@ -94,12 +96,25 @@ def _always(department_id, directory):
     return None
 
 
+def _work_app_missing(provider):
+    def missing(department_id, directory):
+        if directory.work_app(provider, department_id):
+            return None
+        return _("no enabled %(provider)s app serves it") % {"provider": WorkApp.Provider(provider).label}
+
+    return missing
+
+
 CONFIGURATION: dict[str, Configuration] = {
     ChannelKind.IN_APP: Configuration(_always),
     ChannelKind.EMAIL: Configuration(_always),  # Django's mail backend is always set (SMTP by default)
     ChannelKind.ROBOT: Configuration(_robot_missing, per_department=True),
     ChannelKind.SMS: Configuration(_sms_missing),
     ChannelKind.WEBHOOK: Configuration(_webhook_missing),
+    **{
+        kind: Configuration(_work_app_missing(provider), per_department=True)
+        for provider, kind in WorkApp.CHANNEL.items()
+    },
 }
 UNKNOWN_CHANNEL = gettext_lazy("The tracker has no channel “%(channel)s”.")
 

@@ -6,7 +6,7 @@ looked up, so a pass over thousands of obligations asks the database once per de
 per obligation.
 """
 
-from functools import cache
+from functools import cache, cached_property
 from typing import NamedTuple
 
 from django.db.models import Q
@@ -18,7 +18,7 @@ from incidents.services.deadlines import nearest_first
 from incidents.services.hours import Hours, hours_of
 
 from . import roster
-from .models import Audience, DutyShift, EscalationPolicy, Robot
+from .models import Audience, DutyShift, EscalationPolicy, Robot, WorkApp
 
 # The audiences read in the departments that owe an obligation; the others are the government's.
 DEPARTMENT_AUDIENCES = frozenset(
@@ -64,7 +64,17 @@ class Directory:
         self.policy = cache(self._policy)
         self.robot = cache(self._robot)
         self.hours = cache(self._hours)
+        self.work_app = cache(self._work_app)
         self.calendar = WorkingCalendar()
+
+    @cached_property
+    def work_apps(self) -> dict:
+        """Every enabled work-message app, read once (there are a handful)."""
+        return WorkApp.enabled_by_place()
+
+    def _work_app(self, provider, department_id) -> WorkApp | None:
+        lineage = [d.pk for d in self._chain(department_id)] if department_id is not None else []
+        return WorkApp.nearest(self.work_apps, provider, lineage)
 
     @staticmethod
     def _robot(department_id) -> Robot | None:

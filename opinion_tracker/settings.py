@@ -335,6 +335,16 @@ CELERY_TASK_ROUTES = {
     "notifications.tasks.deliver_notification": {"queue": "delivery"},
 }
 
+# The work-message apps' access tokens (notifications.channels.tokens), shared by every process that sends:
+# Redis in production, where web and delivery workers are separate processes; the process's own memory in the
+# embedded default (SQLite), where one process (runtracker) serves the pages, runs the passes and delivers.
+CACHES["access_tokens"] = env.cache(
+    "ACCESS_TOKEN_CACHE_URL",
+    default="locmemcache://access-tokens"
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    else REDIS_URL,
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -85,6 +85,9 @@ class PersonSerializer(TakesOnlyItsFields, serializers.ModelSerializer):
             "department",
             "email",
             "phone",
+            "dingtalk_userid",
+            "wecom_userid",
+            "feishu_user_id",
         ]
         extra_kwargs = {"department": {"required": True, "allow_null": False}}
 

@@ -100,6 +100,11 @@ class Person(AbstractUser):
         related_name="people",
     )
     phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
+    # Each work platform's own id for the person (the userid of 钉钉 and 企业微信, the user_id of 飞书),
+    # which its app messages them by; an id is at most 64 characters on all three.
+    dingtalk_userid = models.CharField(_("DingTalk user ID (钉钉 userid)"), max_length=64, blank=True)
+    wecom_userid = models.CharField(_("WeCom user ID (企业微信 userid)"), max_length=64, blank=True)
+    feishu_user_id = models.CharField(_("Feishu user ID (飞书 user_id)"), max_length=64, blank=True)
     review_gates = models.JSONField(
         _("review gates"),
         default=list,

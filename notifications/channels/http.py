@@ -41,13 +41,27 @@ def post_json(url: str, payload, *, params=None, headers=None, data: bytes | Non
     A 5xx is transient, a 429 is throttling; other statuses are left to the caller, which knows the
     provider's codes.
     """
+    return call_json("POST", url, payload, params=params, headers=headers, data=data)
+
+
+def get_json(url: str, *, params=None) -> tuple[int, object]:
+    """GET a JSON answer (an access token): as ``post_json``, except that nothing is sent that an
+    unanswered request could have delivered, so a lost answer is only transient."""
+    try:
+        return call_json("GET", url, None, params=params)
+    except UnknownOutcome as error:
+        raise TransientError(str(error), error.answer) from error
+
+
+def call_json(method, url, payload, *, params=None, headers=None, data=None) -> tuple[int, object]:
     proxies = {"http": settings.OUTBOUND_PROXY, "https": settings.OUTBOUND_PROXY} if settings.OUTBOUND_PROXY else None
     # Never follow a redirect: it would turn the POST into a GET without the message, answered 2xx.
     try:
-        response = requests.post(
+        response = requests.request(
+            method,
             url,
             params=params,
-            json=payload if data is None else None,
+            json=payload if data is None and method == "POST" else None,
             data=data,
             headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
             timeout=(settings.OUTBOUND_CONNECT_TIMEOUT, settings.OUTBOUND_TIMEOUT),
@@ -65,7 +79,9 @@ def post_json(url: str, payload, *, params=None, headers=None, data: bytes | Non
         ) from error
     answer = response.text[:2000]
     if response.status_code == 429:
-        window = seconds_until(response.headers.get("Retry-After"))
+        # Feishu says when its window resets in a header of its own.
+        said = response.headers.get("Retry-After") or response.headers.get("x-ogw-ratelimit-reset")
+        window = seconds_until(said)
         raise Throttled(_("The provider is throttling."), answer, retry_after=window or DEFAULT_THROTTLE_SECONDS)
     if response.status_code >= 500:
         raise TransientError(_("The provider answered %(status)s.") % {"status": response.status_code}, answer)

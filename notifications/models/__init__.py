@@ -5,6 +5,7 @@ from .plan import EscalationPlan
 from .policy import Audience, ChannelKind, EscalationPolicy, EscalationStep
 from .roster import DutyShift
 from .run import EnforcementRun
+from .work_app import WorkApp
 
 __all__ = [
     "Audience",
@@ -21,5 +22,6 @@ __all__ = [
     "Notification",
     "ProviderSend",
     "Robot",
+    "WorkApp",
     "default_channel_order",
 ]

@@ -11,7 +11,16 @@ from .policy import ChannelKind
 
 
 def default_channel_order():
-    return [ChannelKind.IN_APP, ChannelKind.ROBOT, ChannelKind.EMAIL, ChannelKind.SMS]
+    """The inbox first, then the work apps (what leaders read first), the group, email, and SMS last (capped)."""
+    return [
+        ChannelKind.IN_APP,
+        ChannelKind.DINGTALK_WORK,
+        ChannelKind.WECOM_APP,
+        ChannelKind.FEISHU_APP,
+        ChannelKind.ROBOT,
+        ChannelKind.EMAIL,
+        ChannelKind.SMS,
+    ]
 
 
 class Robot(models.Model):

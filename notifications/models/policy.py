@@ -39,6 +39,9 @@ class ChannelKind(models.TextChoices):
     EMAIL = "email", _("Email")
     SMS = "sms", _("SMS")
     WEBHOOK = "webhook", _("Webhook")
+    DINGTALK_WORK = "dingtalk_work", _("DingTalk work notice (钉钉工作通知)")
+    WECOM_APP = "wecom_app", _("WeCom app message (企业微信应用消息)")
+    FEISHU_APP = "feishu_app", _("Feishu app message (飞书应用消息)")
 
 
 class EscalationPolicy(GovernmentRules):

@@ -1,0 +1,112 @@
+"""Work messages: one person, one to one, through their organisation's 钉钉, 企业微信 or 飞书 app.
+
+A work message reaches the recipient alone, so it carries their acknowledgement link, as the card's button
+(the link opens the acknowledgement page, which acknowledges on its button: link scanners only read it).
+The text from people and intake is made inert (``group_text``): DingTalk and Feishu render the card's text
+as markdown, and a title must not become a link in a leader's work notices.
+
+Each provider module (``dingtalk_work``, ``wecom_app``, ``feishu_app``) sends a ``Card`` through an app to
+one user id, with the app's access token (``tokens``), and classes the provider's answers as the robots' are:
+throttled, transient, permanent (the person is then told on their next channel).
+"""
+
+import hashlib
+from dataclasses import dataclass
+from types import ModuleType
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ..acknowledgement import acknowledgement_url
+from ..messages import compose, digest_line
+from ..models import WorkApp
+from .base import Channel, PermanentError
+from .group_text import inert
+
+NO_APP = gettext_lazy("No enabled %(provider)s app serves the person's department.")
+NO_USER_ID = gettext_lazy("No %(provider)s user ID.")
+
+
+@dataclass(frozen=True)
+class Card:
+    """What a work message shows: a title, the text, and one button with its link.
+
+    ``key`` identifies the message to providers that drop a repeat of one they already have (飞书's
+    ``uuid``); it is the notification's (or the digest's) own, so a message sent again is the same message.
+    """
+
+    title: str
+    text: str
+    button: str
+    url: str
+    key: str
+
+
+def inbox_url() -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("web:escalations")
+
+
+class WorkMessageChannel(Channel):
+    """A work-message channel for one provider; ``user_field`` is the person's id on that platform.
+
+    A message whose answer was lost is sent again once at most (as email is): 飞书 drops a repeated
+    ``uuid`` and 企业微信 a repeated content within its duplicate check, but the text says how early or late
+    the step is, which changes between the two sends, so a repeat may reach the person twice.
+    """
+
+    repeats_after_unknown = 1
+
+    def __init__(self, provider: str, user_field: str, module: ModuleType):
+        self.provider = provider
+        self.user_field = user_field
+        self.module = module
+
+    @property
+    def provider_label(self) -> str:
+        return WorkApp.Provider(self.provider).label
+
+    def user_id(self, person) -> str:
+        return getattr(person, self.user_field)
+
+    def unreachable(self, person, directory):
+        if directory.work_app(self.provider, person.department_id) is None:
+            return NO_APP % {"provider": self.provider_label}
+        if not self.user_id(person):
+            return NO_USER_ID % {"provider": self.provider_label}
+        return None
+
+    def app_for(self, person) -> WorkApp:
+        app = WorkApp.serving(self.provider, person.department)
+        if app is None:
+            raise PermanentError(str(NO_APP % {"provider": self.provider_label}))
+        if not self.user_id(person):
+            raise PermanentError(str(NO_USER_ID % {"provider": self.provider_label}))
+        return app
+
+    def send(self, notification) -> str:
+        person = notification.recipient
+        app = self.app_for(person)
+        title, text = compose(notification, clean=inert, acknowledgement_line=False)
+        card = Card(
+            title, text, _("I have seen it"), acknowledgement_url(notification), f"notification-{notification.pk}"
+        )
+        return self.module.send(app, self.user_id(person), card)
+
+    def send_digest(self, notifications) -> str:
+        """Several steps in one card, when the person's limit would not carry them one by one; its button
+        opens 我的督办, where each is acknowledged."""
+        person = notifications[0].recipient
+        app = self.app_for(person)
+        lines = [digest_line(notification, clean=inert) for notification in notifications]
+        title = _("%(count)d escalation reminders") % {"count": len(notifications)}
+        ids = ",".join(str(pk) for pk in sorted(n.pk for n in notifications))
+        key = "digest-" + hashlib.sha256(ids.encode()).hexdigest()[:32]
+        card = Card(title, "\n".join(lines), _("Open My escalations"), inbox_url(), key)
+        return self.module.send(app, self.user_id(person), card)
+
+    def test(self, app, user_id: str, title: str, text: str) -> str:
+        """A drill's message through ``app`` to ``user_id``; its button opens the tracker."""
+        card = Card(title, text, _("Open the tracker"), settings.SITE_URL, "")
+        return self.module.send(app, user_id, card)
