@@ -86,6 +86,12 @@ class RobotAdmin(TrackerAdmin):
 
 class WorkAppForm(CredentialsForm):
     credential_fields = ("secret",)
+    base_url = forms.URLField(
+        label=WorkApp._meta.get_field("base_url").verbose_name,
+        help_text=WorkApp._meta.get_field("base_url").help_text,
+        required=False,
+        assume_scheme="https",
+    )
 
     class Meta:
         model = WorkApp
