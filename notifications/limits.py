@@ -32,8 +32,8 @@ from .models import ChannelKind, Destination, ProviderSend, Robot, WorkApp
 # within WeCom's 2,048 bytes of text and the others' larger limits. What does not fit waits for the
 # next slot: a digest is never cut.
 DIGEST_CAPACITY = {Robot.Provider.WECOM: 8, Robot.Provider.DINGTALK: 30, Robot.Provider.FEISHU: 30, "sms": 50}
-# A 企业微信 text card's description holds 512 bytes: two digest lines at their longest.
-WORK_DIGEST_CAPACITY = {WorkApp.Provider.WECOM: 2, WorkApp.Provider.DINGTALK: 30, WorkApp.Provider.FEISHU: 30}
+# A 企业微信 text card's description holds 512 bytes, a 钉钉 notice 2,048: two and six digest lines at their longest.
+WORK_DIGEST_CAPACITY = {WorkApp.Provider.WECOM: 2, WorkApp.Provider.DINGTALK: 6, WorkApp.Provider.FEISHU: 30}
 
 
 @dataclass(frozen=True)

@@ -96,11 +96,11 @@ def _always(department_id, directory):
     return None
 
 
-def _work_app_missing(provider):
+def _work_app_missing(provider, kind):
     def missing(department_id, directory):
         if directory.work_app(provider, department_id):
             return None
-        return _("no enabled %(provider)s app serves it") % {"provider": WorkApp.Provider(provider).label}
+        return _("no enabled %(provider)s app serves it") % {"provider": channels.CHANNELS[kind].provider_label}
 
     return missing
 
@@ -112,7 +112,7 @@ CONFIGURATION: dict[str, Configuration] = {
     ChannelKind.SMS: Configuration(_sms_missing),
     ChannelKind.WEBHOOK: Configuration(_webhook_missing),
     **{
-        kind: Configuration(_work_app_missing(provider), per_department=True)
+        kind: Configuration(_work_app_missing(provider, kind), per_department=True)
         for provider, kind in WorkApp.CHANNEL.items()
     },
 }

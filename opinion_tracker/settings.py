@@ -372,5 +372,8 @@ LOGGING = {
         # The paths these log carry acknowledgement tokens (opinion_tracker.accesslog).
         "django.request": {"filters": ["redact_tokens"]},
         "django.server": {**DEFAULT_LOGGING["loggers"]["django.server"], "filters": ["redact_tokens"]},
+        # At DEBUG urllib3 logs every request line, and the providers' URLs carry credentials (钉钉 and 企业微信
+        # take the app secret in the token request's query, every message its access token): never below WARNING.
+        "urllib3": {"level": "WARNING"},
     },
 }

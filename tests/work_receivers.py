@@ -128,6 +128,10 @@ class WorkProviders:
     throttle_until: dict = field(default_factory=dict)  # provider → epoch seconds
     throttle_window: dict = field(default_factory=dict)  # provider → seconds to wait (Feishu)
     token_requests: dict = field(default_factory=dict)  # provider → tokens issued
+    # DingTalk sends asynchronously: this many getsendprogress queries of a task say "in progress" (its
+    # getsendresult is empty until then); dingtalk_forbid names users its limits refuse, with the code.
+    dingtalk_pending_polls: int = 0
+    dingtalk_forbid: dict = field(default_factory=dict)  # user id → forbidden_list code
     received: list = field(default_factory=list)
     delivered: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -243,37 +247,58 @@ class WorkProviders:
         same content once per Beijing calendar day; a repeat is forbidden with 143106."""
         day = int((time.time() + BEIJING_OFFSET) // 86400)
         content = _same(body["msg"])
-        result = {"app": app, "invalid": [], "forbidden": [], "delivered": []}
+        result = {"app": app, "invalid": [], "forbidden": [], "delivered": [], "polls": self.dingtalk_pending_polls}
         for user in _ids(body["userid_list"], ","):
             if user not in self.users.get("dingtalk", set()):
                 result["invalid"].append(user)
+            elif user in self.dingtalk_forbid:
+                result["forbidden"].append((user, self.dingtalk_forbid[user]))
             elif (app, user, day, content) in self._dingtalk_seen:
-                result["forbidden"].append(user)
+                result["forbidden"].append((user, DINGTALK_SAME_CONTENT))
             else:
                 self._dingtalk_seen.add((app, user, day, content))
                 result["delivered"].append(user)
                 self.delivered.append(("dingtalk", user, body))
         return result
 
-    def _dingtalk_result(self, query, headers, body):
+    def _dingtalk_task(self, query, body):
+        """The caller's task, or the answer refusing the query."""
         body = body if isinstance(body, dict) else {}
         entry, refusal = self._dingtalk_caller(query, body)
         if refusal:
-            return refusal
+            return None, refusal
         task_id = body.get("task_id")
         task = self._tasks.get(task_id) if type(task_id) is int else None
         if task is None or task["app"] != entry.app:
-            return _dingtalk_missing("task_id")
+            return None, _dingtalk_missing("task_id")
+        return task, None
+
+    def _dingtalk_progress(self, query, headers, body):
+        task, refusal = self._dingtalk_task(query, body)
+        if refusal:
+            return refusal
+        if task["polls"] > 0:
+            task["polls"] -= 1
+            progress = {"progress_in_percent": 50, "status": 1}
+        else:
+            progress = {"progress_in_percent": 100, "status": 2}
+        return _ok({"errcode": 0, "errmsg": "ok", "progress": progress, "request_id": secrets.token_hex(6)})
+
+    def _dingtalk_result(self, query, headers, body):
+        task, refusal = self._dingtalk_task(query, body)
+        if refusal:
+            return refusal
+        done = task["polls"] == 0
         send_result = {
-            "invalid_user_id_list": task["invalid"],
-            "forbidden_user_id_list": task["forbidden"],
+            "invalid_user_id_list": task["invalid"] if done else [],
+            "forbidden_user_id_list": [user for user, _code in task["forbidden"]] if done else [],
             "failed_user_id_list": [],
             "read_user_id_list": [],
-            "unread_user_id_list": task["delivered"],
+            "unread_user_id_list": task["delivered"] if done else [],
             "invalid_dept_id_list": [],
-            "forbidden_list": [
-                {"code": DINGTALK_SAME_CONTENT, "count": 1, "userid": user} for user in task["forbidden"]
-            ],
+            "forbidden_list": [{"code": code, "count": 1, "userid": user} for user, code in task["forbidden"]]
+            if done
+            else [],
         }
         return _ok({"errcode": 0, "errmsg": "ok", "send_result": send_result})
 
@@ -434,6 +459,7 @@ ROUTES = {
     ("GET", "/gettoken"): ("dingtalk", WorkProviders._dingtalk_token),
     ("POST", "/topapi/message/corpconversation/asyncsend_v2"): ("dingtalk", WorkProviders._dingtalk_send),
     ("POST", "/topapi/message/corpconversation/getsendresult"): ("dingtalk", WorkProviders._dingtalk_result),
+    ("POST", "/topapi/message/corpconversation/getsendprogress"): ("dingtalk", WorkProviders._dingtalk_progress),
     ("GET", "/cgi-bin/gettoken"): ("wecom", WorkProviders._wecom_token),
     ("POST", "/cgi-bin/message/send"): ("wecom", WorkProviders._wecom_send),
     ("POST", "/open-apis/auth/v3/tenant_access_token/internal"): ("feishu", WorkProviders._feishu_token),

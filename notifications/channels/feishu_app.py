@@ -11,12 +11,13 @@ import json
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import tokens
 from .base import PermanentError
 from .http import judge, post_json
 
-PROVIDER = _("Feishu")
+PROVIDER = gettext_lazy("Feishu")
 # 99991661: no token; 99991663: invalid token; 99991668, 99991677: token expired.
 TOKEN_REFUSED = {99991661, 99991663, 99991668, 99991677}
 THROTTLED = {99991400: 60, 230020: 60}  # the app's request rate; the per-person message rate

@@ -9,13 +9,14 @@ repeat of the very same card.
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import tokens
 from .base import PermanentError
 from .http import get_json, judge, post_json
 from .wecom import within
 
-PROVIDER = _("WeCom")
+PROVIDER = gettext_lazy("WeCom")
 TOKEN_REFUSED = {40014, 42001, 41001}  # invalid, expired, missing access_token
 THROTTLED = {45009: 60}  # api freq out of limit
 BUSY = {-1, 45033}  # system busy; too many concurrent calls

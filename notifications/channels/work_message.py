@@ -16,6 +16,7 @@ from types import ModuleType
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -35,6 +36,7 @@ class Card:
 
     ``key`` identifies the message to providers that drop a repeat of one they already have (飞书's
     ``uuid``); it is the notification's (or the digest's) own, so a message sent again is the same message.
+    The button's text is at most four characters: 企业微信 shows no more.
     """
 
     title: str
@@ -42,6 +44,14 @@ class Card:
     button: str
     url: str
     key: str
+
+
+def message_key(what) -> str:
+    """A key for what a message carries (a notification id, a digest's ids), the same on every send of it and
+    different between installations: two trackers sharing one app (a staging beside production, a database
+    restored elsewhere) number their notifications alike, and 飞书 would drop the second's as a repeat."""
+    installation = hashlib.sha256(("message-key" + settings.SECRET_KEY).encode()).hexdigest()[:12]
+    return hashlib.sha256(f"{installation}:{what}".encode()).hexdigest()[:40]
 
 
 def inbox_url() -> str:
@@ -65,7 +75,8 @@ class WorkMessageChannel(Channel):
 
     @property
     def provider_label(self) -> str:
-        return WorkApp.Provider(self.provider).label
+        """The platform in words (钉钉, 企业微信, 飞书), as the provider module names it in its errors."""
+        return str(self.module.PROVIDER)
 
     def user_id(self, person) -> str:
         return getattr(person, self.user_field)
@@ -100,13 +111,16 @@ class WorkMessageChannel(Channel):
         person = notifications[0].recipient
         app = self.app_for(person)
         lines = [digest_line(notification, clean=inert) for notification in notifications]
-        title = _("%(count)d escalation reminders") % {"count": len(notifications)}
+        with translation.override(settings.LANGUAGE_CODE):
+            title = _("%(count)d escalation reminders") % {"count": len(notifications)}
+            button = _("See them all")
         ids = ",".join(str(pk) for pk in sorted(n.pk for n in notifications))
-        key = "digest-" + hashlib.sha256(ids.encode()).hexdigest()[:32]
-        card = Card(title, "\n".join(lines), _("Open My escalations"), inbox_url(), key)
+        card = Card(title, "\n".join(lines), button, inbox_url(), message_key("digest-" + ids))
         return self.module.send(app, self.user_id(person), card)
 
     def test(self, app, user_id: str, title: str, text: str) -> str:
         """A drill's message through ``app`` to ``user_id``; its button opens the tracker."""
-        card = Card(title, text, _("Open the tracker"), settings.SITE_URL, "")
+        with translation.override(settings.LANGUAGE_CODE):
+            button = _("Open it")
+        card = Card(title, text, button, settings.SITE_URL, "")
         return self.module.send(app, user_id, card)
