@@ -1,22 +1,38 @@
-"""Administrators set the escalation ladders here; notifications and their attempts are a read-only record."""
+"""Administrators set the escalation ladders here; notifications and their attempts are a read-only record, and so
+are drills, started from a robot's or an app's page ("Send a test message") or through the API."""
 
 from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
-from opinion_tracker.lib.admin import FORMFIELD_OVERRIDES, ReadOnlyAdmin, TrackerAdmin, masked, service_form_view
+from opinion_tracker.lib.admin import (
+    FORMFIELD_OVERRIDES,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    TrackerAdmin,
+    masked,
+    service_form_view,
+)
 
+from .channels import CHANNELS
+from .drills import run_drill
 from .models import (
     Audience,
     ChannelKind,
     ContactPreference,
     DeliveryAttempt,
+    Drill,
+    DrillResult,
     DutyShift,
     EnforcementRun,
     EscalationPlan,
@@ -61,9 +77,45 @@ class CredentialsForm(forms.ModelForm):
                 cleaned[name] = getattr(self.instance, name)
         return cleaned
 
+    @cached_property
+    def changed_data(self):
+        """A credential left empty is kept, not changed: the admin's history must not say it was."""
+        kept = {
+            name for name in self.credential_fields if self.instance.pk and not self.data.get(self.add_prefix(name))
+        }
+        return [name for name in super().changed_data if name not in kept]
+
+
+class DrillButton:
+    """A "Send a test message" button on the change page (its template's object tools): a POST, under the change
+    permission and CSRF, that drills this object alone and opens the drill's page with what it met."""
+
+    def get_urls(self):
+        name = f"{self.model._meta.app_label}_{self.model._meta.model_name}_drill"
+        view = self.admin_site.admin_view(require_POST(self.drill_view))
+        return [path("<int:pk>/drill/", view, name=name), *super().get_urls()]
+
+    def drill_view(self, request, pk):
+        target = get_object_or_404(self.model, pk=pk)
+        if not self.has_change_permission(request, target):
+            raise PermissionDenied
+        drill = self.drill(request, target)
+        results = list(drill.results.all())
+        unsent = [result for result in results if result.status != DrillResult.Status.SENT]
+        problems = [f"{result.target}: {result.error}" for result in unsent]
+        if problems:
+            messages.error(request, _("The test did not get through: %(problems)s") % {"problems": "; ".join(problems)})
+        else:
+            sent = "; ".join(result.target for result in results)
+            messages.success(request, _("The test message got through: %(targets)s.") % {"targets": sent})
+        return redirect(reverse("admin:notifications_drill_change", args=[drill.pk]))
+
+    def drill(self, request, target) -> Drill:
+        raise NotImplementedError
+
 
 @admin.register(Robot)
-class RobotAdmin(TrackerAdmin):
+class RobotAdmin(DrillButton, TrackerAdmin):
     form = CredentialsForm
     list_display = ["department", "provider", "name", "token_hint", "enabled"]
     list_filter = ["provider", "enabled"]
@@ -83,6 +135,10 @@ class RobotAdmin(TrackerAdmin):
     def token_hint(self, robot):
         return masked(robot.token)
 
+    def drill(self, request, robot) -> Drill:
+        """One message to the robot's group."""
+        return run_drill([], [], request.user, timezone.now(), robot=robot)
+
 
 class WorkAppForm(CredentialsForm):
     credential_fields = ("secret",)
@@ -99,7 +155,7 @@ class WorkAppForm(CredentialsForm):
 
 
 @admin.register(WorkApp)
-class WorkAppAdmin(TrackerAdmin):
+class WorkAppAdmin(DrillButton, TrackerAdmin):
     form = WorkAppForm
     list_display = ["__str__", "provider", "department", "app_key", "agent_id", "enabled"]
     list_filter = ["provider", "enabled"]
@@ -115,6 +171,11 @@ class WorkAppAdmin(TrackerAdmin):
         if obj is not None and not self.has_change_permission(request, obj):
             return self.get_fields(request, obj)
         return super().get_readonly_fields(request, obj)
+
+    def drill(self, request, app) -> Drill:
+        """The app's credentials, and a message through it to the administrator when they have a user id there."""
+        reachable = CHANNELS[app.channel].user_id(request.user)
+        return run_drill([], [request.user] if reachable else [], request.user, timezone.now(), app=app)
 
 
 class ChannelOrderForm(forms.ModelForm):
@@ -306,3 +367,61 @@ class DutyShiftAdmin(TrackerAdmin):
             "opts": self.model._meta,
         }
         return render(request, "admin/notifications/dutyshift/gaps.html", context)
+
+
+STATUSES = DrillResult.Status.values
+
+
+class DrillResultInline(ReadOnlyInline):
+    model = DrillResult
+    fields = ["status", "channel", "target", "linked", "error", "answer", "answered_at"]
+    readonly_fields = fields
+    show_change_link = False
+
+    @admin.display(description=_("see"))
+    def linked(self, result):
+        """Links to what was tried, while it exists: the robot, the app, the person."""
+        found = [(obj, obj._meta) for obj in (result.robot, result.work_app, result.person) if obj is not None]
+        links = (
+            (reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]), obj) for obj, opts in found
+        )
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
+
+
+@admin.register(Drill)
+class DrillAdmin(ReadOnlyAdmin):
+    """Every drill with what each of its sends met."""
+
+    list_display = ["__str__", "started_at", "started_by", "channels_asked", "sent", "failed", "skipped"]
+    list_select_related = ["started_by"]
+    date_hierarchy = "started_at"
+    fields = ["started_by", "started_at", "channels_asked", "people"]
+    readonly_fields = ["channels_asked"]
+    inlines = [DrillResultInline]
+
+    def get_queryset(self, request):
+        counts = {f"{status}_count": Count("results", filter=Q(results__status=status)) for status in STATUSES}
+        return super().get_queryset(request).annotate(**counts)
+
+    @admin.display(description=_("channels asked for"))
+    def channels_asked(self, drill):
+        if not drill.channels:
+            return _("every channel that can be drilled")
+        return "、".join(str(ChannelKind(code).label) for code in drill.channels)
+
+    @admin.display(description=_("sent"), ordering="sent_count")
+    def sent(self, drill):
+        return drill.sent_count
+
+    @admin.display(description=_("failed"), ordering="failed_count")
+    def failed(self, drill):
+        return self.marked(drill.failed_count)
+
+    @admin.display(description=_("skipped"), ordering="skipped_count")
+    def skipped(self, drill):
+        return drill.skipped_count
+
+    @staticmethod
+    def marked(count):
+        """A failure stands out in the list."""
+        return format_html("<strong>{}</strong>", count) if count else count

@@ -19,6 +19,7 @@ from .browser import chromium, new_page  # noqa: F401 (fixtures of the browser t
 from .factories import DepartmentFactory, PersonFactory
 from .mail import Mailbox, free_port, start_smtp_server
 from .receivers import Providers, start_receivers
+from .work_apps import started_providers
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -207,6 +208,16 @@ def providers(settings):
     settings.OUTBOUND_WEBHOOK_URL, settings.OUTBOUND_WEBHOOK_SECRET = f"{base}/hooks/tracker", "hook-secret"
     settings.ADMINS = [("系统管理员", "admin@example.gov.cn")]
     known.base = base
+    yield known
+    server.shutdown()
+
+
+@pytest.fixture
+def work(settings):
+    """Real receivers on 127.0.0.1 behaving like the work platforms (``tests.work_apps``); the administrators'
+    address set, so that what they are told can be read."""
+    known, server = started_providers()
+    settings.ADMINS = [("系统管理员", "admin@example.gov.cn")]
     yield known
     server.shutdown()
 

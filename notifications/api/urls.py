@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .drills import DrillView
 from .escalations import AcknowledgeEntryView, EscalationListView, UnreadCountView
 from .readiness import ReadinessView
 from .views import BreachListView, ComplianceReportView, NotificationViewSet
@@ -16,4 +17,5 @@ urlpatterns = [
     path("reports/compliance/", ComplianceReportView.as_view(), name="report-compliance"),
     path("reports/breaches/", BreachListView.as_view(), name="report-breaches"),
     path("readiness/", ReadinessView.as_view(), name="readiness"),
+    path("drills/", DrillView.as_view(), name="drill-list"),
 ]

@@ -24,7 +24,7 @@ from opinion_tracker.lib.beijing import BEIJING
 
 from . import tokens
 from .base import DeliveryError, PermanentError, Throttled, TransientError
-from .http import get_json, judge, post_json
+from .http import fields_of, get_json, judge, post_json, token_of
 from .wecom import within
 
 PROVIDER = gettext_lazy("DingTalk")
@@ -45,13 +45,13 @@ def base_url(app) -> str:
 
 
 def code_of(answer):
-    return answer.get("errcode") if isinstance(answer, dict) else None
+    return fields_of(answer).get("errcode")
 
 
 def fetch_token(app) -> tuple[str, int]:
     _status, answer = get_json(f"{base_url(app)}/gettoken", params={"appkey": app.app_key, "appsecret": app.secret})
     judge(answer, code_of(answer), PROVIDER, throttled=THROTTLED, busy=BUSY)
-    return answer["access_token"], int(answer.get("expires_in", 7200))
+    return token_of(answer, "access_token", "expires_in")
 
 
 def until_tomorrow() -> float:
@@ -82,7 +82,7 @@ def send(app, user_id: str, card) -> str:
         if code_of(answer) in TOKEN_REFUSED:
             raise tokens.TokenRefused
         judge(answer, code_of(answer), PROVIDER, throttled=THROTTLED, busy=BUSY)
-        check_result(base, params, app, answer.get("task_id"), user_id)
+        check_result(base, params, app, fields_of(answer).get("task_id"), user_id)
         return str(answer)
 
     return tokens.with_token(tokens.cache_key(app, base), lambda: fetch_token(app), call)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from . import tokens
 from .base import PermanentError
-from .http import judge, post_json
+from .http import fields_of, judge, post_json, token_of
 
 PROVIDER = gettext_lazy("Feishu")
 # 99991661: no token; 99991663: invalid token; 99991668, 99991677: token expired.
@@ -31,14 +31,14 @@ def base_url(app) -> str:
 
 
 def code_of(answer):
-    return answer.get("code") if isinstance(answer, dict) else None
+    return fields_of(answer).get("code")
 
 
 def fetch_token(app) -> tuple[str, int]:
     url = f"{base_url(app)}/open-apis/auth/v3/tenant_access_token/internal"
     _status, answer = post_json(url, {"app_id": app.app_key, "app_secret": app.secret})
     judge(answer, code_of(answer), PROVIDER, throttled=THROTTLED, busy=BUSY)
-    return answer["tenant_access_token"], int(answer.get("expire", 7200))
+    return token_of(answer, "tenant_access_token", "expire")
 
 
 def card_content(card) -> str:
@@ -83,7 +83,7 @@ def send(app, user_id: str, card) -> str:
         code = code_of(answer)
         if code in TOKEN_REFUSED:
             raise tokens.TokenRefused
-        said = str(answer.get("msg", "")) if isinstance(answer, dict) else ""
+        said = str(fields_of(answer).get("msg", ""))
         if code in BAD_RECEIVER or (code == INVALID_PARAMETER and "receive_id" in said):
             raise PermanentError(_("Feishu cannot reach the user ID “%(user)s”.") % {"user": user_id}, str(answer))
         return judge(answer, code, PROVIDER, throttled=THROTTLED, busy=BUSY)

@@ -10,6 +10,7 @@ from email.utils import parsedate_to_datetime
 import requests
 from django.conf import settings
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from urllib3.exceptions import ProtocolError
 
@@ -108,7 +109,25 @@ def request_went_out(error: requests.RequestException) -> bool:
     )
 
 
-def judge(answer, code, provider: str, *, throttled: dict, busy=frozenset()) -> str:
+def fields_of(answer) -> dict:
+    """A provider's JSON answer as a dict (``{}`` for anything else: a text body, a list)."""
+    return answer if isinstance(answer, dict) else {}
+
+
+def token_of(answer, name: str, lifetime: str) -> tuple[str, int]:
+    """The access token and its lifetime in a token answer the provider accepted; a token answer without
+    a token is the provider's trouble, tried again later."""
+    fields = fields_of(answer)
+    if not isinstance(fields.get(name), str) or not fields[name]:
+        raise TransientError(_("The provider's answer carried no access token."), str(answer)[:200])
+    try:
+        seconds = int(fields.get(lifetime, 7200))
+    except (TypeError, ValueError):
+        seconds = 7200
+    return fields[name], seconds
+
+
+def judge(answer, code, provider: "str | Promise", *, throttled: dict, busy=frozenset()) -> str:
     """A robot provider's answer as an outcome: its success code 0 returns the answer; a throttling
     code pauses the destination for the provider's penalty window, a busy code is retried with the
     usual backoff; anything else (a bad key, signature or message) is permanent."""

@@ -4,7 +4,7 @@ As there, the signature name (签名) and the template (模板) are approved in 
 is the template filled with parameters; answers carry a ``Code`` (``OK`` or ``isv.…``/``isp.…``).
 Requests are signed: HMAC-SHA256 with the access key secret over the method, the path, the timestamp,
 a nonce and the SHA-256 of the body, each on its own line, base64-encoded. ``OutId`` carries the
-notification id, which the gateway uses to drop a message it has already sent.
+notification id (a drill's message its own key), which the gateway uses to drop a message it has already sent.
 """
 
 import base64
@@ -77,13 +77,20 @@ class SmsChannel(Channel):
         reason = self.unreachable(notification.recipient)
         if reason:
             raise PermanentError(str(reason))
+        return self.send_to(notification.recipient.phone, parameters, out_id or str(notification.pk))
+
+    def send_to(self, phone: str, parameters: dict, out_id: str) -> str:
+        """The template filled with ``parameters`` to ``phone``; ``out_id`` is the gateway's idempotency key.
+        Returns the gateway's ``BizId``."""
+        if not settings.SMS_GATEWAY_URL:
+            raise PermanentError(str(NOT_CONFIGURED))
         body = json.dumps(
             {
-                "PhoneNumbers": notification.recipient.phone,
+                "PhoneNumbers": phone,
                 "SignName": settings.SMS_SIGN_NAME,
                 "TemplateCode": settings.SMS_TEMPLATE_CODE,
                 "TemplateParam": json.dumps(parameters, ensure_ascii=False),
-                "OutId": out_id or str(notification.pk),
+                "OutId": out_id,
             },
             ensure_ascii=False,
         ).encode()

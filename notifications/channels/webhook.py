@@ -1,7 +1,8 @@
 """A generic outbound webhook, for other government systems: JSON, signed, one POST per notification.
 
 ``X-Opinion-Tracker-Signature: sha256=<hex>`` is HMAC-SHA256 of the body with the shared secret;
-``X-Opinion-Tracker-Delivery`` is the notification id, the same on every retry (an idempotency key).
+``X-Opinion-Tracker-Delivery`` is the notification id, the same on every retry (an idempotency key);
+``X-Opinion-Tracker-Event`` says what the body is: ``escalation``, or ``drill`` for a drill's test message.
 """
 
 import hashlib
@@ -44,18 +45,24 @@ class WebhookChannel(Channel):
         return None if settings.OUTBOUND_WEBHOOK_URL else NOT_CONFIGURED
 
     def send(self, notification) -> str:
-        if not settings.OUTBOUND_WEBHOOK_URL:
-            raise PermanentError(str(NOT_CONFIGURED))
-        body = json.dumps(payload(notification), cls=DjangoJSONEncoder, ensure_ascii=False).encode()
-        digest = hmac.new(settings.OUTBOUND_WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
-        headers = {
-            "X-Opinion-Tracker-Signature": f"sha256={digest}",
-            "X-Opinion-Tracker-Delivery": str(notification.pk),
-            "X-Opinion-Tracker-Event": "escalation",
-        }
-        status, answer = post_json(settings.OUTBOUND_WEBHOOK_URL, None, data=body, headers=headers)
-        if 200 <= status < 300:
-            return str(answer)[:2000]
-        if status == 408:
-            raise TransientError(_("The webhook receiver timed out."), str(answer))
-        raise PermanentError(_("The webhook receiver answered %(status)s.") % {"status": status}, str(answer))
+        return post_payload(payload(notification), str(notification.pk), "escalation")
+
+
+def post_payload(content: dict, delivery: str, event: str) -> str:
+    """POST ``content`` to the configured receiver, signed, as ``event`` with the delivery id ``delivery`` (the
+    receiver's idempotency key); returns the receiver's answer."""
+    if not settings.OUTBOUND_WEBHOOK_URL:
+        raise PermanentError(str(NOT_CONFIGURED))
+    body = json.dumps(content, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
+    digest = hmac.new(settings.OUTBOUND_WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    headers = {
+        "X-Opinion-Tracker-Signature": f"sha256={digest}",
+        "X-Opinion-Tracker-Delivery": delivery,
+        "X-Opinion-Tracker-Event": event,
+    }
+    status, answer = post_json(settings.OUTBOUND_WEBHOOK_URL, None, data=body, headers=headers)
+    if 200 <= status < 300:
+        return str(answer)[:2000]
+    if status == 408:
+        raise TransientError(_("The webhook receiver timed out."), str(answer))
+    raise PermanentError(_("The webhook receiver answered %(status)s.") % {"status": status}, str(answer))

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from . import tokens
 from .base import PermanentError
-from .http import get_json, judge, post_json
+from .http import fields_of, get_json, judge, post_json, token_of
 from .wecom import within
 
 PROVIDER = gettext_lazy("WeCom")
@@ -29,7 +29,7 @@ def base_url(app) -> str:
 
 
 def code_of(answer):
-    return answer.get("errcode") if isinstance(answer, dict) else None
+    return fields_of(answer).get("errcode")
 
 
 def fetch_token(app) -> tuple[str, int]:
@@ -37,7 +37,7 @@ def fetch_token(app) -> tuple[str, int]:
         f"{base_url(app)}/cgi-bin/gettoken", params={"corpid": app.app_key, "corpsecret": app.secret}
     )
     judge(answer, code_of(answer), PROVIDER, throttled=THROTTLED, busy=BUSY)
-    return answer["access_token"], int(answer.get("expires_in", 7200))
+    return token_of(answer, "access_token", "expires_in")
 
 
 def payload(app, user_id: str, card) -> dict:
@@ -57,7 +57,7 @@ def payload(app, user_id: str, card) -> dict:
 
 
 def invalid_users(answer) -> set[str]:
-    return {user for user in str(answer.get("invaliduser") or "").split("|") if user}
+    return {user for user in str(fields_of(answer).get("invaliduser") or "").split("|") if user}
 
 
 def send(app, user_id: str, card) -> str:

@@ -1,4 +1,5 @@
 from .contact import ContactPreference, Destination, ProviderSend, Robot, default_channel_order
+from .drill import Drill, DrillResult
 from .entry import EscalationEntry
 from .notification import DeliveryAttempt, Notification
 from .plan import EscalationPlan
@@ -13,6 +14,8 @@ __all__ = [
     "ContactPreference",
     "DeliveryAttempt",
     "Destination",
+    "Drill",
+    "DrillResult",
     "DutyShift",
     "EnforcementRun",
     "EscalationEntry",

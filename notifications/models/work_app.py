@@ -1,6 +1,5 @@
 """Work-message apps: an organisation's 钉钉, 企业微信 or 飞书 app, through which a person is messaged one to one."""
 
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -8,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from incidents.models import Department
 
 from .policy import ChannelKind
+
+ONE_ENABLED = _("This department already has an enabled app of this provider.")
+AGENT_ID_NEEDED = _("钉钉 and 企业微信 apps send as their agent: give its AgentId.")
 
 
 class WorkApp(models.Model):
@@ -65,11 +67,22 @@ class WorkApp(models.Model):
         ordering = ["provider", "department", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["provider", "department"], condition=Q(enabled=True), name="one_enabled_app_per_department"
+                fields=["provider", "department"],
+                condition=Q(enabled=True),
+                name="one_enabled_app_per_department",
+                violation_error_message=ONE_ENABLED,
             ),
             # NULLs are distinct in a unique index: the app serving everyone needs its own.
             models.UniqueConstraint(
-                fields=["provider"], condition=Q(enabled=True, department__isnull=True), name="one_enabled_app_for_all"
+                fields=["provider"],
+                condition=Q(enabled=True, department__isnull=True),
+                name="one_enabled_app_for_all",
+                violation_error_message=ONE_ENABLED,
+            ),
+            models.CheckConstraint(
+                condition=Q(provider="feishu") | Q(agent_id__isnull=False),
+                name="work_app_agent_id_where_needed",
+                violation_error_message=AGENT_ID_NEEDED,
             ),
         ]
 
@@ -99,10 +112,3 @@ class WorkApp(models.Model):
     @property
     def channel(self) -> str:
         return self.CHANNEL[self.provider]
-
-    def clean(self):
-        if self.provider in (self.Provider.DINGTALK, self.Provider.WECOM) and self.agent_id is None:
-            raise ValidationError({"agent_id": _("钉钉 and 企业微信 apps send as their agent: give its AgentId.")})
-        clash = WorkApp.objects.filter(provider=self.provider, department=self.department, enabled=True)
-        if self.enabled and clash.exclude(pk=self.pk).exists():
-            raise ValidationError(_("This department already has an enabled app of this provider."))

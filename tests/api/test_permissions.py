@@ -278,6 +278,11 @@ OPERATIONS = {
         "/api/v1/reports/breaches/", {"start": "2026-07-01", "end": "2026-07-01", "department": w.departments[s].pk}
     ),
     "readiness": lambda c, w, s, r: c.get("/api/v1/readiness/"),
+    "drills": lambda c, w, s, r: c.post(
+        "/api/v1/drills/",
+        {"channels": ["email"], "people": [(w.people["other"] if s == "other" else w.people["leader"]).pk]},
+        format="json",
+    ),
     "ingest": lambda c, w, s, r: c.post("/api/v1/ingest/", incident_body(w, s, external_id=f"ext-{s}"), format="json"),
     "incidents.transfer": lambda c, w, s, r: c.post(
         f"/api/v1/incidents/{w.incidents[s].pk}/transfer/",
@@ -407,6 +412,8 @@ MATRIX = {
     "reports.breaches": OVERSIGHT_READS,
     # No caller here works in a government office, which also reads it.
     "readiness": OVERSIGHT_READS,
+    # A drill sends test messages to anyone in any department: administrators only.
+    "drills": ADMIN_CREATES,
     "ingest": [(403, 403), (403, 403), (403, 403), (403, 403), (201, 201), (201, 400)],
     # Casework: the government office transfers (none of these callers works in it), the lead's duty officers
     # ask, a leader in scope decides a waiver; the services refuse with 403 what the role or post does not allow.

@@ -3,67 +3,27 @@ delivered with an acknowledgement button, an expired token refreshed once, throt
 id failing for good with the person told on their next channel, and the access token shared."""
 
 import json
-import uuid
+import logging
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 import time_machine
+from django.contrib.admin.models import LogEntry
 from django.core import mail
 
 from incidents.models import Role
 from notifications.enforcement import enforce
-from notifications.models import ContactPreference, EscalationEntry, Notification, WorkApp
+from notifications.models import ContactPreference, EscalationEntry, Notification, ProviderSend, WorkApp
 from notifications.readiness import readiness
 
 from ..clients import client_for
 from ..conftest import beijing, first_level_on
 from ..factories import PersonFactory
-from ..work_receivers import WorkProviders, start_work_receivers
+from ..work_apps import AGENT, KIND, PROVIDERS, SECRETS, USER_FIELD, USER_IDS, app_for, message_requests
 
 DISCOVERED = beijing(2026, 3, 10, 10)
 DUE = DISCOVERED + timedelta(hours=2)  # the internal report's deadline
-AGENT = 1000002
-USER_FIELD = {"dingtalk": "dingtalk_userid", "wecom": "wecom_userid", "feishu": "feishu_user_id"}
-KIND = {"dingtalk": "dingtalk_work", "wecom": "wecom_app", "feishu": "feishu_app"}
-MESSAGE_PATH = {
-    "dingtalk": "/topapi/message/corpconversation/asyncsend_v2",
-    "wecom": "/cgi-bin/message/send",
-    "feishu": "/open-apis/im/v1/messages",
-}
-PROVIDERS = ["dingtalk", "wecom", "feishu"]
-
-
-@pytest.fixture
-def work(settings):
-    """The three providers' servers on 127.0.0.1, each knowing one app whose key is new to this test (so no
-    token cached by another test is found), and the administrators' address set."""
-    known = WorkProviders(users={"dingtalk": {"zhang.wei"}, "wecom": {"zhangwei"}, "feishu": {"5d9bdxxx"}})
-    server, base = start_work_receivers(known)
-    known.base = base
-    known.keys = {provider: f"{provider}-{uuid.uuid4().hex[:12]}" for provider in PROVIDERS}
-    known.dingtalk_apps[known.keys["dingtalk"]] = ("dt-secret", AGENT)
-    known.wecom_apps[known.keys["wecom"]] = {"wc-secret": AGENT}
-    known.feishu_apps[known.keys["feishu"]] = "fs-secret"
-    settings.ADMINS = [("系统管理员", "admin@example.gov.cn")]
-    yield known
-    server.shutdown()
-
-
-SECRETS = {"dingtalk": "dt-secret", "wecom": "wc-secret", "feishu": "fs-secret"}
-USER_IDS = {"dingtalk": "zhang.wei", "wecom": "zhangwei", "feishu": "5d9bdxxx"}
-
-
-def app_for(org, work, provider, **overrides) -> WorkApp:
-    fields = {
-        "provider": provider,
-        "department": org.government,  # the government's app serves every department under it
-        "app_key": work.keys[provider],
-        "secret": SECRETS[provider],
-        "agent_id": None if provider == "feishu" else AGENT,
-        "base_url": work.base,
-    }
-    return WorkApp.objects.create(**(fields | overrides))
 
 
 def leader_on(org, provider, user_id=None):
@@ -82,10 +42,6 @@ def to_leader(kind) -> Notification:
     return Notification.objects.get(obligation__kind="internal_report", channel=kind, step="overdue_l1")
 
 
-def sends(work, provider) -> list:
-    return [r for r in work.received if r[0] == provider and r[2] == MESSAGE_PATH[provider]]
-
-
 def button_url(provider, message) -> str:
     if provider == "dingtalk":
         return message["msg"]["action_card"]["single_url"]
@@ -94,6 +50,16 @@ def button_url(provider, message) -> str:
     card = json.loads(message["content"])
     [action] = [element for element in card["elements"] if element["tag"] == "action"]
     return action["actions"][0]["url"]
+
+
+def button_text(provider, message) -> str:
+    if provider == "dingtalk":
+        return message["msg"]["action_card"]["single_title"]
+    if provider == "wecom":
+        return message["textcard"]["btntxt"]
+    card = json.loads(message["content"])
+    [action] = [element for element in card["elements"] if element["tag"] == "action"]
+    return action["actions"][0]["text"]["content"]
 
 
 def card_text(provider, message) -> str:
@@ -121,6 +87,7 @@ def test_the_leader_gets_a_card_whose_button_acknowledges_the_entry(provider, or
     assert "](http://x.example)" not in text, "what people typed cannot become a link"
     path = urlsplit(button_url(provider, message)).path
     assert path.startswith("/ack/")
+    assert button_text(provider, message) == "确认已阅"
 
     with time_machine.travel(DUE + timedelta(minutes=2), tick=False):
         assert client.get(path).status_code == 200
@@ -148,7 +115,7 @@ def test_one_token_serves_every_message_and_an_expired_one_is_refreshed_once(pro
 
     assert Notification.objects.filter(channel=KIND[provider], status="sent").count() == 3
     assert work.token_requests[provider] == 2, "refreshed once when refused, then kept"
-    assert len(sends(work, provider)) == 4, "the refused message was sent again once, with the new token"
+    assert len(message_requests(work, provider)) == 4, "the refused message was sent again once, with the new token"
     assert len(work.delivered_to(provider, USER_IDS[provider])) == 3
 
 
@@ -168,7 +135,7 @@ def test_a_throttled_message_waits_for_the_window_without_using_an_attempt(provi
     notification = to_leader(KIND[provider])
     assert (notification.status, notification.available_at, notification.throttled) == ("pending", DUE + window, 1)
     run_pass(DUE + window - timedelta(seconds=1))
-    assert len(sends(work, provider)) == 1, "nothing more goes to the person before the window ends"
+    assert len(message_requests(work, provider)) == 1, "nothing more goes to the person before the window ends"
     run_pass(DUE + window)
 
     notification = to_leader(KIND[provider])
@@ -214,7 +181,7 @@ def test_a_wrong_secret_fails_at_once_tells_the_administrators_without_the_secre
     assert notification.fallbacks.get().channel == "email"
     [alert] = [m for m in mail.outbox if m.to == ["admin@example.gov.cn"]]
     assert "SEC-a-typo" not in alert.body
-    assert not sends(work, provider), "no message goes out without a token"
+    assert not message_requests(work, provider), "no message goes out without a token"
 
 
 def test_the_nearest_app_up_the_tree_serves_a_person(org, log, work):
@@ -246,12 +213,12 @@ def test_readiness_names_a_missing_app_and_a_missing_user_id_until_each_is_fille
 
 
 def test_an_apps_secret_is_never_shown_back_in_the_admin(org, work, admin_client):
-    app = app_for(org, work, "feishu", secret="SEC-feishu-app-secret")
+    app = app_for(org, work, "feishu", secret="SEC-feishu-app-secret-Q7xZ")
 
     page = admin_client.get(f"/admin/notifications/workapp/{app.pk}/change/").content.decode()
 
     assert "SEC-feishu-app-secret" not in page
-    assert "cret" in page  # the last four characters, as a hint
+    assert "••••Q7xZ" in page  # the last four characters, as a hint
 
 
 def test_people_carry_their_user_id_per_platform_in_the_api(org):
@@ -269,3 +236,123 @@ def test_people_carry_their_user_id_per_platform_in_the_api(org):
         "ZhangWei",
         "5d9bdxxx",
     )
+
+
+def test_dingtalk_is_waited_for_until_its_task_says_the_user_id_is_unknown(org, log, work):
+    """钉钉 takes the notice for an unknown user and says so only when its asynchronous task is done."""
+    app_for(org, work, "dingtalk")
+    leader = leader_on(org, "dingtalk", user_id="left.last.year")
+    ContactPreference.objects.create(person=leader, channel_order=["dingtalk_work", "email"])
+    first_level_on(org, "dingtalk_work")
+    work.dingtalk_pending_polls = 2
+    log(discovered_at=DISCOVERED)
+
+    run_pass(DUE)
+
+    notification = to_leader("dingtalk_work")
+    assert notification.status == "failed"
+    assert notification.fallbacks.get().channel == "email"
+    polls = [r for r in work.received if r[2].endswith("/getsendprogress")]
+    assert len(polls) == 3
+
+
+@pytest.mark.parametrize(
+    ("code", "until"),
+    [("143103", DUE + timedelta(seconds=60)), ("143105", beijing(2026, 3, 11, 0))],
+)
+def test_a_person_dingtalks_limits_held_back_waits_instead_of_counting_as_told(code, until, org, log, work):
+    app_for(org, work, "dingtalk")
+    leader_on(org, "dingtalk")
+    first_level_on(org, "dingtalk_work")
+    work.dingtalk_forbid["zhang.wei"] = code
+    log(discovered_at=DISCOVERED)
+
+    run_pass(DUE)
+
+    notification = to_leader("dingtalk_work")
+    assert (notification.status, notification.available_at, notification.throttled) == ("pending", until, 1)
+    work.dingtalk_forbid.clear()
+    run_pass(until)
+    assert to_leader("dingtalk_work").status == "sent"
+
+
+def test_steps_beyond_a_persons_wecom_limit_go_out_as_one_card_that_opens_my_escalations(org, log, work):
+    app = app_for(org, work, "wecom")
+    leader = leader_on(org, "wecom")
+    first_level_on(org, "wecom_app")
+    key = f"wecom_app:{app.pk}:{leader.pk}"
+    ProviderSend.objects.bulk_create(
+        ProviderSend(destination=key, sent_at=DUE - timedelta(seconds=5)) for _ in range(29)
+    )
+    for minute in range(3):
+        log(discovered_at=DISCOVERED + timedelta(seconds=minute), title=f"第{minute + 1}件")
+
+    run_pass(DUE + timedelta(seconds=2))
+
+    [card] = work.delivered_to("wecom", "zhangwei")
+    assert card["textcard"]["btntxt"] == "查看全部"
+    assert urlsplit(card["textcard"]["url"]).path == "/escalations/"
+    assert card["textcard"]["description"].count("\n") == 1, "two lines: all a 企业微信 card holds"
+    statuses = sorted(Notification.objects.filter(channel="wecom_app").values_list("status", flat=True))
+    assert statuses == ["pending", "sent", "sent"]
+
+
+def test_a_disabled_app_reaches_nobody_and_says_why(org, log, work):
+    app_for(org, work, "feishu", enabled=False)
+    leader_on(org, "feishu")
+    first_level_on(org, "feishu_app")
+    log(discovered_at=DISCOVERED)
+
+    run_pass(DUE)
+
+    notification = to_leader("feishu_app")
+    assert notification.status == "skipped"
+    assert "飞书" in notification.error
+    assert not work.received
+
+
+def test_no_secret_or_token_reaches_the_logs_even_at_debug(org, log, work, caplog):
+    work.wecom_apps[work.keys["wecom"]] = {"SEC-the-corp-secret": AGENT}
+    app_for(org, work, "wecom", secret="SEC-the-corp-secret")
+    leader_on(org, "wecom")
+    first_level_on(org, "wecom_app")
+    log(discovered_at=DISCOVERED)
+    caplog.set_level(logging.DEBUG)
+
+    run_pass(DUE)
+
+    assert to_leader("wecom_app").status == "sent"
+    [(_provider, _method, _path, query, _headers, _body)] = [r for r in work.received if r[2] == "/cgi-bin/gettoken"]
+    assert query["corpsecret"] == "SEC-the-corp-secret"
+    assert "SEC-the-corp-secret" not in caplog.text
+    [token] = {r[3]["access_token"] for r in work.received if r[2] == "/cgi-bin/message/send"}
+    assert token not in caplog.text
+
+
+def test_the_admin_refuses_a_second_enabled_app_in_words_and_keeps_a_secret_left_empty(org, work, admin_client):
+    app = app_for(org, work, "wecom")
+    form = {
+        "provider": "wecom",
+        "name": "",
+        "department": org.government.pk,
+        "app_key": "another-corp",
+        "secret": "SEC-other",
+        "agent_id": AGENT,
+        "base_url": "",
+        "enabled": "on",
+    }
+
+    refused = admin_client.post("/admin/notifications/workapp/add/", form)
+
+    assert refused.status_code == 200
+    assert refused.content.decode().count("该部门已有一个启用的同平台应用。") == 1
+    assert WorkApp.objects.count() == 1
+    kept = admin_client.post(
+        f"/admin/notifications/workapp/{app.pk}/change/",
+        form | {"app_key": app.app_key, "secret": "", "name": "政务微信", "base_url": work.base},
+    )
+    assert kept.status_code == 302
+    app.refresh_from_db()
+    assert (app.name, app.secret) == ("政务微信", SECRETS["wecom"])
+    history = LogEntry.objects.get(object_id=str(app.pk))
+    assert json.loads(history.change_message) == [{"changed": {"fields": ["Name"]}}]
