@@ -10,8 +10,8 @@ from rest_framework.generics import GenericAPIView
 from incidents.api.permissions import RoleAllows
 from incidents.api.serializers import TakesOnlyItsFields
 from incidents.models import Person, Role
+from opinion_tracker.lib.api.fields import IdField
 from opinion_tracker.lib.api.views import ServiceShellMixin
-from statements.api.bulletins import PersonIdField
 
 from ..drills import DRILLABLE, run_drill
 from ..models import ChannelKind, Drill, DrillResult
@@ -28,7 +28,7 @@ class DrillInput(TakesOnlyItsFields, serializers.Serializer):
         help_text="Channel codes to drill: " + ", ".join(DRILLABLE) + "; empty or left out: all of them.",
     )
     people = serializers.ListField(
-        child=PersonIdField(),
+        child=IdField(),
         required=False,
         default=list,
         help_text="Ids of active people to send the test message to (SMS, email, work messages).",

@@ -11,9 +11,8 @@ import io
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 
@@ -21,6 +20,7 @@ from incidents.access import HUMAN_ROLES, caller_of, readable_incident
 from incidents.api.permissions import RoleAllows
 from incidents.api.serializers import ActionSerializer, TakesOnlyItsFields
 from incidents.models import Incident
+from opinion_tracker.lib.api.fields import IdField
 from opinion_tracker.lib.api.views import FileAnswerMixin, ServiceShellMixin
 
 from ..bulletins.content import title_of
@@ -33,24 +33,9 @@ class ReportQuery(serializers.Serializer):
     format = serializers.ChoiceField(choices=list(FORMATS), help_text="docx or pdf.")
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class PersonIdField(serializers.Field):
-    """A person's id as a JSON number: ``"7"`` is refused, as is ``true``, rather than read as 7 or 1."""
-
-    default_error_messages = {"invalid": _("A person's id is a whole number.")}
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return data
-
-    def to_representation(self, value):
-        return value
-
-
 class SendInput(TakesOnlyItsFields, serializers.Serializer):
     recipients = serializers.ListField(
-        child=PersonIdField(), help_text="Person ids of leaders of the incident's government, each once."
+        child=IdField(), help_text="Person ids of leaders of the incident's government, each once."
     )
     advice = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=MAX_ADVICE, help_text="Added under 处置建议."

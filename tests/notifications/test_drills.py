@@ -377,6 +377,11 @@ def test_the_api_drills_every_channel_when_none_is_named(org, admin, providers, 
     }
 
 
+def first_error(errors) -> str:
+    """The field's first message: a list, or for one item of a list field, by the item's index."""
+    return errors[0] if isinstance(errors, list) else first_error(next(iter(errors.values())))
+
+
 @pytest.mark.parametrize(
     ("body", "field", "chinese", "english"),
     [
@@ -389,6 +394,9 @@ def test_the_api_drills_every_channel_when_none_is_named(org, admin, providers, 
             "No active person has these ids: 999999.",
         ),
         ({"channel": ["robot"]}, "channel", "此处不接受该字段。", "This field is not accepted here."),
+        ({"people": ["7"]}, "people", "ID 应为整数。", "An id is a whole number."),
+        ({"people": [9682929022243362071117824]}, "people", "没有此 ID 的记录。", "No record has this id."),
+        ({"people": [0]}, "people", "没有此 ID 的记录。", "No record has this id."),
     ],
 )
 def test_the_api_names_what_it_refuses_in_chinese_and_english(org, admin, providers, body, field, chinese, english):
@@ -396,8 +404,8 @@ def test_the_api_names_what_it_refuses_in_chinese_and_english(org, admin, provid
     in_english = client_for(admin, language="en").post("/api/v1/drills/", body, format="json")
 
     assert in_chinese.status_code == in_english.status_code == 400
-    assert chinese in in_chinese.json()[field][0]
-    assert english in in_english.json()[field][0]
+    assert chinese in first_error(in_chinese.json()[field])
+    assert english in first_error(in_english.json()[field])
     assert not Drill.objects.exists()
     assert providers.received == []
 
