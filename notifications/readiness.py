@@ -45,6 +45,7 @@ from .models import Audience, ChannelKind, DutyShift, EscalationPolicy, Robot, W
 from .recipients import Addressees, Directory
 from .roster import gaps_between
 from .steps import step_label
+from .timeline_text import channel_label
 
 HORIZON = timedelta(days=14)
 COUNT_CACHE_KEY = "notifications:readiness:gap-count"
@@ -362,7 +363,7 @@ def step_reach(directory, found, department, severity, step) -> StepReach:
             channel = channels.CHANNELS.get(kind)
             reason = channel.unreachable(person, directory) if channel else UNKNOWN_CHANNEL % {"channel": kind}
             if reason:
-                reasons.append(f"{kind}: {reason}")
+                reasons.append(f"{channel_label(kind)}：{str(reason).rstrip('。.')}")
             else:
                 usable.append(kind)
         reached.append((person, usable))

@@ -100,8 +100,10 @@ class WorkMessageChannel(Channel):
         person = notification.recipient
         app = self.app_for(person)
         title, text = compose(notification, clean=inert, acknowledgement_line=False)
+        with translation.override(settings.LANGUAGE_CODE):
+            button = _("I have seen it")
         card = Card(
-            title, text, _("I have seen it"), acknowledgement_url(notification), f"notification-{notification.pk}"
+            title, text, button, acknowledgement_url(notification), message_key(f"notification-{notification.pk}")
         )
         return self.module.send(app, self.user_id(person), card)
 

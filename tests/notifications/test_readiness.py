@@ -68,8 +68,10 @@ def test_the_demo_lists_exactly_its_real_gaps_and_each_goes_when_filled(demo, se
     assert not found.ok
     assert found.as_dict()["gaps"][0].keys() == {"kind", "department", "step", "person", "channel", "detail"}
 
-    for code in ("jc-market", "jc-office", "jc-publicity", "jc-transport"):
+    for filled, code in enumerate(("jc-market", "jc-office", "jc-publicity", "jc-transport"), start=1):
         Robot.objects.create(department=demo[code], provider=Robot.Provider.DINGTALK, token="t")
+        left = [gap.department for gap in readiness().gaps if gap.channel == "robot"]
+        assert left == robots[filled:], "each department's gap goes when its robot comes, the others stay"
     assert ("channel_not_configured", None, "sms") in kinds(readiness())
     assert not [gap for gap in readiness().gaps if gap.channel == "robot"]
 

@@ -13,6 +13,7 @@ from django.contrib.admin.models import LogEntry
 from django.core import mail
 
 from incidents.models import Role
+from notifications.channels.work_message import message_key
 from notifications.enforcement import enforce
 from notifications.models import ContactPreference, EscalationEntry, Notification, ProviderSend, WorkApp
 from notifications.readiness import readiness
@@ -208,6 +209,8 @@ def test_readiness_names_a_missing_app_and_a_missing_user_id_until_each_is_fille
     app_for(org, work, "dingtalk")
     assert ("channel_not_configured", "dingtalk_work", 0) not in gaps()
     assert ("unreachable", "", org.leader.pk) in gaps(), "the leader has no 钉钉 user id"
+    [unreachable] = [g for g in readiness().gaps if g.kind == "unreachable"]
+    assert "钉钉工作通知：没有钉钉用户 ID" in unreachable.detail, "channels named in words, not by their codes"
     leader_on(org, "dingtalk")
     assert ("unreachable", "", org.leader.pk) not in gaps()
 
@@ -356,3 +359,21 @@ def test_the_admin_refuses_a_second_enabled_app_in_words_and_keeps_a_secret_left
     assert (app.name, app.secret) == ("政务微信", SECRETS["wecom"])
     history = LogEntry.objects.get(object_id=str(app.pk))
     assert json.loads(history.change_message) == [{"changed": {"fields": ["Name"]}}]
+
+
+def test_a_feishu_message_key_is_the_same_on_every_send_and_differs_between_installations(org, log, work, settings):
+    app_for(org, work, "feishu")
+    leader_on(org, "feishu")
+    first_level_on(org, "feishu_app")
+    log(discovered_at=DISCOVERED)
+    run_pass(DUE)
+    notification = to_leader("feishu_app")
+    [message] = work.delivered_to("feishu")
+
+    here = message_key(f"notification-{notification.pk}")
+    settings.SECRET_KEY = "another-installation-" + "k" * 40
+    elsewhere = message_key(f"notification-{notification.pk}")
+
+    assert message["uuid"] == here, "a message sent again carries the same key"
+    assert len(here) <= 50
+    assert here != elsewhere
