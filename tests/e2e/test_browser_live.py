@@ -1,6 +1,7 @@
 """The pages that update themselves, in a real browser: a duty officer's open duty board shows the incident a
 colleague logs in a second browser, and a leader's open 我的督办 shows the entry, the unread count and the top
-bar's badge after an enforcement pass, with a browser notification once allowed, neither page reloaded.
+bar's badge after an enforcement pass, with a browser notification once allowed, neither page reloaded; and the
+whole scenario at once, both pages open while the colleague logs.
 
 The polling interval is the enforcement interval, made short here so the deadlines stay a few seconds."""
 
@@ -113,3 +114,40 @@ def test_an_open_inbox_shows_a_new_escalation_and_the_count_after_a_pass(new_pag
     entry.locator("button.primary").click()
     expect(page.locator(".message")).to_contain_text("已确认")
     expect(page.locator(".unread-escalations")).to_have_text(str(count - 1))
+
+
+def test_a_colleague_logs_an_incident_and_both_open_pages_follow_without_a_reload(new_page, org):
+    """The whole scenario at once: the duty board and a leader's 我的督办 are open; a colleague logs an incident
+    in a second browser; the board shows it, and after a pass the leader's page shows the entry and the count."""
+    board = new_page()
+    sign_in(board, org.duty_officer)
+    expect(board).to_have_url(re.compile(r"/incidents/$"))
+    inbox = new_page()
+    sign_in(inbox, org.leader)
+    expect(inbox).to_have_url(re.compile(r"/escalations/$"))
+    expect(inbox.locator(".unread-escalations")).to_have_text("0")
+    board_kept, inbox_kept = not_reloaded(board), not_reloaded(inbox)
+
+    colleague = PersonFactory(department=org.department, roles=[Role.DUTY_OFFICER], display_name="王值班")
+    other = new_page()
+    sign_in(other, colleague)
+    other.goto("/incidents/new/")
+    other.fill("#id_title", "网传某小区供水中断三天")
+    other.select_option("#id_severity", "major")
+    other.select_option("#id_department", str(org.department.pk))
+    other.fill("#id_discovered_at", minute(timezone.now() - timedelta(hours=6)))
+    other.click("form.stacked button.primary")
+    other.wait_for_url(re.compile(r"/incidents/\d+/$"))
+
+    expect(board.locator("ul.incidents > li.incident.new", has_text="网传某小区供水中断三天")).to_have_count(
+        1, timeout=WITHIN_MS
+    )
+    enforce(timezone.now())  # the first statement (5 h) is overdue: the principal leader is told
+    count = EscalationEntry.objects.filter(recipient=org.leader).count()
+    assert count >= 1
+    expect(inbox.locator("li.escalation.new.unread", has_text="网传某小区供水中断三天")).to_have_count(
+        count, timeout=WITHIN_MS
+    )
+    expect(inbox.locator(".unread-escalations")).to_have_text(str(count))
+    assert board_kept(), "the board was not reloaded"
+    assert inbox_kept(), "the inbox was not reloaded"
