@@ -1,10 +1,13 @@
 """Administrators set the escalation ladders here; notifications and their attempts are a read-only record, and so
-are drills, started from a robot's or an app's page ("Send a test message") or through the API."""
+are drills, started from a robot's or an app's page ("Send a test message"), from the drills' "New drill" page or
+through the API."""
 
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +18,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from incidents.access import caller_of
+from incidents.models import Person, Role
 from opinion_tracker.lib.admin import (
     FORMFIELD_OVERRIDES,
     ReadOnlyAdmin,
@@ -23,9 +28,10 @@ from opinion_tracker.lib.admin import (
     masked,
     service_form_view,
 )
+from opinion_tracker.lib.forms import IdChoicesField
 
 from .channels import CHANNELS
-from .drills import run_drill
+from .drills import DRILLABLE, MAX_PEOPLE, run_drill
 from .models import (
     Audience,
     ChannelKind,
@@ -86,9 +92,17 @@ class CredentialsForm(forms.ModelForm):
         return [name for name in super().changed_data if name not in kept]
 
 
+def drill_page_or(admin_site, request, drill, elsewhere: str) -> str:
+    """The drill's page for those who may view drills; ``elsewhere`` for the others, whom that page would refuse."""
+    if admin_site.get_model_admin(Drill).has_view_permission(request, drill):
+        return reverse("admin:notifications_drill_change", args=[drill.pk])
+    return elsewhere
+
+
 class DrillButton:
     """A "Send a test message" button on the change page (its template's object tools): a POST, under the change
-    permission and CSRF, that drills this object alone and opens the drill's page with what it met."""
+    permission and CSRF, that drills this object alone and opens the drill's page with what it met (the object's
+    own page, with the same message, for staff who may not view drills)."""
 
     def get_urls(self):
         name = f"{self.model._meta.app_label}_{self.model._meta.model_name}_drill"
@@ -106,12 +120,18 @@ class DrillButton:
         if problems:
             messages.error(request, _("The test did not get through: %(problems)s") % {"problems": "; ".join(problems)})
         else:
-            sent = "; ".join(result.target for result in results)
-            messages.success(request, _("The test message got through: %(targets)s.") % {"targets": sent})
-        return redirect(reverse("admin:notifications_drill_change", args=[drill.pk]))
+            messages.success(request, self.got_through(request, target, results))
+        opts = self.model._meta
+        change_page = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[target.pk])
+        return redirect(drill_page_or(self.admin_site, request, drill, change_page))
 
     def drill(self, request, target) -> Drill:
         raise NotImplementedError
+
+    def got_through(self, request, target, results) -> str:
+        """What the page says when every send of the drill got through."""
+        sent = "; ".join(result.target for result in results)
+        return _("The test message got through: %(targets)s.") % {"targets": sent}
 
 
 @admin.register(Robot)
@@ -154,6 +174,11 @@ class WorkAppForm(CredentialsForm):
         fields = ["provider", "name", "department", "app_key", "secret", "agent_id", "base_url", "enabled"]
 
 
+CREDENTIALS_ONLY = _(
+    "The credentials of %(app)s are valid. No test message was sent: you have no %(provider)s user ID to send it to."
+)
+
+
 @admin.register(WorkApp)
 class WorkAppAdmin(DrillButton, TrackerAdmin):
     form = WorkAppForm
@@ -174,8 +199,19 @@ class WorkAppAdmin(DrillButton, TrackerAdmin):
 
     def drill(self, request, app) -> Drill:
         """The app's credentials, and a message through it to the administrator when they have a user id there."""
-        reachable = CHANNELS[app.channel].user_id(request.user)
-        return run_drill([], [request.user] if reachable else [], request.user, timezone.now(), app=app)
+        people = [request.user] if self.reaches_administrator(request, app) else []
+        return run_drill([], people, request.user, timezone.now(), app=app)
+
+    def got_through(self, request, app, results) -> str:
+        """Without a user id on the platform only the credentials were checked: nothing was delivered to anyone."""
+        if self.reaches_administrator(request, app):
+            return super().got_through(request, app, results)
+        provider = CHANNELS[app.channel].provider_label
+        return CREDENTIALS_ONLY % {"app": app, "provider": provider}
+
+    @staticmethod
+    def reaches_administrator(request, app) -> bool:
+        return bool(CHANNELS[app.channel].user_id(request.user))
 
 
 class ChannelOrderForm(forms.ModelForm):
@@ -388,9 +424,34 @@ class DrillResultInline(ReadOnlyInline):
         return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
 
+class NewDrillForm(forms.Form):
+    """What the "New drill" page asks: the channels (none ticked: all of them) and the people to send to."""
+
+    channels = forms.MultipleChoiceField(
+        label=Drill._meta.get_field("channels").verbose_name,
+        choices=[(kind, ChannelKind(kind).label) for kind in DRILLABLE],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("None ticked: every channel that can be drilled."),
+    )
+    people = IdChoicesField(
+        label=Drill._meta.get_field("people").verbose_name,
+        queryset=Person.objects.filter(is_active=True),
+        widget=FilteredSelectMultiple(Drill._meta.get_field("people").verbose_name, is_stacked=False),
+        required=False,
+        help_text=_("Who is sent the test message by SMS, email and work message; robots and the webhook need nobody."),
+    )
+
+    def clean_people(self):
+        people = list(self.cleaned_data["people"])
+        if len(people) > MAX_PEOPLE:
+            raise forms.ValidationError(_("At most %(limit)d people in one drill.") % {"limit": MAX_PEOPLE})
+        return people
+
+
 @admin.register(Drill)
 class DrillAdmin(ReadOnlyAdmin):
-    """Every drill with what each of its sends met."""
+    """Every drill with what each of its sends met, and a "New drill" page for those who may run drills."""
 
     list_display = ["__str__", "started_at", "started_by", "channels_asked", "sent", "failed", "skipped"]
     list_select_related = ["started_by"]
@@ -398,6 +459,50 @@ class DrillAdmin(ReadOnlyAdmin):
     fields = ["started_by", "started_at", "channels_asked", "people"]
     readonly_fields = ["channels_asked"]
     inlines = [DrillResultInline]
+    change_list_template = "admin/notifications/drill/change_list.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.new_drill_view)
+        return [path("new/", view, name="notifications_drill_new"), *super().get_urls()]
+
+    @staticmethod
+    def may_run_drills(request) -> bool:
+        """As the API: administrators, superusers among them."""
+        return caller_of(request).has_any({Role.ADMIN})
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "may_run_drills": self.may_run_drills(request)}
+        return super().changelist_view(request, extra_context)
+
+    def new_drill_view(self, request):
+        """The form on a GET; on a valid POST the drill, then its page with what it met."""
+        if not self.may_run_drills(request):
+            raise PermissionDenied
+        # Bound on every POST, even one naming nothing: that is a drill of every channel for nobody.
+        form = NewDrillForm(request.POST if request.method == "POST" else None)
+        back_url = reverse("admin:notifications_drill_changelist")
+        if form.is_valid():
+            drill = run_drill(form.cleaned_data["channels"], form.cleaned_data["people"], request.user, timezone.now())
+            self.tell_what_it_met(request, drill)
+            return redirect(drill_page_or(self.admin_site, request, drill, back_url))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("New drill"),
+            "subject": self.model._meta.verbose_name_plural,
+            "back_url": back_url,
+            "opts": self.model._meta,
+            "form": form,
+            "drill_time_limit": settings.DRILL_TIME_LIMIT_SECONDS,
+        }
+        return render(request, "admin/notifications/drill/new.html", context)
+
+    @staticmethod
+    def tell_what_it_met(request, drill) -> None:
+        """The drill's counts, as a warning when a send failed."""
+        counts = {status: drill.results.filter(status=status).count() for status in STATUSES}
+        said = _("%(drill)s: %(sent)d sent, %(failed)d failed, %(skipped)d skipped.") % {"drill": drill, **counts}
+        level = messages.WARNING if counts[DrillResult.Status.FAILED] else messages.SUCCESS
+        messages.add_message(request, level, said)
 
     def get_queryset(self, request):
         counts = {f"{status}_count": Count("results", filter=Q(results__status=status)) for status in STATUSES}

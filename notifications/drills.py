@@ -15,18 +15,24 @@ Every message to a rate-limited destination (a robot, a mobile number, a person 
 real deliveries do (``limits.reserve``): with none left it is ``skipped``, never sent past the provider's limit,
 and a provider that throttles a drill pauses the destination for everyone. Sends are made one after the other,
 and each result is saved as soon as it is answered; a provider's refusal is a ``failed`` result with its words.
+
+A drill answers within the request, so it has ``DRILL_TIME_LIMIT_SECONDS`` in all, below the web server's worker
+timeout: each send waits no longer than the time left (``http.answered_by``; email through a connection with
+its timeout so bounded), a provider that has not answered by then is a ``failed`` result, and a send not started
+in time is ``skipped``, saying to drill it on its own.
 """
 
 import logging
 import smtplib
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -36,6 +42,7 @@ from opinion_tracker.lib.beijing import BEIJING
 
 from .channels import CHANNELS, DeliveryError, Throttled
 from .channels.group_text import inert
+from .channels.http import answered_by, bounded
 from .channels.robot import PROVIDERS as ROBOT_PROVIDERS
 from .channels.webhook import post_payload
 from .channels.work_message import NO_APP, NO_USER_ID
@@ -57,6 +64,8 @@ DRILLABLE = (
 )
 # What is kept of a provider's answer: enough to read its code and words.
 ANSWER_LENGTH = 500
+# People one drill may send to: each is a send or more, made one after the other within the time limit.
+MAX_PEOPLE = 50
 
 NO_ROBOT = gettext_lazy("No enabled group robot.")
 NO_ENABLED_APP = gettext_lazy("No enabled %(provider)s app.")
@@ -65,6 +74,7 @@ NO_SLOT = gettext_lazy(
     "The provider's limit for this destination is reached: nothing more may go to it before %(time)s (Beijing time)."
 )
 TOKEN_ISSUED = gettext_lazy("An access token was issued, valid for %(seconds)d seconds.")
+OUT_OF_TIME = gettext_lazy("The drill's %(seconds)g seconds ran out before this was tried: drill it on its own.")
 
 
 @dataclass(frozen=True)
@@ -105,7 +115,7 @@ class Attempt:
 
 def run_drill(channels, people, started_by, now, *, robot=None, app=None) -> Drill:
     """Drill ``channels`` (every drillable one when empty) for ``people``, started by ``started_by`` at ``now``;
-    returns the drill once every send has an answer, its results saved one by one.
+    returns the drill once every send has an answer or the drill's time is up, its results saved one by one.
 
     ``robot`` drills that robot alone (enabled or not: it can be tried before it is switched on); ``app`` that
     work-message app alone: its credentials, and a message through it to each of ``people``.
@@ -115,12 +125,16 @@ def run_drill(channels, people, started_by, now, *, robot=None, app=None) -> Dri
         channels = [ChannelKind.ROBOT]
     elif app is not None:
         channels = [app.channel]
-    with translation.override(settings.LANGUAGE_CODE):
+    limit = settings.DRILL_TIME_LIMIT_SECONDS
+    deadline = time.monotonic() + limit
+    with translation.override(settings.LANGUAGE_CODE), answered_by(deadline):
         drill = Drill.objects.create(started_by=started_by, started_at=now, channels=list(channels))
         drill.people.set(people)
         message = Message.of(drill)
         for kind in dict.fromkeys(channels or DRILLABLE):
             for attempt in attempts_of(kind, message, people, robot, app):
+                if attempt.send is not None and time.monotonic() >= deadline:
+                    attempt = replace(attempt, send=None, skipped=str(OUT_OF_TIME % {"seconds": limit}))
                 record(drill, attempt)
     return drill
 
@@ -169,9 +183,22 @@ def webhook_attempts(message) -> Iterator[Attempt]:
         "started_by": {"id": drill.started_by.pk, "username": drill.started_by.username, "name": str(drill.started_by)},
     }
     send = partial(post_payload, content, f"drill-{drill.pk}", "drill")
-    # The receiver's host only: its address may carry a token in the path or the query.
-    target = f"{ChannelKind.WEBHOOK.label} · {urlsplit(settings.OUTBOUND_WEBHOOK_URL).netloc}"
+    target = f"{ChannelKind.WEBHOOK.label} · {host_of(settings.OUTBOUND_WEBHOOK_URL)}"
     yield Attempt(ChannelKind.WEBHOOK, target, send)
+
+
+def host_of(url: str) -> str:
+    """The host and port ``url`` names, and nothing else: the address may carry a user name and password before
+    the host, and a token in the path or the query."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 address, bracketed again so the port reads apart from it
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:  # not a port: the send fails and says so, the host is enough to name the receiver
+        port = None
+    return f"{host}:{port}" if port else host
 
 
 def sms_attempts(message, people) -> Iterator[Attempt]:
@@ -211,7 +238,8 @@ def email_attempts(message, people) -> Iterator[Attempt]:
 
 
 def send_email(message, person) -> str:
-    """The test message by email; a refusal or a failure of the mail server is a ``DeliveryError`` with its words."""
+    """The test message by email, each step with the mail server within the drill's time left; a refusal or a
+    failure of the mail server is a ``DeliveryError`` with its words."""
     domain = urlsplit(settings.SITE_URL).hostname or "localhost"
     message_id = f"<drill-{message.drill.pk}-{person.pk}@{domain}>"
     email = EmailMessage(
@@ -219,6 +247,7 @@ def send_email(message, person) -> str:
         body=f"{message.text}\n\n{settings.SITE_URL}",
         to=[person.email],
         headers={"Message-ID": message_id},
+        connection=get_connection(timeout=bounded(settings.EMAIL_TIMEOUT)),
     )
     try:
         email.send(fail_silently=False)

@@ -307,6 +307,8 @@ PROVIDER_WINDOW_MARGIN_SECONDS = env.float("PROVIDER_WINDOW_MARGIN_SECONDS", def
 # the outcome is unknown, and a group message is not sent again).
 OUTBOUND_CONNECT_TIMEOUT = env.float("OUTBOUND_CONNECT_TIMEOUT", default=5)
 OUTBOUND_TIMEOUT = env.float("OUTBOUND_TIMEOUT", default=30)
+# Seconds a drill, sent within the request, may take in all: below gunicorn's worker timeout (30 s by default).
+DRILL_TIME_LIMIT_SECONDS = env.float("DRILL_TIME_LIMIT_SECONDS", default=20)
 
 # Email: EMAIL_URL such as smtp://user:password@mail.example.gov.cn:587 or smtp+tls://…
 email_config = env.email_url("EMAIL_URL", default="consolemail://" if LOCAL else "smtp://127.0.0.1:25")

@@ -1,5 +1,5 @@
 """``POST /api/v1/drills/`` (docs/api.md, "Reach"): administrators send a test message through the channels, and
-get every result once every send has an answer (``notifications.drills``)."""
+get every result once every send has an answer or the drill's time limit is up (``notifications.drills``)."""
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -13,11 +13,8 @@ from incidents.models import Person, Role
 from opinion_tracker.lib.api.fields import IdField
 from opinion_tracker.lib.api.views import ServiceShellMixin
 
-from ..drills import DRILLABLE, run_drill
+from ..drills import DRILLABLE, MAX_PEOPLE, run_drill
 from ..models import ChannelKind, Drill, DrillResult
-
-# Sends are made one after the other within the request: a bound on how long it may take.
-MAX_PEOPLE = 50
 
 
 class DrillInput(TakesOnlyItsFields, serializers.Serializer):
@@ -75,7 +72,8 @@ class DrillSerializer(serializers.ModelSerializer):
 
 
 class DrillView(ServiceShellMixin, GenericAPIView):
-    """Send a drill's test messages now; the answer comes once every send has its own."""
+    """Send a drill's test messages now; the answer comes once every send has its own, or within
+    ``DRILL_TIME_LIMIT_SECONDS`` with the sends not started in time skipped."""
 
     permission_classes = [RoleAllows]
     roles = {"post": {Role.ADMIN}}

@@ -3,8 +3,15 @@
 Government intranets often reach the providers only through a proxy (``OUTBOUND_PROXY``), and
 private deployments (专有钉钉, 政务钉钉, an intranet SMS platform) have their own base URLs, set per
 provider in the settings. Nothing here logs a URL or a body: both may carry credentials.
+
+A caller that must itself answer in time (a drill, made within a web request) bounds every provider call made
+within a block by one deadline (``answered_by``): each call then waits no longer than the time left.
 """
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from email.utils import parsedate_to_datetime
 
 import requests
@@ -18,6 +25,34 @@ from .base import PermanentError, Throttled, TransientError, UnknownOutcome
 
 # When a throttling provider names no window of its own.
 DEFAULT_THROTTLE_SECONDS = 60.0
+# The ``time.monotonic()`` moment by which provider calls must be answered, within ``answered_by``.
+DEADLINE: ContextVar[float | None] = ContextVar("provider_calls_answered_by", default=None)
+# The least a call is given when a deadline is near or past: too short to hang, long enough to be tried.
+SHORTEST_WAIT = 0.1
+
+
+@contextmanager
+def answered_by(deadline: float) -> Iterator[None]:
+    """Within the block, every provider call (and an email sent with ``bounded(settings.EMAIL_TIMEOUT)``) waits
+    at most until ``deadline``, a ``time.monotonic()`` moment, to connect and for the answer; an enclosing
+    deadline that comes sooner still holds. The timeouts bound each wait on the socket, so a provider trickling
+    its answer byte by byte could still run a little past the deadline."""
+    current = DEADLINE.get()
+    token = DEADLINE.set(deadline if current is None else min(deadline, current))
+    try:
+        yield
+    finally:
+        DEADLINE.reset(token)
+
+
+def bounded(seconds: float | None) -> float | None:
+    """``seconds`` (``None``: no limit of its own), or the time left before the deadline when that is sooner,
+    never less than ``SHORTEST_WAIT``."""
+    deadline = DEADLINE.get()
+    if deadline is None:
+        return seconds
+    left = deadline - time.monotonic()
+    return max(SHORTEST_WAIT, left if seconds is None else min(seconds, left))
 
 
 def seconds_until(retry_after: str | None) -> float | None:
@@ -57,6 +92,7 @@ def get_json(url: str, *, params=None) -> tuple[int, object]:
 def call_json(method, url, payload, *, params=None, headers=None, data=None) -> tuple[int, object]:
     proxies = {"http": settings.OUTBOUND_PROXY, "https": settings.OUTBOUND_PROXY} if settings.OUTBOUND_PROXY else None
     # Never follow a redirect: it would turn the POST into a GET without the message, answered 2xx.
+    # Within ``answered_by``, each timeout is cut to the time left before its deadline.
     try:
         response = requests.request(
             method,
@@ -65,7 +101,7 @@ def call_json(method, url, payload, *, params=None, headers=None, data=None) -> 
             json=payload if data is None and method == "POST" else None,
             data=data,
             headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
-            timeout=(settings.OUTBOUND_CONNECT_TIMEOUT, settings.OUTBOUND_TIMEOUT),
+            timeout=(bounded(settings.OUTBOUND_CONNECT_TIMEOUT), bounded(settings.OUTBOUND_TIMEOUT)),
             proxies=proxies,
             allow_redirects=False,
         )

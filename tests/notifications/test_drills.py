@@ -1,21 +1,27 @@
 """Drills (演练) against real receivers that behave like the providers: every configured robot, gateway and app is
 tried and each answer recorded; a rotated key or a wrong secret shows as failed, what is not configured or cannot be
-reached as skipped, and a destination at its limit is left alone. Then the admin's button and the API."""
+reached as skipped, and a destination at its limit is left alone; a drill keeps to its time limit. Then the admin's
+button, its "New drill" page and the API."""
 
 import re
+import socket
+import time
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 
 from incidents.models import Role
-from notifications.channels import sms, webhook
-from notifications.drills import run_drill
+from notifications.admin import CREDENTIALS_ONLY
+from notifications.channels import CHANNELS, sms, webhook
+from notifications.channels.http import answered_by, bounded
+from notifications.drills import DRILLABLE, OUT_OF_TIME, run_drill
 from notifications.limits import robot_destination
-from notifications.models import Destination, Drill, DrillResult, ProviderSend, Robot
+from notifications.models import ChannelKind, Destination, Drill, DrillResult, ProviderSend, Robot
 
 from ..clients import client_for
 from ..conftest import PHONE
@@ -232,6 +238,79 @@ def test_a_provider_that_cannot_be_reached_is_a_failed_result_not_an_error(org, 
     assert [r.status for r in drill.results.all()] == ["failed", "skipped"]
 
 
+# The time limit: a drill answers within the request, before the web server gives up on it
+
+
+def test_a_drill_keeps_to_its_time_limit_and_skips_what_it_had_no_time_for(org, admin, providers, settings):
+    settings.DRILL_TIME_LIMIT_SECONDS = 1
+    providers.dingtalk_tokens.update({"first-token": "", "second-token": ""})
+    providers.delay["dingtalk"] = 3  # the provider takes each message, and answers 3 s later
+    Robot.objects.create(department=org.department, provider="dingtalk", token="first-token")
+    Robot.objects.create(department=org.office, provider="dingtalk", token="second-token")
+
+    started = time.monotonic()
+    drill = run_drill(["robot"], [], admin, timezone.now())
+    took = time.monotonic() - started
+
+    assert took < 2.5, "the drill waited for the slow provider instead of keeping to its time limit"
+    tried, left = drill.results.all()
+    assert (tried.status, left.status) == ("failed", "skipped")
+    assert tried.error == "服务商未及时答复，可能已收到该消息（ReadTimeout）。"
+    assert left.error == str(OUT_OF_TIME % {"seconds": 1})
+    assert len(providers.received) == 1, "the send not started in time is not sent"
+    assert {tried.robot, left.robot} == set(Robot.objects.all())
+
+
+def test_an_email_waits_no_longer_than_the_drill_has_left(org, admin, settings):
+    """A mail server that takes the connection and never greets: the email gives up when the drill's time is up,
+    not after ``EMAIL_TIMEOUT``."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    settings.EMAIL_BACKEND = "notifications.channels.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = silent.getsockname()
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 30
+    settings.DRILL_TIME_LIMIT_SECONDS = 1
+
+    try:
+        started = time.monotonic()
+        drill = run_drill(["email"], [org.leader, org.deputy], admin, timezone.now())
+        took = time.monotonic() - started
+    finally:
+        silent.close()
+
+    assert took < 2.5
+    assert [(r.status, r.person) for r in drill.results.all()] == [("failed", org.leader), ("skipped", org.deputy)]
+
+
+def test_provider_calls_within_a_deadline_wait_only_the_time_left():
+    assert bounded(30) == 30, "no deadline: the configured timeout"
+    with answered_by(time.monotonic() + 2):
+        assert 1 < bounded(30) <= 2
+        assert bounded(1) == 1
+        with answered_by(time.monotonic() + 60):
+            assert bounded(30) <= 2, "an enclosing deadline that comes sooner still holds"
+    with answered_by(time.monotonic() - 5):
+        assert bounded(30) == bounded(None) == 0.1, "past the deadline: a short try, never a wait of zero"
+    assert bounded(None) is None
+
+
+def test_the_webhook_is_named_by_its_host_and_port_never_by_its_credentials(org, admin, providers, settings):
+    port = urlsplit(providers.base).port
+    settings.OUTBOUND_WEBHOOK_URL = f"http://hookuser:HOOKPASSWORD@127.0.0.1:{port}/hooks/tracker"
+
+    drill = run_drill(["webhook"], [], admin, timezone.now())
+
+    [result] = drill.results.all()
+    assert result.status == "sent"
+    assert result.target == f"{ChannelKind.WEBHOOK.label} · 127.0.0.1:{port}"
+    assert not any(
+        "hookuser" in text or "HOOKPASSWORD" in text for text in (result.target, result.error, result.answer)
+    )
+
+
 # The admin's button
 
 
@@ -310,6 +389,40 @@ def test_an_apps_button_checks_its_secret_and_messages_the_administrator(org, wo
     assert response.url == reverse("admin:notifications_drill_change", args=[drill.pk])
 
 
+def test_an_apps_button_for_an_administrator_without_a_user_id_says_only_the_credentials_were_checked(
+    org, work, browser
+):
+    app = app_for(org, work, "dingtalk")  # the administrator has no DingTalk user id
+
+    response = press(browser, reverse("admin:notifications_workapp_change", args=[app.pk]))
+
+    drill = Drill.objects.get()
+    assert results_of(drill) == [("dingtalk_work", "sent")]
+    assert message_requests(work, "dingtalk") == []
+    page = browser.get(response.url).content.decode()
+    provider = CHANNELS[app.channel].provider_label
+    assert str(CREDENTIALS_ONLY % {"app": app, "provider": provider}) in page
+    assert "测试消息已送达" not in page
+
+
+def test_staff_who_may_not_view_drills_come_back_to_the_robots_page_with_the_result(org, providers):
+    providers.dingtalk_tokens["dt-token"] = ""
+    robot = Robot.objects.create(department=org.department, provider="dingtalk", token="dt-token")
+    keeper = PersonFactory(is_staff=True, department=org.office)
+    keeper.user_permissions.add(*Permission.objects.filter(codename__in=["view_robot", "change_robot"]))
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(keeper)
+    change_url = reverse("admin:notifications_robot_change", args=[robot.pk])
+
+    response = press(client, change_url)
+
+    drill = Drill.objects.get()
+    assert results_of(drill) == [("robot", "sent")]
+    assert (response.status_code, response.url) == (302, change_url)
+    assert "测试消息已送达" in client.get(change_url).content.decode()
+    assert client.get(reverse("admin:notifications_drill_change", args=[drill.pk])).status_code == 403
+
+
 def test_an_apps_button_with_a_wrong_secret_says_so(org, work, browser):
     app = app_for(org, work, "feishu", secret="typo")
 
@@ -336,6 +449,92 @@ def test_the_drill_list_counts_what_each_drill_met(org, admin, providers, admin_
     assert 'field-sent">1<' in page
     assert 'field-failed"><strong>1</strong><' in page
     assert 'field-skipped">1<' in page
+
+
+# The admin's "New drill" page
+
+
+NEW_DRILL = reverse_lazy("admin:notifications_drill_new")
+
+
+def token_of(page: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+
+def test_the_drill_list_links_to_a_new_drill_for_administrators_only(org, browser):
+    assert str(NEW_DRILL) in browser.get(reverse("admin:notifications_drill_changelist")).content.decode()
+
+    viewer = PersonFactory(is_staff=True, department=org.office)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_drill"))
+    client = Client()
+    client.force_login(viewer)
+    assert str(NEW_DRILL) not in client.get(reverse("admin:notifications_drill_changelist")).content.decode()
+    assert client.get(NEW_DRILL).status_code == 403
+    assert client.post(NEW_DRILL, {"channels": ["webhook"]}).status_code == 403
+    assert not Drill.objects.exists()
+
+
+def test_the_new_drill_page_offers_the_drillable_channels_and_the_active_people(org, browser):
+    org.deputy.is_active = False
+    org.deputy.save()
+
+    page = browser.get(NEW_DRILL).content.decode()
+
+    assert all(f'name="channels" value="{kind}"' in page for kind in DRILLABLE)
+    assert 'value="in_app"' not in page
+    assert f'<option value="{org.leader.pk}">' in page
+    assert f'<option value="{org.deputy.pk}">' not in page
+    assert "SelectFilter2.js" in page, "the admin's two-box chooser for people"
+
+
+def test_a_new_drill_runs_and_opens_its_page_with_what_it_met(org, providers, browser, leader):
+    providers.dingtalk_tokens["dt-token"] = ""
+    Robot.objects.create(department=org.department, provider="dingtalk", token="dt-token")
+    token = token_of(browser.get(NEW_DRILL).content.decode())
+
+    response = browser.post(
+        NEW_DRILL, {"csrfmiddlewaretoken": token, "channels": ["robot", "sms"], "people": [leader.pk]}
+    )
+
+    drill = Drill.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("admin:notifications_drill_change", args=[drill.pk])
+    assert (drill.started_by, drill.channels, list(drill.people.all())) == (browser.person, ["robot", "sms"], [leader])
+    assert results_of(drill) == [("robot", "sent"), ("sms", "sent")]
+    page = browser.get(response.url).content.decode()
+    assert f"演练 {drill.pk}" in page
+    assert 'class="success"' in page
+
+
+def test_a_new_drill_with_nothing_ticked_drills_every_channel(org, providers, browser, settings):
+    settings.SMS_GATEWAY_URL = ""
+    token = token_of(browser.get(NEW_DRILL).content.decode())
+
+    response = browser.post(NEW_DRILL, {"csrfmiddlewaretoken": token})
+
+    drill = Drill.objects.get()
+    assert response.status_code == 302
+    assert drill.channels == []
+    assert [r.channel for r in drill.results.all()] == list(DRILLABLE)
+
+
+def test_a_new_drill_needs_the_csrf_token(org, providers, browser):
+    assert browser.post(NEW_DRILL, {"channels": ["webhook"]}).status_code == 403
+    assert not Drill.objects.exists()
+    assert providers.received == []
+
+
+def test_a_new_drill_shows_what_it_refuses_in_chinese(org, providers, browser):
+    token = token_of(browser.get(NEW_DRILL).content.decode())
+
+    response = browser.post(NEW_DRILL, {"csrfmiddlewaretoken": token, "channels": ["fax"], "people": ["999999"]})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "选择一个有效的选项。 fax 不在可用的选项中。" in page
+    assert "选择一个有效的选项。 999999 不在可用的选项中。" in page
+    assert not Drill.objects.exists()
+    assert providers.received == []
 
 
 # The API
