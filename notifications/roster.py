@@ -154,7 +154,10 @@ def import_roster(name: str, content: bytes) -> list[DutyShift]:
         for problem in overlaps(numbered):
             errors.add("rows", problem)
         errors.raise_if_any()
-        return DutyShift.objects.bulk_create([shift for number, shift in numbered])
+        shifts = [shift for number, shift in numbered]
+        for shift in shifts:  # one by one, not in bulk: each shift is a configuration change the audit records
+            shift.save()
+        return shifts
 
 
 def row_problem(number, problem) -> str:

@@ -30,10 +30,10 @@ def load_year(year, *, holidays, workdays, now, actor=None, note="", source=Cale
             year=year, defaults={"source": source, "note": note}
         )
         calendar_year.days.all().delete()
-        CalendarDay.objects.bulk_create(
-            [CalendarDay(year=calendar_year, date=day, kind=CalendarDay.Kind.HOLIDAY) for day in sorted(holidays)]
-            + [CalendarDay(year=calendar_year, date=day, kind=CalendarDay.Kind.WORKDAY) for day in sorted(workdays)]
-        )
+        # One by one, not in bulk (a year has a few dozen days): each is a configuration change the audit records.
+        for kind, days in ((CalendarDay.Kind.HOLIDAY, holidays), (CalendarDay.Kind.WORKDAY, workdays)):
+            for day in sorted(days):
+                CalendarDay.objects.create(year=calendar_year, date=day, kind=kind)
         recompute_provisional_deadlines(now, actor)
     return calendar_year
 

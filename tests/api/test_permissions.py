@@ -278,6 +278,7 @@ OPERATIONS = {
         "/api/v1/reports/breaches/", {"start": "2026-07-01", "end": "2026-07-01", "department": w.departments[s].pk}
     ),
     "readiness": lambda c, w, s, r: c.get("/api/v1/readiness/"),
+    "audit.changes": lambda c, w, s, r: c.get("/api/v1/audit/changes/", {"object": "department"}),
     "drills": lambda c, w, s, r: c.post(
         "/api/v1/drills/",
         {"channels": ["email"], "people": [(w.people["other"] if s == "other" else w.people["leader"]).pk]},
@@ -412,6 +413,8 @@ MATRIX = {
     "reports.breaches": OVERSIGHT_READS,
     # No caller here works in a government office, which also reads it.
     "readiness": OVERSIGHT_READS,
+    # Configuration changes: every department's, for auditors and administrators only.
+    "audit.changes": OVERSIGHT_READS,
     # A drill sends test messages to anyone in any department: administrators only.
     "drills": ADMIN_CREATES,
     "ingest": [(403, 403), (403, 403), (403, 403), (403, 403), (201, 201), (201, 400)],
