@@ -7,7 +7,8 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Escalation and notifications")
 
     def ready(self):
-        from . import timeline_text  # noqa: F401 (registers how the timeline words escalations)
+        # Registered here: how the timeline words escalations, and the rankings' scoring rules in the admin.
+        from . import admin_scoring, timeline_text  # noqa: F401
         from .web.pages import PAGES
 
         self.pages = PAGES  # the top bar's entries of this app (opinion_tracker.lib.pages)

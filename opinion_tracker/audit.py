@@ -25,11 +25,14 @@ from incidents.models import (
 )
 from incidents.signin import client_address
 from notifications.models import (
+    BreachDeduction,
     ContactPreference,
     DutyShift,
     EscalationPolicy,
     EscalationStep,
     Robot,
+    ScoringRule,
+    ScoringWeight,
     WorkApp,
 )
 from statements.models import FlaggedPhrase, HoldingTemplate, ReviewPolicy
@@ -55,6 +58,9 @@ AUDITED = {
     ReviewPolicy: {},
     HoldingTemplate: {},
     FlaggedPhrase: {},
+    ScoringRule: {},  # how rankings score departments, and its weights and deductions
+    ScoringWeight: {},
+    BreachDeduction: {},
 }
 
 

@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from .drills import DrillView
 from .escalations import AcknowledgeEntryView, EscalationListView, UnreadCountView
+from .ranking import RankingView
 from .readiness import ReadinessView
 from .views import BreachListView, ComplianceReportView, NotificationViewSet
 
@@ -16,6 +17,7 @@ urlpatterns = [
     path("escalations/<int:pk>/acknowledge/", AcknowledgeEntryView.as_view(), name="escalation-acknowledge"),
     path("reports/compliance/", ComplianceReportView.as_view(), name="report-compliance"),
     path("reports/breaches/", BreachListView.as_view(), name="report-breaches"),
+    path("reports/ranking/", RankingView.as_view(), name="report-ranking"),
     path("readiness/", ReadinessView.as_view(), name="readiness"),
     path("drills/", DrillView.as_view(), name="drill-list"),
 ]

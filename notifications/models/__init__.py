@@ -6,10 +6,12 @@ from .plan import EscalationPlan
 from .policy import Audience, ChannelKind, EscalationPolicy, EscalationStep
 from .roster import DutyShift
 from .run import EnforcementRun
+from .scoring import BreachDeduction, Scoring, ScoringRule, ScoringWeight
 from .work_app import WorkApp
 
 __all__ = [
     "Audience",
+    "BreachDeduction",
     "ChannelKind",
     "ContactPreference",
     "DeliveryAttempt",
@@ -25,6 +27,9 @@ __all__ = [
     "Notification",
     "ProviderSend",
     "Robot",
+    "Scoring",
+    "ScoringRule",
+    "ScoringWeight",
     "WorkApp",
     "default_channel_order",
 ]

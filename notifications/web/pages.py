@@ -2,10 +2,11 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from incidents.access import HUMAN_ROLES
+from incidents.access import HUMAN_ROLES, caller_of
 from incidents.models import Role
 from opinion_tracker.lib.pages import Page
 
+from ..ranking import ranking_governments
 from ..report import REPORT_READERS
 from ..told import awaiting_acknowledgement
 
@@ -18,4 +19,11 @@ MY_ESCALATIONS = Page(
     badge=lambda request: awaiting_acknowledgement(request.user).count(),
 )
 COMPLIANCE = Page("web:compliance", _("Compliance"), roles=REPORT_READERS, lands=frozenset({Role.AUDITOR}), order=30)
-PAGES = [MY_ESCALATIONS, COMPLIANCE]
+RANKING = Page(
+    "web:ranking",
+    _("Department rankings"),
+    roles=HUMAN_ROLES,
+    order=35,
+    opens=lambda request: ranking_governments(caller_of(request)) is not False,
+)
+PAGES = [MY_ESCALATIONS, COMPLIANCE, RANKING]

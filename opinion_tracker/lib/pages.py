@@ -20,6 +20,11 @@ class Page:
     lands: frozenset[str] = frozenset()  # who starts here after signing in
     order: int = 50  # its place in the top bar; of several start pages, the first wins
     badge: Callable[[HttpRequest], int] | None = None  # a count shown beside the label (e.g. unread entries)
+    # Who of ``roles`` may open it, where that depends on more than a role (the people of a government's office).
+    opens: Callable[[HttpRequest], bool] | None = None
+
+    def shown_to(self, request: HttpRequest, roles) -> bool:
+        return bool(self.roles & roles) and (self.opens is None or self.opens(request))
 
 
 def declared_pages() -> list[Page]:

@@ -9,5 +9,5 @@ def top_bar(request) -> dict:
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
     roles = caller_of(request).roles
-    pages = [page for page in declared_pages() if page.roles & roles]
+    pages = [page for page in declared_pages() if page.shown_to(request, roles)]
     return {"top_bar": [(page, page.badge(request) if page.badge else 0) for page in pages]}

@@ -277,6 +277,10 @@ OPERATIONS = {
     "reports.breaches": lambda c, w, s, r: c.get(
         "/api/v1/reports/breaches/", {"start": "2026-07-01", "end": "2026-07-01", "department": w.departments[s].pk}
     ),
+    "reports.ranking": lambda c, w, s, r: c.get(
+        "/api/v1/reports/ranking/",
+        {"start": "2026-07-01", "end": "2026-07-01", "government": w.departments[s].parent_id},
+    ),
     "readiness": lambda c, w, s, r: c.get("/api/v1/readiness/"),
     "audit.changes": lambda c, w, s, r: c.get("/api/v1/audit/changes/", {"object": "department"}),
     "drills": lambda c, w, s, r: c.post(
@@ -411,6 +415,8 @@ MATRIX = {
     "notifications.acknowledge": [(200, 404), (200, 404), (200, 404), (200, 403), (200, 403), (403, 403)],
     "reports.compliance": OVERSIGHT_READS,
     "reports.breaches": OVERSIGHT_READS,
+    # Rankings of a government (the department's): auditors, administrators and the government office, none here.
+    "reports.ranking": OVERSIGHT_READS,
     # No caller here works in a government office, which also reads it.
     "readiness": OVERSIGHT_READS,
     # Configuration changes: every department's, for auditors and administrators only.

@@ -54,6 +54,7 @@ def test_pages_follow_roles_and_department_scope(signed_in, org, log):
     leader = signed_in(org.leader)
     assert leader.get("/incidents/new/").status_code == 403
     assert leader.get("/compliance/").status_code == 403
+    assert leader.get("/reports/ranking/").status_code == 403
     assert leader.get(f"/incidents/{theirs.pk}/").status_code == 404
     page = leader.get(f"/incidents/{ours.pk}/")
     assert page.status_code == 200
