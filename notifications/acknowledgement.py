@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from incidents.models import TimelineEvent
+from incidents.services.locks import lock_incidents
 from incidents.services.timeline import obligation_event
 from opinion_tracker.lib.validation import Errors
 
@@ -65,13 +66,17 @@ def acknowledge_entry(entry: EscalationEntry, person, now, channel: str = "") ->
     """Record that ``person``, the recipient, has seen ``entry``; the first time counts, on whichever
     channel (``channel``: the one it came through, empty for the inbox and the API).
 
-    The conditional UPDATE makes two clicks at once record one acknowledgement and one event.
+    The conditional UPDATE makes two clicks at once record one acknowledgement and one event. The incident is
+    locked first, as every service locks it before its rows (``incidents.services.locks``): its timeline event
+    extends the incident's chain, and a pass holding the incident while it writes this entry's step must never
+    wait for this transaction while this one waits for it.
     """
     if person is None or entry.recipient_id != person.pk:
         errors = Errors()
         errors.add(NON_FIELD, _("Only the recipient can acknowledge a notification."))
         errors.raise_if_any()
     with transaction.atomic():
+        lock_incidents([entry.obligation.incident_id])
         first = EscalationEntry.objects.filter(pk=entry.pk, acknowledged_at__isnull=True).update(acknowledged_at=now)
         if first:
             entry.notifications.filter(acknowledged_at__isnull=True).update(acknowledged_at=now)

@@ -530,3 +530,6 @@ class DrillAdmin(ReadOnlyAdmin):
     def marked(count):
         """A failure stands out in the list."""
         return format_html("<strong>{}</strong>", count) if count else count
+
+
+from . import admin_reports  # noqa: E402, F401 (scheduled reports: subscriptions and the reports sent)

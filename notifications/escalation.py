@@ -1,9 +1,10 @@
 """Recording escalation steps: the part of the enforcement pass that writes notifications.
 
 Passes claim due obligations in batches with ``FOR NO KEY UPDATE SKIP LOCKED`` on the obligation
-rows only, so passes running at the same time split the work and never wait on each other, and a
-service that has locked an incident to record an action is never blocked by a pass (see
-``incidents.services.locks``). Within its transaction a batch records its notifications, advances
+rows and their incidents (the timeline chains, ``incidents.services.audit_chain``), so passes running
+at the same time split the work and never wait on each other, and a pass never waits for a service
+that has locked an incident to record an action: that incident's obligations are left to a later
+batch (see ``incidents.services.locks``). Within its transaction a batch records its notifications, advances
 each plan and moves ``next_step_at`` past ``now``; if anything fails, none of it happened and the
 next pass does it again. The unique constraint on notifications is the last guard: a step that was
 somehow recorded already is not recorded twice (``ignore_conflicts``).
@@ -18,6 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import IncidentReader, Obligation, TimelineEvent
+from incidents.services.audit_chain import append_events, claimed_with_chains
 from incidents.services.obligations import mark_past_due
 from opinion_tracker.lib.bulk import insert_rows, update_rows
 
@@ -73,25 +75,29 @@ def escalate_due(now) -> tuple[int, int]:
     while True:
         with transaction.atomic():
             batch = list(
-                Obligation.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
-                .select_related("incident")
+                claimed_with_chains(Obligation.objects.select_related("incident"))
                 .only(*CLAIMED_FIELDS)
                 .filter(state__in=Obligation.OPEN_STATES, next_step_at__lte=now)
                 .order_by("next_step_at", "pk")[:batch_size]
             )
             steps, overdue = escalate(batch, directory, now)
             recorded, marked = recorded + steps, marked + overdue
-        if len(batch) < batch_size:
+        # Not before a claim finds nothing: a short batch may have skipped obligations whose incident another
+        # pass held for other obligations, and those are free now.
+        if not batch:
             return recorded, marked
 
 
 def escalate(obligations, directory: Directory, now) -> tuple[int, int]:
-    """Record the due steps of ``obligations`` (held locked by the caller) in a constant number of queries.
+    """Record the due steps of ``obligations`` (held locked by the caller, with their incidents) in a constant
+    number of queries.
 
     Those past their deadline are marked overdue first, here, while the rows are held: most steps fall
     at or after a deadline, so this spares the marking loop of the pass a second read of the same rows.
+    Their timeline events and the steps' are appended to the chains together, in one INSERT.
     """
-    marked = mark_past_due(obligations, now)
+    events: list = []
+    marked = mark_past_due(obligations, now, held=True, events=events)
     plans = plans_for(obligations, directory, now)
     ladders = {}  # the same few ladders are frozen onto most obligations: read each once per batch
     progress, last_levels = {}, {}
@@ -117,7 +123,7 @@ def escalate(obligations, directory: Directory, now) -> tuple[int, int]:
     )
 
     addressees = addressees_of([o for o in obligations if progress[o.pk].firings])
-    copies, events = [], []
+    copies = []
     for obligation in obligations:
         steps = progress[obligation.pk]
         reached = []
@@ -136,7 +142,7 @@ def escalate(obligations, directory: Directory, now) -> tuple[int, int]:
         plan.fired, plan.skipped, plan.repeats_fired = steps.fired, steps.skipped, steps.repeats_fired
 
     record_copies(copies, now)
-    insert_rows(TimelineEvent, EVENT_FIELDS, [event for event in events if event is not None])
+    append_events([event for event in events if event is not None], held=True)
     update_rows(Obligation, ["next_step_at"], {o.pk: (o.next_step_at,) for o in obligations})
     update_rows(
         EscalationPlan,
@@ -322,11 +328,8 @@ def record_copies(copies: list[Copy], now) -> None:
     insert_rows(IncidentReader, ["incident", "person", "granted_at"], [(*grant, now) for grant in grants])
 
 
-EVENT_FIELDS = ["incident", "obligation", "kind", "at", "actor", "detail"]
-
-
 def escalated_event(obligation, firing: Firing, copies: list[Copy], names: dict[int, str], now) -> tuple | None:
-    """A timeline row (``EVENT_FIELDS``) for a step that went out: who it told, and who got it within a
+    """A timeline row (``audit_chain.EVENT_FIELDS``) for a step that went out: who it told, and who got it within a
     higher step's message; ``None`` for a step skipped for everyone (a stale warning)."""
     if not firing.sends:
         return None

@@ -1,4 +1,4 @@
-"""Celery tasks: thin shells around the enforcement pass and delivery."""
+"""Celery tasks: thin shells around the enforcement pass, delivery and the scheduled reports."""
 
 from functools import partial
 
@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from .delivery import deliver, enqueue_due
 from .enforcement import enforce
+from .scheduled_reports import send_due_reports
 
 
 @shared_task(name="notifications.tasks.deliver_notification", ignore_result=True)
@@ -17,3 +18,8 @@ def deliver_notification(notification_id):
 @shared_task(name="notifications.tasks.run_enforcement_pass", ignore_result=True)
 def run_enforcement_pass():
     enforce(timezone.now(), deliver=partial(enqueue_due, enqueue=deliver_notification.delay))
+
+
+@shared_task(name="notifications.tasks.send_scheduled_reports", ignore_result=True)
+def send_scheduled_reports():
+    send_due_reports(timezone.now())

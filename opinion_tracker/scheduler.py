@@ -1,4 +1,5 @@
-"""The embedded scheduler: one APScheduler ``BackgroundScheduler`` running the enforcement pass.
+"""The embedded scheduler: one APScheduler ``BackgroundScheduler`` running the enforcement pass, delivery,
+the daily audit seal and the scheduled reports.
 
 Started only by ``manage.py runtracker`` (never from ``AppConfig.ready()``, which runs in every
 process that imports Django: migrations, shells, each web worker). Each job runs one at a time
@@ -13,8 +14,10 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
+from incidents.services.audit_seal import seal_due
 from notifications.delivery import deliver_due_inline
 from notifications.enforcement import enforce
+from notifications.scheduled_reports import send_due_reports
 
 logger = logging.getLogger(__name__)
 
@@ -53,5 +56,18 @@ def start_scheduler() -> BackgroundScheduler:
             id=job.__name__,
             next_run_time=timezone.now(),
         )
+    # The audit seal: at start (a day missed while the tracker was down), then every hour at five past; a day
+    # is sealed once, whoever runs it (docs/rules.md, "Assessment (考核) and audit trust").
+    scheduler.add_job(run_job, "cron", args=[seal_due], minute=5, id=seal_due.__name__, next_run_time=timezone.now())
+    # The scheduled reports: at start (those missed while the tracker was down), then every five minutes; each
+    # period's report is sent once, whoever runs it (notifications.scheduled_reports).
+    scheduler.add_job(
+        run_job,
+        "cron",
+        args=[send_due_reports],
+        minute="*/5",
+        id=send_due_reports.__name__,
+        next_run_time=timezone.now(),
+    )
     scheduler.start()
     return scheduler

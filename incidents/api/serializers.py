@@ -277,7 +277,7 @@ class TimelineEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TimelineEvent
-        fields = ["id", "at", "actor", "actor_name", "kind", "obligation", "detail"]
+        fields = ["id", "at", "actor", "actor_name", "kind", "obligation", "detail", "hash", "prev_hash"]
         read_only_fields = fields
 
     def get_actor_name(self, event) -> str:

@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .assessments import AssessmentsView
+from .audit import AuditVerifyView
 from .auth import SessionView, TokenView
 from .calendar import CalendarYearView
 from .casework import RequestViewSet
@@ -27,4 +28,5 @@ urlpatterns = [
     path("incidents/<int:pk>/follow-on/", FollowOnView.as_view(), name="incident-follow-on"),
     path("auth/token/", TokenView.as_view(), name="auth-token"),
     path("auth/session/", SessionView.as_view(), name="auth-session"),
+    path("audit/verify/", AuditVerifyView.as_view(), name="audit-verify"),
 ]

@@ -1,4 +1,5 @@
 from .accountability import AccountabilityFinding
+from .audit import AuditSeal
 from .calendar import CalendarDay, CalendarYear
 from .casework import Assessment, CaseRequest, Instruction
 from .hours import WorkingHours
@@ -26,6 +27,7 @@ __all__ = [
     "Action",
     "ActionKind",
     "Assessment",
+    "AuditSeal",
     "CalendarDay",
     "CalendarYear",
     "CaseRequest",

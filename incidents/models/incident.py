@@ -421,15 +421,21 @@ class Action(models.Model):
 
 
 class AppendOnlyQuerySet(models.QuerySet):
+    message = "Timeline events are append-only."
+
     def update(self, **kwargs):
-        raise ValueError("Timeline events are append-only.")
+        raise ValueError(self.message)
 
     def delete(self):
-        raise ValueError("Timeline events are append-only.")
+        raise ValueError(self.message)
 
 
 class TimelineEvent(models.Model):
-    """An append-only record of everything that happened to an incident: who, when, what, before/after."""
+    """An append-only record of everything that happened to an incident: who, when, what, before/after.
+
+    Each incident's events form a hash chain in id order (``incidents.models.audit``): an event is written
+    only through ``incidents.services.timeline``, which links it to the head of its incident's chain.
+    """
 
     class Kind(models.TextChoices):
         LOGGED = "logged", _("Logged")
@@ -466,7 +472,11 @@ class TimelineEvent(models.Model):
         BULLETIN_SENT = "bulletin_sent", _("Report to leaders sent")
 
     incident = models.ForeignKey(
-        Incident, verbose_name=_("incident"), on_delete=models.PROTECT, related_name="timeline"
+        Incident,
+        verbose_name=_("incident"),
+        on_delete=models.PROTECT,
+        related_name="timeline",
+        db_index=False,  # the chain's index (incident, id) serves every lookup by incident
     )
     at = models.DateTimeField(_("at"))
     actor = models.ForeignKey(
@@ -477,6 +487,11 @@ class TimelineEvent(models.Model):
         Obligation, verbose_name=_("obligation"), null=True, on_delete=models.PROTECT, related_name="+"
     )
     detail = models.JSONField(_("detail"), default=dict, encoder=DjangoJSONEncoder)
+    # The chain: the event before this one in its incident's chain (none for the first), and the hashes.
+    # The database defaults leave a row inserted around the chain without a hash, which verification names.
+    prev_id = models.BigIntegerField(_("previous event"), null=True, editable=False)
+    prev_hash = models.CharField(_("previous event's hash"), max_length=64, default="", db_default="", editable=False)
+    hash = models.CharField(_("hash"), max_length=64, default="", db_default="", editable=False)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -484,14 +499,17 @@ class TimelineEvent(models.Model):
         verbose_name = _("timeline event")
         verbose_name_plural = _("timeline events")
         ordering = ["at", "id"]
+        indexes = [models.Index(fields=["incident", "id"], name="timeline_chain")]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
-            raise ValueError("Timeline events are append-only.")
+            raise ValueError(AppendOnlyQuerySet.message)
+        if not self.hash:
+            raise ValueError("A timeline event is written through incidents.services.timeline, into its chain.")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise ValueError("Timeline events are append-only.")
+        raise ValueError(AppendOnlyQuerySet.message)

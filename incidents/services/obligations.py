@@ -4,9 +4,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from incidents.models import SATISFIED_BY, Obligation, ObligationKind, TimelineEvent
-from opinion_tracker.lib.bulk import insert_rows
 from opinion_tracker.lib.validation import Errors, check_required
 
+from .audit_chain import append_events, claimed_with_chains
 from .locks import lock_incident
 from .timeline import obligation_event
 
@@ -65,35 +65,38 @@ def apply_action(obligations, action, now, actor=None) -> None:
             meet(obligation, action, now, actor)
 
 
-def mark_overdue(obligations, now) -> list[Obligation]:
+def mark_overdue(obligations, now, *, held=False, events=None) -> list[Obligation]:
     """Mark the pending ones of ``obligations`` overdue in one UPDATE, their events in one INSERT.
 
-    The caller holds the rows: locked by its own query, or created in its own transaction.
+    The caller holds the rows: locked by its own query, or created in its own transaction; ``held``: and their
+    incidents (their timeline chains) too. ``events``: a list to add the events' rows to instead, which the
+    caller appends with its own (``audit_chain.append_events``).
     """
     marked = [o for o in obligations if o.state == Obligation.State.PENDING]
     Obligation.objects.filter(pk__in=[o.pk for o in marked]).update(state=Obligation.State.OVERDUE)
     for obligation in marked:
         obligation.state = Obligation.State.OVERDUE
-    insert_rows(
-        TimelineEvent,
-        ["incident", "obligation", "kind", "at", "detail"],
-        [
-            (
-                o.incident_id,
-                o.pk,
-                TimelineEvent.Kind.OBLIGATION_OVERDUE,
-                now,
-                {"obligation_kind": o.kind, "due_at": o.due_at},
-            )
-            for o in marked
-        ],
-    )
+    rows = [
+        (
+            o.incident_id,
+            o.pk,
+            TimelineEvent.Kind.OBLIGATION_OVERDUE,
+            now,
+            None,
+            {"obligation_kind": o.kind, "due_at": o.due_at},
+        )
+        for o in marked
+    ]
+    if events is None:
+        append_events(rows, held=held)
+    else:
+        events += rows
     return marked
 
 
-def mark_past_due(obligations, now) -> list[Obligation]:
+def mark_past_due(obligations, now, *, held=False, events=None) -> list[Obligation]:
     """Mark overdue those of ``obligations`` still pending whose deadline has passed by ``now``."""
-    return mark_overdue([o for o in obligations if o.due_at <= now], now)
+    return mark_overdue([o for o in obligations if o.due_at <= now], now, held=held, events=events)
 
 
 def reschedule(obligation: Obligation, due_at, provisional, now, actor=None) -> bool:
@@ -126,19 +129,25 @@ def reschedule(obligation: Obligation, due_at, provisional, now, actor=None) -> 
 def mark_due_obligations_overdue(now, batch_size=500) -> int:
     """Mark every pending obligation whose deadline has passed; returns how many were marked.
 
-    Batches are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so passes running at the same
-    time split the work instead of waiting on each other; SQLite serialises writers anyway.
+    Batches are claimed with ``SKIP LOCKED`` on PostgreSQL, so passes running at the same time split the
+    work instead of waiting on each other; SQLite serialises writers anyway. A batch is claimed with its
+    incidents, whose timeline chains its events join (``claimed_with_chains``), and the loop ends only when a claim
+    finds nothing: a short batch may have skipped obligations of an incident another pass held meanwhile.
+    Obligations with a step due are left to the escalation loop, which marks them as it records the step:
+    holding one here would make a pass's escalation loop skip it and end without it.
     """
     total = 0
     while True:
         with transaction.atomic():
             batch = list(
-                Obligation.objects.select_for_update(skip_locked=True)
+                claimed_with_chains(Obligation.objects.select_related("incident"))
+                .only("state", "kind", "due_at", "incident", "incident__id")
                 .filter(state=Obligation.State.PENDING, due_at__lte=now)
+                .exclude(next_step_at__lte=now)
                 .order_by("due_at", "pk")[:batch_size]
             )
-            total += len(mark_overdue(batch, now))
-        if len(batch) < batch_size:
+            total += len(mark_overdue(batch, now, held=True))
+        if not batch:
             return total
 
 

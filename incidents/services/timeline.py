@@ -1,12 +1,15 @@
-"""Writing the append-only timeline, always inside the transaction of the change it records."""
+"""Writing the append-only timeline, always inside the transaction of the change it records.
+
+Every event is appended to its incident's hash chain (``incidents.services.audit_chain``).
+"""
 
 from incidents.models import TimelineEvent
 
+from .audit_chain import append_event
+
 
 def record_event(incident, kind, at, actor=None, obligation=None, **detail) -> TimelineEvent:
-    return TimelineEvent.objects.create(
-        incident=incident, kind=kind, at=at, actor=actor, obligation=obligation, detail=detail
-    )
+    return append_event(incident, kind, at, actor=actor, obligation=obligation, detail=detail)
 
 
 def obligation_event(obligation, kind, at, actor=None, **detail) -> TimelineEvent:

@@ -4,6 +4,7 @@ from .entry import EscalationEntry
 from .notification import DeliveryAttempt, Notification
 from .plan import EscalationPlan
 from .policy import Audience, ChannelKind, EscalationPolicy, EscalationStep
+from .reports import ReportKind, ReportSubscription, SentReport
 from .roster import DutyShift
 from .run import EnforcementRun
 from .scoring import BreachDeduction, Scoring, ScoringRule, ScoringWeight
@@ -26,10 +27,13 @@ __all__ = [
     "EscalationStep",
     "Notification",
     "ProviderSend",
+    "ReportKind",
+    "ReportSubscription",
     "Robot",
     "Scoring",
     "ScoringRule",
     "ScoringWeight",
+    "SentReport",
     "WorkApp",
     "default_channel_order",
 ]

@@ -8,17 +8,28 @@ its field), and a join instead of a ``CASE``. Elsewhere (SQLite, the embedded de
 volumes) they use Django's own ``bulk_create`` and ``bulk_update``.
 """
 
+import json
+
 from django.db import connection
 from django.db.models import JSONField
+
+
+class EncodedJSON(str):
+    """A JSON column's value given as its JSON text, already encoded: written as it is (a column's values are
+    all encoded or none are)."""
 
 
 def _columns(fields, rows):
     """One list per field, JSON values prepared by their field (psycopg adapts the rest natively)."""
     columns = [list(column) for column in zip(*rows, strict=True)]
     for field, column in zip(fields, columns, strict=True):
-        if isinstance(field, JSONField):
+        if isinstance(field, JSONField) and not isinstance(column[0], EncodedJSON):
             column[:] = [field.get_db_prep_save(value, connection) for value in column]
     return columns
+
+
+def _decoded(value):
+    return json.loads(value) if isinstance(value, EncodedJSON) else value
 
 
 def _unnest(fields) -> str:
@@ -34,7 +45,8 @@ def insert_rows(model, field_names: list[str], rows: list[tuple]) -> None:
     if connection.vendor != "postgresql":
         attnames = [field.attname for field in fields]
         model.objects.bulk_create(
-            [model(**dict(zip(attnames, row, strict=True))) for row in rows], ignore_conflicts=True
+            [model(**{name: _decoded(value) for name, value in zip(attnames, row, strict=True)}) for row in rows],
+            ignore_conflicts=True,
         )
         return
     quote = connection.ops.quote_name

@@ -283,6 +283,7 @@ OPERATIONS = {
     ),
     "readiness": lambda c, w, s, r: c.get("/api/v1/readiness/"),
     "audit.changes": lambda c, w, s, r: c.get("/api/v1/audit/changes/", {"object": "department"}),
+    "audit.verify": lambda c, w, s, r: c.get("/api/v1/audit/verify/", {"incident": w.incidents[s].pk}),
     "drills": lambda c, w, s, r: c.post(
         "/api/v1/drills/",
         {"channels": ["email"], "people": [(w.people["other"] if s == "other" else w.people["leader"]).pk]},
@@ -421,6 +422,8 @@ MATRIX = {
     "readiness": OVERSIGHT_READS,
     # Configuration changes: every department's, for auditors and administrators only.
     "audit.changes": OVERSIGHT_READS,
+    # The timeline's chains and seals checked again: any incident's, for auditors and administrators only.
+    "audit.verify": OVERSIGHT_READS,
     # A drill sends test messages to anyone in any department: administrators only.
     "drills": ADMIN_CREATES,
     "ingest": [(403, 403), (403, 403), (403, 403), (403, 403), (201, 201), (201, 400)],

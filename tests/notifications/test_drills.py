@@ -14,6 +14,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from incidents.models import Role
 from notifications.admin import CREDENTIALS_ONLY
@@ -401,7 +402,7 @@ def test_an_apps_button_for_an_administrator_without_a_user_id_says_only_the_cre
     assert message_requests(work, "dingtalk") == []
     page = browser.get(response.url).content.decode()
     provider = CHANNELS[app.channel].provider_label
-    assert str(CREDENTIALS_ONLY % {"app": app, "provider": provider}) in page
+    assert capfirst(str(CREDENTIALS_ONLY % {"app": app, "provider": provider})) in page  # as the admin shows messages
     assert "测试消息已送达" not in page
 
 
