@@ -79,6 +79,15 @@ class Caller:
         """Auditors and administrators: no department limits what they read."""
         return self.department_ids is None
 
+    def oversight_scope(self) -> frozenset[int] | bool | None:
+        """What the caller oversees across departments (readiness, rankings): ``None`` (everything) for auditors
+        and administrators, their working scope for the people of a government's office, ``False`` for others."""
+        if self.sees_everything:
+            return None
+        if self.has_any(HUMAN_ROLES) and self.office_of:
+            return self.department_ids
+        return False
+
     def scope_filter(self, department_field: str) -> Q:
         """A filter keeping rows whose ``department_field`` is in scope."""
         if self.sees_everything:

@@ -32,7 +32,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Min, Q
 from django.db.models.functions import Coalesce
 
-from incidents.access import HUMAN_ROLES, Caller
+from incidents.access import Caller
 from incidents.models import Department, ObligationKind, Person, Role, Severity
 from incidents.models.organisation import walk_up
 from incidents.reports.compliance import breached, compliance_figures
@@ -45,19 +45,6 @@ from .models import EscalationEntry, Scoring, ScoringRule
 from .models.scoring import ON_TIME, RESPONSE_RATE, WITHIN
 
 HUNDREDTH = Decimal("0.01")
-
-
-def ranking_governments(caller: Caller) -> frozenset[int] | bool | None:
-    """The departments whose governments ``caller`` may rank (``None``: any), or ``False`` for none.
-
-    Auditors and administrators rank any government; the people of a government's office (as for readiness,
-    ``notifications.api.readiness``) the governments of their working scope: their own and those under it.
-    """
-    if caller.sees_everything:
-        return None
-    if caller.has_any(HUMAN_ROLES) and caller.office_of:
-        return caller.department_ids
-    return False
 
 
 def default_government(caller: Caller) -> Department | None:
@@ -196,7 +183,7 @@ class Ranking:
 
 def ranking(government: Department, start: date, end: date, now: datetime) -> Ranking:
     """The ranking of ``government``'s departments for the Beijing dates ``start`` to ``end`` (inclusive), as of
-    ``now``. Whoever asks must be allowed the whole government (``ranking_governments``): its departments' figures
+    ``now``. Whoever asks must be allowed the whole government (``Caller.oversight_scope``): its departments' figures
     are read unrestricted."""
     scoring = scoring_for(government)
     units = ranked_departments(government)

@@ -54,3 +54,15 @@ class IntakeOnly(BasePermission):
 
     def has_permission(self, request, view):
         return not is_integration_account(request)
+
+
+class OverseesDepartments(BasePermission):
+    """Administrators, auditors and the people of a government's office (``Caller.oversight_scope``)."""
+
+    def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return False
+        if is_integration_account(request):
+            self.message = INTAKE_ONLY
+            return False
+        return caller_of(request).oversight_scope() is not False

@@ -11,17 +11,16 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
 from incidents.access import caller_of
-from incidents.api.permissions import INTAKE_ONLY, is_integration_account
+from incidents.api.permissions import OverseesDepartments
 from incidents.models import Department, ObligationKind, Severity
 from opinion_tracker.lib.api.views import FileAnswerMixin, ServiceShellMixin
 from opinion_tracker.lib.validation import LARGEST_ID
 
 from ..models.scoring import figure_choices
-from ..ranking import default_government, ranking, ranking_governments
+from ..ranking import default_government, ranking
 from ..ranking_documents import circular_docx, file_name, ranking_xlsx
 from .serializers import ComplianceReportSerializer, ReportQuery
 from .views import XLSX, attachment
@@ -41,7 +40,7 @@ class RankingQuery(ReportQuery):
     format = serializers.ChoiceField(choices=["json", "xlsx", "docx"], required=False, default="json")
 
     def validate_government(self, value) -> Department:
-        allowed = ranking_governments(self.context["caller"])
+        allowed = self.context["caller"].oversight_scope()
         government = Department.objects.filter(pk=value).first()
         if government is None or allowed is False or (allowed is not None and value not in allowed):
             raise serializers.ValidationError(_("No government you may rank has this id."))
@@ -56,18 +55,6 @@ class RankingQuery(ReportQuery):
             if attrs["government"] is None:
                 raise serializers.ValidationError({"government": [_("Name the government whose departments to rank.")]})
         return attrs
-
-
-class ReadsRankings(BasePermission):
-    """Auditors, administrators and the people of a government's office."""
-
-    def has_permission(self, request, view):
-        if not request.user or not request.user.is_authenticated:
-            return False
-        if is_integration_account(request):
-            self.message = INTAKE_ONLY
-            return False
-        return ranking_governments(caller_of(request)) is not False
 
 
 class WeightSerializer(serializers.Serializer):
@@ -177,7 +164,7 @@ class RankingSerializer(serializers.Serializer):
 class RankingView(FileAnswerMixin, ServiceShellMixin, APIView):
     """The ranking as JSON, or as the XLSX or the 通报 draft (``format``)."""
 
-    permission_classes = [ReadsRankings]
+    permission_classes = [OverseesDepartments]
 
     @extend_schema(
         parameters=[RankingQuery],

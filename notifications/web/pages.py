@@ -6,7 +6,6 @@ from incidents.access import HUMAN_ROLES, caller_of
 from incidents.models import Role
 from opinion_tracker.lib.pages import Page
 
-from ..ranking import ranking_governments
 from ..report import REPORT_READERS
 from ..told import awaiting_acknowledgement
 
@@ -24,6 +23,6 @@ RANKING = Page(
     _("Department rankings"),
     roles=HUMAN_ROLES,
     order=35,
-    opens=lambda request: ranking_governments(caller_of(request)) is not False,
+    opens=lambda request: caller_of(request).oversight_scope() is not False,
 )
 PAGES = [MY_ESCALATIONS, COMPLIANCE, RANKING]

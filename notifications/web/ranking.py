@@ -25,7 +25,7 @@ from opinion_tracker.lib.durations import countdown_patterns, duration_text
 from opinion_tracker.lib.forms import add_new_service_errors
 
 from ..api.ranking import RankingQuery
-from ..ranking import Ranking, plain, ranking, ranking_governments
+from ..ranking import Ranking, plain, ranking
 from .compliance import DateInput
 
 
@@ -37,7 +37,7 @@ class RankingForm(forms.Form):
     def __init__(self, *args, caller, **kwargs):
         super().__init__(*args, **kwargs)
         governments = Department.objects.filter(is_government=True).order_by("code")
-        allowed = ranking_governments(caller)
+        allowed = caller.oversight_scope()
         self.fields["government"].queryset = governments if allowed is None else governments.filter(pk__in=allowed)
 
 
@@ -80,7 +80,7 @@ class RankingView(PersonPage, TemplateView):
     template_name = "tracker/ranking.html"
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and ranking_governments(caller_of(request)) is False:
+        if request.user.is_authenticated and caller_of(request).oversight_scope() is False:
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 

@@ -10,7 +10,6 @@ from django.views.generic import TemplateView
 from incidents.access import caller_of
 from incidents.web.access import PersonPage
 
-from ..api.readiness import readiness_scope
 from ..readiness import COUNT_CACHE_KEY, COUNT_CACHE_SECONDS, readiness
 
 
@@ -18,13 +17,13 @@ class ReadinessView(PersonPage, TemplateView):
     template_name = "tracker/readiness.html"
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and readiness_scope(caller_of(request)) is False:
+        if request.user.is_authenticated and caller_of(request).oversight_scope() is False:
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         now = timezone.now()
-        scope = readiness_scope(self.caller)
+        scope = self.caller.oversight_scope()
         found = readiness(now)
         if scope is None:
             cache.set(COUNT_CACHE_KEY, len(found.gaps), COUNT_CACHE_SECONDS)  # the banner follows the page
