@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from opinion_tracker.lib.forms import add_new_service_errors, https_formfield
 
-from .models import Action, Incident, Severity
+from .models import Action, ActionKind, Incident, Severity
 from .services.actions import action_errors
 from .services.incidents import incident_errors
 
@@ -131,6 +131,11 @@ class ActionForm(forms.ModelForm):
         self.incident = incident
         start_at_now(self, "published_at")
         suggest(self, "channel", CHANNELS)
+        # A rectification report names the interview it answers: it has a form of its own on the incident page.
+        # (The admin's change form shows the kind read-only: no field to narrow.)
+        kind = self.fields.get("kind")
+        if kind is not None:
+            kind.choices = [choice for choice in kind.choices if choice[0] != ActionKind.RECTIFICATION_REPORT]
 
     def incident_of(self, data):
         return self.incident

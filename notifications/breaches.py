@@ -6,6 +6,9 @@ from incidents.reports.compliance import breached
 
 from .models import Notification
 
+# A breach's findings with the rectification report each 约谈整改 asks for, as the compliance page shows them.
+FINDINGS = ("findings__rectification__department", "findings__rectification__met_by")
+
 
 def breaches(obligations, now):
     """The breached ones of ``obligations``: the latest incident's first, each incident's latest deadline first
@@ -14,7 +17,7 @@ def breaches(obligations, now):
     return (
         obligations.filter(breached(now))
         .select_related("incident", "incident__department")
-        .prefetch_related("findings", Prefetch("notifications", queryset=told))
+        .prefetch_related(*FINDINGS, Prefetch("notifications", queryset=told))
         .order_by("-incident_discovered_at", "-due_at", "-pk")
     )
 

@@ -61,6 +61,7 @@ CLAIMED_FIELDS = [
     "offset_working_days",
     "department_id",
     "instruction_id",
+    "finding_id",
     "incident__department_id",
     "incident__severity",
 ]

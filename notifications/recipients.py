@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from django.db.models import Q
 
-from incidents.models import Department, Incident, Instruction, Person, Role
+from incidents.models import AccountabilityFinding, Department, Incident, Instruction, ObligationKind, Person, Role
 from incidents.models.organisation import walk_up
 from incidents.services.calendar import WorkingCalendar
 from incidents.services.deadlines import nearest_first
@@ -28,30 +28,42 @@ DEPARTMENT_AUDIENCES = frozenset(
 
 class Addressees(NamedTuple):
     """Whom an obligation's steps address: the departments that owe it, the lead first, and for a leader's
-    instruction the leader its last level goes back to (docs/rules.md, "Casework")."""
+    instruction or a 约谈整改 the person its last level goes back to (docs/rules.md, "Casework")."""
 
     department_ids: tuple[int, ...]
     giver_id: int | None = None
 
 
 def addressees_of(obligations) -> dict[int, Addressees]:
-    """Each obligation's addressees, in two queries for a whole batch: an instruction is owed by the
-    department it was addressed to; any other obligation by the lead and every co-handling department."""
-    incident_ids = {o.incident_id for o in obligations if o.instruction_id is None}
+    """Each obligation's addressees, in three queries at most for a whole batch: an instruction is owed by the
+    department it was addressed to, its last level going back to the leader who gave it; a rectification report
+    by the department interviewed, its last level going back to the auditor who recorded the interview; any
+    other obligation by the lead and every co-handling department."""
+    incident_ids = {o.incident_id for o in obligations if not o.from_casework}
     co_handlers: dict[int, list[int]] = {}
     through = Incident.co_departments.through.objects.filter(incident_id__in=incident_ids)
     for incident_id, department_id in through.order_by("department_id").values_list("incident_id", "department_id"):
         co_handlers.setdefault(incident_id, []).append(department_id)
-    instruction_ids = {o.instruction_id for o in obligations if o.instruction_id is not None}
-    givers = dict(Instruction.objects.filter(pk__in=instruction_ids).values_list("pk", "given_by_id"))
+    givers = {
+        ObligationKind.INSTRUCTION: askers(Instruction, "given_by_id", {o.instruction_id for o in obligations}),
+        ObligationKind.RECTIFICATION: askers(
+            AccountabilityFinding, "recorded_by_id", {o.finding_id for o in obligations}
+        ),
+    }
     return {
         o.pk: (
-            Addressees((o.department_id,), givers[o.instruction_id])
-            if o.instruction_id is not None
+            Addressees((o.department_id,), givers[o.kind][o.instruction_id or o.finding_id])
+            if o.from_casework
             else Addressees((o.incident.department_id, *co_handlers.get(o.incident_id, ())))
         )
         for o in obligations
     }
+
+
+def askers(model, asker_field, ids) -> dict[int, int]:
+    """Who asked for each of ``ids`` (instructions or findings; None among them ignored), by id."""
+    ids = ids - {None}
+    return dict(model.objects.filter(pk__in=ids).values_list("pk", asker_field)) if ids else {}
 
 
 class Directory:
@@ -149,7 +161,7 @@ class Directory:
 
         A department's audiences are read in every department that owes the obligation (the lead and its
         co-handlers); the government's, from the first of them. An instruction's last level (and its repeats)
-        goes back to the leader who gave it, alone.
+        goes back to the leader who gave it, alone; a rectification report's, to the auditor who asked for it.
         """
         if last_level and addressees.giver_id is not None:
             return self._people([addressees.giver_id])

@@ -41,7 +41,7 @@ def open_public_obligations(incident) -> list[Obligation]:
 
 def open_raced(obligations):
     """Of ``obligations`` (a queryset), the open ones a published draft could meet."""
-    return obligations.filter(state__in=Obligation.OPEN_STATES, instruction=None, kind__in=RACED_KINDS)
+    return obligations.filter(Obligation.of_policy(), state__in=Obligation.OPEN_STATES, kind__in=RACED_KINDS)
 
 
 def racing_patterns(obligation: Obligation) -> dict[str, str]:

@@ -50,7 +50,7 @@ class IncidentViewSet(
     """Duty officers log and handle incidents of their subtree; leaders read theirs; auditors read all."""
 
     queryset = Incident.objects.prefetch_related(
-        Prefetch("obligations", queryset=Obligation.objects.prefetch_related("findings")),
+        Prefetch("obligations", queryset=Obligation.objects.prefetch_related("findings__rectification")),
         "co_departments",
         "merged_from",
         "follow_ons",
@@ -140,7 +140,7 @@ class IncidentViewSet(
         incident = self.get_object()
         data = self.valid(s.ActionInput, request)
         data["department"] = acting_department(
-            caller_of(request), incident, data["kind"], data["instruction"], data["department"]
+            caller_of(request), incident, data["kind"], data["instruction"], data["department"], data["finding"]
         )
         recorded = record_action(incident, **data, actor=request.user, now=timezone.now())
         return self.respond(s.ActionSerializer, recorded, status.HTTP_201_CREATED)
@@ -188,7 +188,7 @@ class ObligationViewSet(
 ):
     """Deadlines in the caller's scope; leaders waive them, auditors record findings on breaches."""
 
-    queryset = Obligation.objects.prefetch_related("findings")
+    queryset = Obligation.objects.prefetch_related("findings__rectification")
     serializer_class = s.ObligationSerializer
     permission_classes = [RoleAllows]
     roles = {

@@ -52,11 +52,31 @@ class TakesOnlyItsFields:
         return sorted(sent if self.refused_fields is None else sent & self.refused_fields)
 
 
+class RectificationSerializer(serializers.ModelSerializer):
+    """The rectification report a 约谈整改 asks for, as the auditor follows it."""
+
+    class Meta:
+        model = Obligation
+        fields = ["id", "department", "due_at", "provisional", "state", "met_at", "met_by"]
+        read_only_fields = fields
+
+
 class FindingSerializer(serializers.ModelSerializer):
+    rectification = serializers.SerializerMethodField(
+        help_text="For a 约谈整改: the rectification report it asks for (an obligation); else null."
+    )
+
     class Meta:
         model = AccountabilityFinding
-        fields = ["id", "kind", "note", "decided_on", "recorded_by", "recorded_at"]
-        read_only_fields = ["recorded_by", "recorded_at"]
+        fields = ["id", "obligation", "kind", "note", "decided_on", "recorded_by", "recorded_at", "rectification"]
+        read_only_fields = fields
+
+    @extend_schema_field(RectificationSerializer(allow_null=True))
+    def get_rectification(self, finding) -> dict | None:
+        try:
+            return RectificationSerializer(finding.rectification).data
+        except Obligation.DoesNotExist:
+            return None
 
 
 class ObligationSerializer(serializers.ModelSerializer):
@@ -94,6 +114,7 @@ class ObligationSerializer(serializers.ModelSerializer):
             "waiver_kind",
             "waived_by",
             "accountability",
+            "finding",
         ]
         read_only_fields = fields
 
@@ -224,6 +245,7 @@ class ActionSerializer(serializers.ModelSerializer):
             "summary",
             "department",
             "instruction",
+            "finding",
             "draft",
             "text",
             "text_sha256",
@@ -270,6 +292,13 @@ class ActionInput(TakesOnlyItsFields, serializers.Serializer):
         default=None,
         help_text="A reply: the addressed department it is for (default: the first the caller works on).",
     )
+    finding = serializers.PrimaryKeyRelatedField(
+        queryset=AccountabilityFinding.objects.select_related("obligation"),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A rectification report: the admonishing interview (约谈整改) it answers.",
+    )
 
 
 class TimelineEventSerializer(serializers.ModelSerializer):
@@ -297,3 +326,9 @@ class FindingInput(TakesOnlyItsFields, serializers.Serializer):
     kind = serializers.ChoiceField(choices=AccountabilityFinding.Kind.choices)
     note = serializers.CharField()
     decided_on = serializers.DateField()
+    rectification_due_at = MomentField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A 约谈整改: when its rectification report is due (default: 15 working days from now).",
+    )

@@ -5,12 +5,13 @@ reached by the escalation steps addressed to the department; the lead owns the o
 an instruction was addressed to replies to it for itself.
 """
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from incidents.access import Caller
 from incidents.models import ActionKind, Incident, Role, TimelineEvent
+from incidents.services.actions import rectification_of
 from incidents.services.locks import lock_incident
 from incidents.services.obligations import NON_FIELD
 from incidents.services.timeline import record_event
@@ -66,10 +67,11 @@ def replace_co_departments(incident, departments, actor, now, **detail) -> None:
     )
 
 
-def acting_department(caller: Caller, incident, kind, instruction=None, department=None):
+def acting_department(caller: Caller, incident, kind, instruction=None, department=None, finding=None):
     """On whose behalf ``caller`` records an action of ``kind``: None for the lead (its handlers record any
     kind); for a reply, the addressed department (``department``, or the first addressed one the caller
-    works on); for internal kinds, a co-handling department the caller works on. PermissionDenied else."""
+    works on); for a rectification report, the department interviewed; for internal kinds, a co-handling
+    department the caller works on. PermissionDenied else."""
     if kind == ActionKind.INSTRUCTION_REPLY and (instruction is None or instruction.incident_id != incident.pk):
         # Another incident's instruction gets the answer no instruction gets: its existence is not told.
         Errors({"instruction": [_("Name the instruction of this incident that this replies to.")]}).raise_if_any()
@@ -80,6 +82,8 @@ def acting_department(caller: Caller, incident, kind, instruction=None, departme
         if addressed:
             return addressed[0]
         raise PermissionDenied(_("Only a department the instruction was addressed to replies to it."))
+    if kind == ActionKind.RECTIFICATION_REPORT:
+        return rectifying_department(caller, incident, finding)
     if may_handle(caller, incident):
         return None
     if kind in CO_HANDLER_KINDS:
@@ -87,6 +91,18 @@ def acting_department(caller: Caller, incident, kind, instruction=None, departme
             if acts_for(caller, co_department.pk):
                 return co_department
     raise PermissionDenied(_("Only the lead's and the co-handling departments' duty officers record actions."))
+
+
+def rectifying_department(caller: Caller, incident, finding):
+    """The department that owes the rectification report ``finding`` asks for, when the caller is one of its duty
+    officers (or an administrator); an interview on another incident is answered as if it did not exist."""
+    rectification = rectification_of(finding, incident)
+    if rectification is None:
+        message = _("Name the admonishing interview (约谈整改) on this incident that this report answers.")
+        raise ValidationError({"finding": [message]})
+    if not acts_for(caller, rectification.department_id):
+        raise PermissionDenied(_("Only the department interviewed submits its rectification report."))
+    return rectification.department
 
 
 def acts_for(caller: Caller, department_id) -> bool:

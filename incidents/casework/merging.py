@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from incidents.access import Caller
-from incidents.models import CaseRequest, Incident, Obligation, Role, TimelineEvent
+from incidents.models import CaseRequest, Incident, Obligation, ObligationKind, Role, TimelineEvent
 from incidents.services.incidents import log_incident
 from incidents.services.locks import lock_incident, lock_incidents
 from incidents.services.obligations import NON_FIELD, waive_open
@@ -60,7 +60,9 @@ def merge(incident, *, into, reason, actor, now) -> Incident:
         errors.raise_if_any()
 
         reason = reason.strip()
-        for obligation in incident.obligations.select_for_update().filter(state__in=Obligation.OPEN_STATES):
+        running = incident.obligations.select_for_update().filter(state__in=Obligation.OPEN_STATES)
+        # A rectification report is owed to the auditors, whatever becomes of the incident.
+        for obligation in running.exclude(kind=ObligationKind.RECTIFICATION):
             waive_open(obligation, MERGED, actor, now, Obligation.Waiver.MERGED, into=into.pk, merge_reason=reason)
         # What was asked about the duplicate has nothing left to apply to: refused, saying why.
         incident.requests.filter(state=CaseRequest.State.PENDING).update(

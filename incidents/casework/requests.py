@@ -18,7 +18,7 @@ from incidents.services.calendar import WorkingCalendar
 from incidents.services.deadlines import policies_for
 from incidents.services.incidents import regrade
 from incidents.services.locks import lock_incident
-from incidents.services.obligations import NON_FIELD, reschedule, waive_open
+from incidents.services.obligations import NON_FIELD, reschedule, waive_open, waiver_refusal
 from incidents.services.timeline import obligation_event, record_event
 from opinion_tracker.lib.validation import Errors, check_choice, check_required
 
@@ -48,8 +48,9 @@ def ask_return(incident, *, reason, actor, now) -> CaseRequest:
 
 def ask_waiver(obligation, *, reason, actor, now) -> CaseRequest:
     def check(errors, incident):
-        if not obligation.is_open:
-            errors.add(NON_FIELD, _("Only a pending or overdue obligation can be waived."))
+        refusal = waiver_refusal(obligation)
+        if refusal:
+            errors.add(NON_FIELD, refusal)
 
     return ask(obligation.incident, CaseRequest.Kind.WAIVER, reason, actor, now, check, obligation=obligation)
 
@@ -73,7 +74,7 @@ def extension_problems(obligation, due_at, now) -> list[str]:
     """Why ``obligation`` may not be extended to ``due_at``: its kind, the policy's limit, its deadline."""
     policy = policies_for(obligation.incident.department, obligation.incident.severity).get(obligation.kind)
     further = policy.max_extension_working_days if policy is not None else None
-    if further is None or obligation.instruction_id is not None:
+    if further is None or obligation.from_casework:
         return [_("This deadline cannot be extended; hour deadlines and the follow-up never are.")]
     if obligation.due_at <= now:
         return [_("The deadline has passed: an extension is asked for before it.")]

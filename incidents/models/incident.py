@@ -34,6 +34,7 @@ class ObligationKind(models.TextChoices):
     FOLLOW_UP = "follow_up", _("Follow-up")
     VERIFICATION_REPORT = "verification_report", _("Verification report")
     INSTRUCTION = "instruction", _("Leader's instruction (批示)")
+    RECTIFICATION = "rectification", _("Rectification report (整改报告)")
 
 
 class Clock(models.TextChoices):
@@ -43,6 +44,7 @@ class Clock(models.TextChoices):
     DISCOVERY = "discovery", _("Discovery")
     LATEST_PUBLIC_RESPONSE = "latest_public_response", _("Latest public response")
     INSTRUCTION = "instruction", _("The instruction being given")
+    FINDING = "finding", _("The admonishing interview (约谈整改) being recorded")
 
 
 class ActionKind(models.TextChoices):
@@ -54,6 +56,7 @@ class ActionKind(models.TextChoices):
     VERIFICATION_REPORT = "verification_report", _("Verification report")
     INSTRUCTION_REPLY = "instruction_reply", _("Reply to an instruction")
     SITUATION_NOTE = "situation_note", _("Situation note")
+    RECTIFICATION_REPORT = "rectification_report", _("Rectification report (整改报告)")
 
 
 PUBLIC_ACTION_KINDS = frozenset(
@@ -69,7 +72,12 @@ SATISFIED_BY: dict[str, frozenset[str]] = {
     ObligationKind.FOLLOW_UP: PUBLIC_ACTION_KINDS,
     ObligationKind.VERIFICATION_REPORT: frozenset({ActionKind.VERIFICATION_REPORT}),
     ObligationKind.INSTRUCTION: frozenset({ActionKind.INSTRUCTION_REPLY}),  # a reply to that very instruction
+    ObligationKind.RECTIFICATION: frozenset({ActionKind.RECTIFICATION_REPORT}),  # for that very interview
 }
+
+# Obligations a person's decision creates, not the policy: they are owed whatever becomes of the incident's
+# grade, and a rectification even once the incident is closed.
+CASEWORK_KINDS = frozenset({ObligationKind.INSTRUCTION, ObligationKind.RECTIFICATION})
 
 
 class IncidentQuerySet(models.QuerySet):
@@ -239,6 +247,15 @@ class Obligation(models.Model):
         on_delete=models.PROTECT,
         related_name="obligations",
     )
+    finding = models.OneToOneField(
+        "AccountabilityFinding",
+        verbose_name=_("admonishing interview"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rectification",
+        help_text=_("The 约谈整改 a rectification report is owed for."),
+    )
     provisional = models.BooleanField(
         _("provisional"),
         default=False,
@@ -287,7 +304,7 @@ class Obligation(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["incident", "kind"],
-                condition=Q(state__in=["pending", "overdue"], instruction__isnull=True),
+                condition=Q(state__in=["pending", "overdue"], instruction__isnull=True, finding__isnull=True),
                 name="one_open_obligation_per_kind",
             ),
             models.UniqueConstraint(fields=["instruction", "department"], name="one_obligation_per_addressee"),
@@ -295,6 +312,11 @@ class Obligation(models.Model):
                 condition=Q(kind="instruction", instruction__isnull=False)
                 | (~Q(kind="instruction") & Q(instruction=None)),
                 name="instruction_obligation_has_instruction",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="rectification", finding__isnull=False, department__isnull=False)
+                | (~Q(kind="rectification") & Q(finding=None)),
+                name="rectification_obligation_has_finding",
             ),
             models.CheckConstraint(
                 condition=Q(offset__isnull=True) ^ Q(offset_working_days__isnull=True),
@@ -334,6 +356,16 @@ class Obligation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in self.OPEN_STATES
+
+    @property
+    def from_casework(self) -> bool:
+        """Created by a person's decision (an instruction, an interview), not by the policy."""
+        return self.kind in CASEWORK_KINDS
+
+    @staticmethod
+    def of_policy() -> Q:
+        """The obligations the policy sets, not an instruction's or an interview's."""
+        return Q(instruction=None, finding=None)
 
     @staticmethod
     def owed_by(department_ids) -> Q:
@@ -401,6 +433,14 @@ class Action(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="replies",
+    )
+    finding = models.ForeignKey(
+        "AccountabilityFinding",
+        verbose_name=_("admonishing interview answered"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rectification_reports",
     )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, on_delete=models.PROTECT, related_name="+"

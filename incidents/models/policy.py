@@ -69,6 +69,10 @@ class ObligationPolicy(GovernmentRules):
             raise ValidationError({"offset_working_days": _("The offset must be between 1 and 250 working days.")})
         if self.kind == ObligationKind.INSTRUCTION or self.clock == Clock.INSTRUCTION:
             raise ValidationError({"kind": _("An instruction's deadline is set by the leader who gives it.")})
+        if self.kind == ObligationKind.RECTIFICATION or self.clock == Clock.FINDING:
+            raise ValidationError(
+                {"kind": _("A rectification report's deadline is set by the auditor who records the interview.")}
+            )
         if self.max_extension_working_days is not None and self.offset_working_days is None:
             raise ValidationError(
                 {

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents.models import (
@@ -12,6 +13,7 @@ from incidents.models import (
     Action,
     ActionKind,
     Incident,
+    Obligation,
     ObligationKind,
     TimelineEvent,
 )
@@ -34,7 +36,8 @@ def action_errors(incident, facts: Mapping, now) -> Errors:
     evidence_url, evidence_file = facts.get("evidence_url") or "", facts.get("evidence_file")
     summary = facts.get("summary") or ""
     errors = Errors()
-    if incident.state == Incident.State.CLOSED:
+    if incident.state == Incident.State.CLOSED and kind != ActionKind.RECTIFICATION_REPORT:
+        # A rectification report is owed after the incident, which an interview usually follows.
         errors.add(NON_FIELD, _("The incident is closed; no more actions can be recorded on it."))
     check_choice(errors, "kind", kind, ActionKind)
     check_required(errors, "published_at", published_at)
@@ -47,7 +50,9 @@ def action_errors(incident, facts: Mapping, now) -> Errors:
         except ValidationError:
             errors.add("evidence_url", _("Enter a valid http or https link."))
     check_evidence_file(errors, "evidence_file", evidence_file)
-    if kind in PUBLIC_ACTION_KINDS and not (evidence_url or evidence_file):
+    if kind == ActionKind.RECTIFICATION_REPORT and not evidence_file:
+        errors.add("evidence_file", _("A rectification report needs its document: attach the file."))
+    elif kind in PUBLIC_ACTION_KINDS and not (evidence_url or evidence_file):
         errors.add("evidence_url", _("A public response needs its evidence: a link or a file."))
     elif kind in ActionKind.values and kind not in PUBLIC_ACTION_KINDS and not (summary.strip() or evidence_file):
         errors.add("summary", _("An internal report needs its summary or a document."))
@@ -67,19 +72,21 @@ def record_action(
     summary="",
     department=None,
     instruction=None,
+    finding=None,
     text="",
 ) -> Action:
     """Record an action and, in the same transaction, meet what it satisfies and restart the follow-up.
 
     ``department`` is the co-handling or addressed department it is recorded for (None: the lead);
-    ``instruction``, the leader's instruction a reply answers; ``text``, the signed-off text it published,
-    kept with its SHA-256.
+    ``instruction``, the leader's instruction a reply answers; ``finding``, the 约谈整改 a rectification report
+    answers; ``text``, the signed-off text it published, kept with its SHA-256.
     """
     facts = {"kind": kind, "published_at": published_at, "evidence_url": evidence_url, "summary": summary or ""}
     with transaction.atomic():
         incident = lock_incident(incident)
         errors = action_errors(incident, {**facts, "evidence_file": evidence_file}, now)
         check_reply(errors, incident, kind, instruction, department)
+        check_rectification(errors, incident, kind, finding, department, published_at)
         check_lengths(errors, Action, channel=channel, evidence_url=evidence_url)
         errors.raise_if_any()
         action = Action.objects.create(
@@ -89,6 +96,7 @@ def record_action(
             evidence_file=evidence_file or "",
             department=department,
             instruction=instruction,
+            finding=finding,
             text=text,
             text_sha256=text_sha256(text) if text else "",
             recorded_by=actor,
@@ -125,6 +133,32 @@ def check_reply(errors, incident, kind, instruction, department) -> None:
         errors.add("instruction", _("Name the instruction of this incident that this replies to."))
     elif department is None or not instruction.departments.filter(pk=department.pk).exists():
         errors.add("department", _("The instruction was not addressed to this department."))
+
+
+def check_rectification(errors, incident, kind, finding, department, published_at) -> None:
+    """A rectification report answers one 约谈整改 on this incident, for the department its report is owed by,
+    and is dated no earlier than the day the interview was decided; only a rectification report names a finding."""
+    if kind != ActionKind.RECTIFICATION_REPORT:
+        if finding is not None:
+            errors.add("finding", _("Only a rectification report names an admonishing interview."))
+        return
+    rectification = rectification_of(finding, incident)
+    if rectification is None:
+        errors.add("finding", _("Name the admonishing interview (约谈整改) on this incident that this report answers."))
+    elif department is None or department.pk != rectification.department_id:
+        errors.add("department", _("The rectification report is owed by another department."))
+    elif published_at is not None and timezone.localdate(published_at) < finding.decided_on:
+        errors.add(
+            "published_at",
+            _("A rectification report cannot be dated before the interview (%(day)s).") % {"day": finding.decided_on},
+        )
+
+
+def rectification_of(finding, incident) -> Obligation | None:
+    """The rectification ``finding`` asks for, when it is an interview on ``incident``'s obligations."""
+    if finding is None or finding.obligation.incident_id != incident.pk:
+        return None
+    return Obligation.objects.filter(finding=finding).first()
 
 
 def note_first_public_response(incident, published_at) -> None:

@@ -147,9 +147,9 @@ def regrade(incident, *, severity, reason, actor, now) -> Incident:
         calendar = WorkingCalendar()
         for obligation in obligations:
             policy = policies.get(obligation.kind)
-            # A leader's instruction is owed whatever the grade, and an approved extension's deadline is the
-            # date a leader approved: a regrade leaves both as they are.
-            if not obligation.is_open or obligation.instruction_id is not None:
+            # A leader's instruction and a rectification report are owed whatever the grade, and an approved
+            # extension's deadline is the date a leader approved: a regrade leaves them as they are.
+            if not obligation.is_open or obligation.from_casework:
                 continue
             if policy is None:
                 waive_open(
@@ -188,7 +188,7 @@ def close(incident, *, reason, actor, now) -> Incident:
     """Close an incident whose obligations are all settled; the follow-up clock stops with it.
 
     Closing never hides a breach: an open obligation other than a follow-up not yet due must first be
-    met (late, if so) or waived by a leader.
+    met (late, if so) or waived by a leader. A rectification report stays owed after the closing.
     """
     with transaction.atomic():
         incident = lock_incident(incident)
@@ -196,7 +196,9 @@ def close(incident, *, reason, actor, now) -> Incident:
         check_required(errors, "reason", reason)
         if incident.state == Incident.State.CLOSED:
             errors.add(NON_FIELD, _("The incident is already closed."))
-        still_open = list(incident.obligations.select_for_update().filter(state__in=Obligation.OPEN_STATES))
+        # A rectification report outlives its incident: it is owed to the auditors, closed or not.
+        running = incident.obligations.select_for_update().filter(state__in=Obligation.OPEN_STATES)
+        still_open = list(running.exclude(kind=ObligationKind.RECTIFICATION))
         waiting_follow_ups = [
             o for o in still_open if o.kind == ObligationKind.FOLLOW_UP and o.state == Obligation.State.PENDING
         ]

@@ -40,13 +40,16 @@ def counts_for(obligation: Obligation, action) -> bool:
 
     A follow-up asks for a *further* response: one published at the very moment of the response that
     started its clock (the same statement on another platform) does not meet it. An obligation is met by
-    its own department: a reply to an instruction by the department it addressed, the lead's obligations by
+    its own department: a reply to an instruction by the department it addressed, a rectification report by the
+    department interviewed, the lead's obligations by
     the lead (a co-handler's internal report is its own, docs/rules.md, "Casework").
     """
     if action.kind not in SATISFIED_BY[obligation.kind] or action.department_id != obligation.department_id:
         return False
     if obligation.kind == ObligationKind.INSTRUCTION:  # a reply to that very instruction
         return action.instruction_id == obligation.instruction_id
+    if obligation.kind == ObligationKind.RECTIFICATION:  # a report for that very interview
+        return action.finding_id == obligation.finding_id
     if obligation.kind == ObligationKind.FOLLOW_UP:
         return action.published_at > obligation.clock_started_at
     return action.published_at >= obligation.clock_started_at
@@ -161,11 +164,22 @@ def waive(obligation: Obligation, *, reason: str, approver, now) -> Obligation:
     with transaction.atomic():
         lock_incident(obligation.incident)
         obligation = Obligation.objects.select_for_update().get(pk=obligation.pk)
-        if not obligation.is_open:
-            errors.add(NON_FIELD, _("Only a pending or overdue obligation can be waived."))
+        refusal = waiver_refusal(obligation)
+        if refusal:
+            errors.add(NON_FIELD, refusal)
             errors.raise_if_any()
         waive_open(obligation, reason.strip(), approver, now)
     return obligation
+
+
+def waiver_refusal(obligation: Obligation) -> str | None:
+    """Why ``obligation`` cannot be waived, if it cannot: it is settled, or it is a rectification report, which
+    the department interviewed owes the auditors and may not excuse itself from."""
+    if not obligation.is_open:
+        return _("Only a pending or overdue obligation can be waived.")
+    if obligation.kind == ObligationKind.RECTIFICATION:
+        return _("A rectification report is owed to the auditors who asked for it: it cannot be waived.")
+    return None
 
 
 def waive_open(obligation: Obligation, reason: str, approver, now, kind=Obligation.Waiver.APPROVED, **detail) -> None:

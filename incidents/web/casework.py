@@ -27,7 +27,7 @@ class CaseworkView(IncidentPage):
         if offer is None:
             raise Http404
         incident = self.incident(pk)
-        form = offer.form(request.POST, incident=incident, caller=self.caller, prefix=offer.name)
+        form = offer.form(request.POST, request.FILES, incident=incident, caller=self.caller, prefix=offer.name)
         status = 400
         if form.is_valid():
             try:

@@ -1,8 +1,17 @@
-"""The web pages' versions of the shared forms: times typed in the browser's own date and time picker."""
+"""The web pages' versions of the shared forms: dates and times typed in the browser's own pickers."""
 
 from django import forms
 
 from incidents.forms import ActionForm, IncidentForm
+
+
+class DateInput(forms.DateInput):
+    """A date, with the browser's picker, which shows a value only when it is written ISO-style (2026-03-10)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
 
 
 class MomentInput(forms.DateTimeInput):

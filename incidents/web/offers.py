@@ -15,12 +15,13 @@ from django.utils.translation import gettext_lazy as _
 from incidents.access import Caller
 from incidents.casework import deciders
 from incidents.casework.assessments import may_assess, record_assessment
-from incidents.casework.co_handling import may_name_co_departments, set_co_departments
+from incidents.casework.co_handling import acts_for, may_name_co_departments, set_co_departments
 from incidents.casework.instructions import give_instruction, may_instruct
 from incidents.casework.merging import may_merge, merge, open_follow_on
 from incidents.casework.requests import ask_extension, ask_return, ask_waiver
 from incidents.casework.transfer import transfer
-from incidents.models import CaseRequest, Department, Incident, Obligation, Person, Severity
+from incidents.models import ActionKind, CaseRequest, Department, Incident, Obligation, ObligationKind, Person, Severity
+from incidents.services.actions import record_action
 from incidents.services.deadlines import policies_for
 from incidents.services.incidents import EDITABLE_DETAILS, edit_details
 from opinion_tracker.lib.forms import IdChoiceField, IdChoicesField, https_formfield
@@ -57,7 +58,7 @@ class ObligationChoiceForm(forms.Form):
 
     def __init__(self, *args, incident, caller, **kwargs):
         super().__init__(*args, **kwargs)
-        open_ones = incident.obligations.filter(state__in=Obligation.OPEN_STATES, instruction=None)
+        open_ones = incident.obligations.filter(Obligation.of_policy(), state__in=Obligation.OPEN_STATES)
         self.fields["obligation"].queryset = open_ones.order_by("due_at")
         self.fields["obligation"].label_from_instance = lambda o: (
             f"{o.get_kind_display()} · {timezone.localtime(o.due_at):%m-%d %H:%M}"
@@ -152,6 +153,44 @@ class AssessmentForm(forms.Form):
         self.fields["participants"].queryset = Person.objects.filter(department__in=near, is_active=True)
 
 
+def rectifications_owed(caller: Caller, incident):
+    """The incident's rectification reports still owed by departments whose duty officers the caller is among."""
+    owed = incident.obligations.filter(kind=ObligationKind.RECTIFICATION, state__in=Obligation.OPEN_STATES)
+    return owed.filter(pk__in=[o.pk for o in owed if acts_for(caller, o.department_id)])
+
+
+class RectificationReportForm(forms.Form):
+    """A rectification report (整改报告) with its document, for one 约谈整改 the caller's department owes."""
+
+    rectification = IdChoiceField(Obligation.objects.none(), label=_("admonishing interview"))
+    published_at = forms.DateTimeField(label=_("submitted at"), widget=MomentInput())
+    evidence_file = forms.FileField(label=_("the report (document)"))
+    summary = forms.CharField(label=_("summary"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, incident, caller, **kwargs):
+        kwargs.setdefault("initial", {"published_at": timezone.localtime()})
+        super().__init__(*args, **kwargs)
+        field = self.fields["rectification"]
+        owed = rectifications_owed(caller, incident).select_related("finding", "department")
+        field.queryset = owed.order_by("due_at")
+        field.label_from_instance = lambda o: (
+            f"{o.finding.decided_on:%Y-%m-%d} · {o.department.name} · {timezone.localtime(o.due_at):%m-%d %H:%M}"
+        )
+
+
+def submit_rectification(incident, data, actor, now):
+    rectification = data.pop("rectification")
+    return record_action(
+        incident,
+        kind=ActionKind.RECTIFICATION_REPORT,
+        finding=rectification.finding,
+        department=rectification.department,
+        **data,
+        actor=actor,
+        now=now,
+    )
+
+
 MERGE_CHOICES = 200  # the open incidents offered to merge into, the latest discovered first
 
 
@@ -182,7 +221,7 @@ class FollowOnForm(forms.Form):
 
 @dataclass(frozen=True)
 class Offer:
-    """One casework step on the incident page; ``on_closed``: offered on a closed incident instead."""
+    """One casework step on the incident page; ``states``: the incident's states it is offered in."""
 
     name: str
     title: str
@@ -190,7 +229,7 @@ class Offer:
     offered: Callable[[Caller, Incident], bool]
     apply: Callable[..., object]  # (incident, data, actor, now) → what the service returns
     done: str
-    on_closed: bool = False
+    states: frozenset[str] = frozenset({Incident.State.OPEN})
 
 
 OFFERS = {
@@ -286,7 +325,16 @@ OFFERS = {
             deciders.may_handle,
             lambda incident, data, actor, now: open_follow_on(incident, **data, actor=actor, now=now),
             _("Follow-on incident opened, with clocks of its own."),
-            on_closed=True,
+            states=frozenset({Incident.State.CLOSED}),
+        ),
+        Offer(
+            "rectification",
+            _("Submit a rectification report (整改报告)"),
+            RectificationReportForm,
+            lambda caller, incident: rectifications_owed(caller, incident).exists(),
+            submit_rectification,
+            _("Rectification report recorded."),
+            states=frozenset({Incident.State.OPEN, Incident.State.CLOSED}),
         ),
     ]
 }
@@ -294,12 +342,11 @@ OFFERS = {
 
 def offered_forms(caller: Caller, incident, bound=None) -> list[tuple[Offer, forms.Form]]:
     """The steps the caller may take on the incident, each with its form (``bound``: name → form)."""
-    closed = incident.state == Incident.State.CLOSED
     bound = bound or {}
     return [
         (offer, bound.get(offer.name) or offer.form(incident=incident, caller=caller, prefix=offer.name))
         for offer in OFFERS.values()
-        if offer.on_closed == closed and (offer.name in bound or offer.offered(caller, incident))
+        if incident.state in offer.states and (offer.name in bound or offer.offered(caller, incident))
     ]
 
 

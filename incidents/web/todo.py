@@ -1,7 +1,8 @@
 """待办: what is waiting on the signed-in person, one section per thing their roles give them to do.
 
 Duty officers: the open obligations of the incidents their departments lead, the instructions addressed to
-their departments still to answer, and their requests refused lately. Leaders (and administrators, who decide
+their departments still to answer, the rectification reports they owe after a 约谈整改, and their requests
+refused lately. Leaders (and administrators, who decide
 everything): the requests they may decide, with the deadline each affects, and the instructions they gave and
 where each stands. The government office: the returns to decide and the incidents to dispatch. Each section is
 one query (or two, with its prefetch), whatever its length; every row links to its incident, where the work is
@@ -49,8 +50,8 @@ def with_clocks(section: Section, now) -> Section:
 def open_obligations(caller: Caller, now) -> Section:
     """The lead's own open obligations (not instructions) of the incidents the caller handles, nearest first."""
     obligations = Obligation.objects.filter(
+        Obligation.of_policy(),
         state__in=Obligation.OPEN_STATES,
-        instruction=None,
         incident__state=Incident.State.OPEN,
         incident__department__in=caller.own_subtree,
     )
@@ -63,6 +64,16 @@ def instructions_to_answer(caller: Caller, now) -> Section:
         kind=ObligationKind.INSTRUCTION, state__in=Obligation.OPEN_STATES, department__in=caller.own_subtree
     )
     related = obligations.select_related("incident", "department", "instruction__given_by")
+    return with_clocks(bounded(related.order_by("due_at", "pk")), now)
+
+
+def rectifications_to_submit(caller: Caller, now) -> Section:
+    """The rectification reports (整改报告) the caller's departments owe after a 约谈整改, nearest deadline first,
+    whether or not the incident is still open."""
+    obligations = Obligation.objects.filter(
+        kind=ObligationKind.RECTIFICATION, state__in=Obligation.OPEN_STATES, department__in=caller.own_subtree
+    )
+    related = obligations.select_related("incident", "department", "finding__recorded_by")
     return with_clocks(bounded(related.order_by("due_at", "pk")), now)
 
 
@@ -94,7 +105,9 @@ def requests_to_decide(caller: Caller, now) -> Section:
             | Q(incident__department__principal_leader=person)
             | Q(incident__department__responsible_leader=person)
         )
-    running = Obligation.objects.filter(state__in=Obligation.OPEN_STATES, instruction=None).order_by("due_at", "pk")
+    running = Obligation.objects.filter(Obligation.of_policy(), state__in=Obligation.OPEN_STATES).order_by(
+        "due_at", "pk"
+    )
     pending = pending.select_related("requested_by", "obligation").prefetch_related(
         Prefetch("incident__obligations", queryset=running, to_attr="running")
     )
@@ -161,6 +174,7 @@ def sections_of(caller: Caller, now) -> dict:
     if Role.DUTY_OFFICER in caller.roles:
         sections["obligations"] = open_obligations(caller, now)
         sections["instructions"] = instructions_to_answer(caller, now)
+        sections["rectifications"] = rectifications_to_submit(caller, now)
         sections["refused"] = refused_requests(caller, now)
     if caller.has_any(DECIDERS):
         sections["to_decide"] = requests_to_decide(caller, now)

@@ -8,25 +8,25 @@ the downloads are the API's CSV and XLSX, fetched with the page's session.
 from urllib.parse import urlencode
 
 from django import forms
+from django.db.models import Case, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from incidents.forms import department_filter, severity_filter
-from incidents.models import Department
+from incidents.models import Department, Obligation, ObligationKind
 from incidents.reports.charts import first_response_chart, monthly_chart, on_time_chart
 from incidents.reports.compliance import monthly_figures
 from incidents.web.access import PersonPage
+from incidents.web.forms import DateInput
+from opinion_tracker.lib.contributions import Section, bounded
 from opinion_tracker.lib.forms import add_new_service_errors
 
 from ..api.serializers import ReportQuery
 from ..report import compliance_report, report_scope
+from .findings import findings_form
 from .pages import COMPLIANCE
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class ComplianceForm(forms.Form):
@@ -46,6 +46,14 @@ def query_of(params, today) -> dict:
     return query
 
 
+def rectifications(scope) -> Section:
+    """The rectification reports asked for on the period's incidents, those still owed first, by deadline."""
+    asked = scope.obligations().filter(kind=ObligationKind.RECTIFICATION)
+    related = asked.select_related("incident", "department", "finding", "met_by")
+    still_owed = Case(When(state__in=Obligation.OPEN_STATES, then=0), default=1)
+    return bounded(related.order_by(still_owed, "due_at", "pk"))
+
+
 class ComplianceView(PersonPage, TemplateView):
     roles = COMPLIANCE.roles
     template_name = "tracker/compliance.html"
@@ -62,6 +70,8 @@ class ComplianceView(PersonPage, TemplateView):
             return context
         scope = report_scope(checked.validated_data, self.caller)
         report = compliance_report(scope, now)
+        for breach in report["breaches"]:  # each breach row has its own form, prefixed by its id
+            breach.finding_form = findings_form(breach)
         ledger = reverse("api:report-compliance")
         return {
             **context,
@@ -71,6 +81,7 @@ class ComplianceView(PersonPage, TemplateView):
                 first_response_chart(report),
                 monthly_chart(monthly_figures(scope, now)),
             ],
+            "rectifications": rectifications(scope),
             "csv_url": f"{ledger}?{urlencode({**query, 'format': 'csv'})}",
             "xlsx_url": f"{ledger}?{urlencode({**query, 'format': 'xlsx'})}",
         }

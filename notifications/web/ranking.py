@@ -21,12 +21,12 @@ from incidents.access import caller_of
 from incidents.models import Department
 from incidents.reports.charts import Bar, Chart
 from incidents.web.access import PersonPage
+from incidents.web.forms import DateInput
 from opinion_tracker.lib.durations import countdown_patterns, duration_text
 from opinion_tracker.lib.forms import add_new_service_errors
 
 from ..api.ranking import RankingQuery
 from ..ranking import Ranking, plain, ranking
-from .compliance import DateInput
 
 
 class RankingForm(forms.Form):

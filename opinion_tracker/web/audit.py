@@ -17,6 +17,7 @@ from django.views.generic import TemplateView
 
 from incidents.models import Role
 from incidents.web.access import PersonPage
+from incidents.web.forms import DateInput
 from opinion_tracker.lib.admin_durations import signed_hours
 from opinion_tracker.lib.forms import add_new_service_errors
 
@@ -26,10 +27,6 @@ from .pages import CONFIGURATION_CHANGES
 
 PER_PAGE = 50
 CHANGE_WORDS = {"created": _("Created"), "updated": _("Changed"), "deleted": _("Deleted")}
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class ChangesForm(forms.Form):

@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 
 from incidents.casework.requests import ask_waiver
 from incidents.models import Action, Incident, ReviewGate, Role
+from incidents.services.accountability import record_finding
 from incidents.services.actions import record_action
 from incidents.services.incidents import close, log_incident
 from notifications.models import EscalationEntry, Notification
@@ -178,6 +179,14 @@ def leader_of(world, side):
     return department.principal_leader
 
 
+def interview_on(world, side):
+    """A 约谈整改 on ``side``'s overdue internal report, by an auditor who is none of the callers: the department
+    owes a rectification report."""
+    auditor = PersonFactory(department=world.departments[side], roles=[Role.AUDITOR])
+    obligation = world.obligations[side]
+    return record_finding(obligation, kind="interview", note="约谈", decided_on=NOW.date(), actor=auditor, now=NOW)
+
+
 def draft_in_review(world, side):
     """A draft of ``side``'s incident by a duty officer of that department who is none of the callers."""
     incident = world.incidents[side]
@@ -243,6 +252,16 @@ OPERATIONS = {
         f"/api/v1/incidents/{w.incidents[s].pk}/actions/",
         {"kind": "internal_report", "published_at": "2026-07-01T17:00:00", "summary": "已报告"},
         format="json",
+    ),
+    "incidents.actions.rectification": lambda c, w, s, r: c.post(
+        f"/api/v1/incidents/{w.incidents[s].pk}/actions/",
+        {
+            "kind": "rectification_report",
+            "finding": interview_on(w, s).pk,
+            "published_at": "2026-07-01T18:00:00",
+            "evidence_file": SimpleUploadedFile("整改报告.pdf", PDF),
+        },
+        format="multipart",
     ),
     "incidents.regrade": lambda c, w, s, r: c.post(
         f"/api/v1/incidents/{w.incidents[s].pk}/regrade/", {"severity": "general", "reason": "降级"}, format="json"
@@ -400,6 +419,9 @@ MATRIX = {
     "incidents.update": [(200, 404), (403, 404), (403, 404), (403, 403), (200, 200), (403, 403)],
     "incidents.actions.list": SCOPED_GET,
     "incidents.actions.create": LEAD_DUTY_OFFICER_ASKS,
+    # A rectification report: the department interviewed (the own one here) and administrators; the others who
+    # read the incident are refused by the service (403), the rest never see it (404).
+    "incidents.actions.rectification": LEAD_DUTY_OFFICER_ASKS,
     # A duty officer's downgrade is a request (202); the role may regrade, so another department's is a 404.
     "incidents.regrade": [(202, 404), (403, 404), (403, 404), (403, 403), (200, 200), (403, 403)],
     "incidents.close": DUTY_OFFICER_HANDLES,

@@ -2,7 +2,8 @@
 
 Each test is one person's errand from signing in: a duty officer logging a 重大 incident and meeting
 its first statement, a form sent with mistakes, a leader acknowledging an escalation, an auditor
-reading the compliance page and downloading the ledger, and every page at a phone's width.
+reading the compliance page, downloading the ledger and recording a 约谈整改 on a breach, and every
+page at a phone's width.
 """
 
 import io
@@ -150,6 +151,20 @@ def test_an_auditor_reads_the_compliance_page_and_downloads_the_ledger(new_page,
     assert "政务舆情回应台账" in rows[0][0]  # the title row
     assert rows[1][:4] == ("编号", "标题", "责任部门", "等级")
     assert len(rows) == 2 + 2
+
+    # A 约谈整改 recorded on a breach from the page, and the rectification report it asks for followed there.
+    breach = page.locator("table.breaches tbody tr", has_text="网传景区门票乱收费").first
+    breach.locator("details.record-finding summary").click()
+    breach.locator("select[name$='-kind']").select_option("interview")
+    breach.locator("textarea[name$='-note']").fill("首次发布超时，约谈分管领导")
+    breach.get_by_role("button", name="记录问责").click()
+    expect(page.locator("p.message")).to_contain_text("已记录问责；整改报告截止时间为")
+    expect(page).to_have_url(re.compile(r"/compliance/$"))  # back to the page it was sent from
+    expect(page.locator("table.breaches .finding[data-kind='interview']").first).to_contain_text("约谈整改")
+    tracked = page.locator("table.rectifications tbody tr")
+    expect(tracked).to_have_count(1)
+    expect(tracked.first).to_contain_text("市交通运输局")
+    screenshot(page, "compliance-finding")
 
 
 def test_every_page_fits_a_phone_without_sideways_scrolling(new_page, org, log):

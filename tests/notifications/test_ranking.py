@@ -164,6 +164,7 @@ def test_the_scores_are_the_ones_worked_out_by_hand(city, org):
         "internal_report": 0.5,
         "response": 0.5,
         "verification_report": 1.0,
+        "rectification": None,  # the interview's rectification report, still running: no rate yet, no weight
     }
     assert figures["findings"] == {"criticism": 1, "interview": 1, "exemption": 0}
     assert figures["breaches_by_severity"] == [
