@@ -13,7 +13,7 @@ from functools import cached_property
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from incidents.models import Department, Incident, IncidentReader, Instruction, Person, Role
+from incidents.models import Department, Incident, IncidentReader, Instruction, Obligation, Person, Role
 
 HUMAN_ROLES = frozenset({Role.DUTY_OFFICER, Role.LEADER, Role.REVIEWER, Role.AUDITOR, Role.ADMIN})
 SEES_EVERYTHING = frozenset({Role.AUDITOR, Role.ADMIN})
@@ -96,20 +96,23 @@ class Caller:
 
     def incident_filter(self, incident_path: str = "") -> Q:
         """Incidents the caller may read (or rows of one, through ``incident_path``): those of their scope,
-        those their departments co-handle or were given an instruction on, and those the tracker told them
-        about (``IncidentReader``)."""
+        those their departments co-handle, were given an instruction on or owe a rectification report on
+        (which stays theirs when the incident moves to another lead), and those the tracker told them about
+        (``IncidentReader``)."""
         if self.sees_everything:
             return Q()
         prefix = f"{incident_path}__" if incident_path else ""
         granted = IncidentReader.objects.filter(person_id=self.person.pk).values("incident_id")
         co_handled = Incident.co_departments.through.objects.filter(department_id__in=self.department_ids)
         addressed = Instruction.departments.through.objects.filter(department_id__in=self.department_ids)
+        owed = Obligation.objects.filter(department_id__in=self.department_ids, finding__isnull=False)
         incident = incident_path or "pk"
         return (
             self.scope_filter(f"{prefix}department")
             | Q(**{f"{incident}__in": granted})
             | Q(**{f"{incident}__in": co_handled.values("incident_id")})
             | Q(**{f"{incident}__in": addressed.values("instruction__incident_id")})
+            | Q(**{f"{incident}__in": owed.values("incident_id")})
         )
 
     @cached_property

@@ -94,16 +94,25 @@ def acting_department(caller: Caller, incident, kind, instruction=None, departme
 
 
 def rectifying_department(caller: Caller, incident, finding):
-    """The department that owes the rectification report ``finding`` asks for, when the caller is one of its duty
-    officers (or an administrator); an interview on another incident is answered as if it did not exist."""
+    """The department that owes the rectification report ``finding`` asks for, when the caller is one of its own
+    duty officers (or an administrator); an interview on another incident is answered as if it did not exist."""
     rectification = rectification_of(finding, incident)
     if rectification is None:
         message = _("Name the admonishing interview (约谈整改) on this incident that this report answers.")
         raise ValidationError({"finding": [message]})
-    if not acts_for(caller, rectification.department_id):
+    if not reports_for(caller, rectification.department_id):
         raise PermissionDenied(_("Only the department interviewed submits its rectification report."))
     return rectification.department
 
 
 def acts_for(caller: Caller, department_id) -> bool:
     return caller.may_act({Role.DUTY_OFFICER}, department_id)
+
+
+def reports_for(caller: Caller, department_id) -> bool:
+    """Whether the caller submits the rectification report ``department_id`` owes: its own duty officers, not
+    those of a department above it or of the government office, who may act for it otherwise (administrators
+    always)."""
+    if Role.ADMIN in caller.roles:
+        return True
+    return Role.DUTY_OFFICER in caller.roles and caller.person.department_id == department_id

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from incidents.access import Caller
-from incidents.models import CaseRequest, Incident, Obligation, Severity, TimelineEvent
+from incidents.models import CaseRequest, Incident, Obligation, ObligationKind, Severity, TimelineEvent
 from incidents.services.calendar import WorkingCalendar
 from incidents.services.deadlines import policies_for
 from incidents.services.incidents import regrade
@@ -74,6 +74,8 @@ def extension_problems(obligation, due_at, now) -> list[str]:
     """Why ``obligation`` may not be extended to ``due_at``: its kind, the policy's limit, its deadline."""
     policy = policies_for(obligation.incident.department, obligation.incident.severity).get(obligation.kind)
     further = policy.max_extension_working_days if policy is not None else None
+    if obligation.kind == ObligationKind.RECTIFICATION:
+        return [_("A rectification report's deadline is the auditor's: it cannot be extended.")]
     if further is None or obligation.from_casework:
         return [_("This deadline cannot be extended; hour deadlines and the follow-up never are.")]
     if obligation.due_at <= now:

@@ -78,8 +78,16 @@ def record_finding(
     return finding
 
 
+def lead_at(incident, moment) -> int:
+    """The department that led ``incident`` at ``moment``: the one the first transfer after it moved the incident
+    from (a transfer or an approved return records both ends), else the lead now."""
+    moved = incident.timeline.filter(kind=TimelineEvent.Kind.TRANSFERRED, at__gt=moment).order_by("at", "pk").first()
+    return moved.detail["from"] if moved is not None else incident.department_id
+
+
 def ask_for_rectification(finding: AccountabilityFinding, due_at, actor, now) -> Obligation:
-    """The rectification report ``finding`` asks of the department that owed the breached obligation: due at
+    """The rectification report ``finding`` asks of the department that owed the breached obligation when its
+    deadline passed (a lead's obligation: whoever led then, though the incident moved since): due at
     ``due_at``, or ``RECTIFICATION_WORKING_DAYS`` working days from now (provisional before the calendar is in)."""
     breached = finding.obligation
     if due_at is None:
@@ -96,7 +104,7 @@ def ask_for_rectification(finding: AccountabilityFinding, due_at, actor, now) ->
         offset_working_days=working_days,
         due_at=due_at,
         provisional=provisional,
-        department_id=breached.owing_department_id,
+        department_id=breached.department_id or lead_at(breached.incident, breached.due_at),
         finding=finding,
         created_at=now,
         next_step_at=now,

@@ -145,6 +145,9 @@ def check_rectification(errors, incident, kind, finding, department, published_a
     rectification = rectification_of(finding, incident)
     if rectification is None:
         errors.add("finding", _("Name the admonishing interview (约谈整改) on this incident that this report answers."))
+    elif rectification.met_at is not None:  # met (it is never waived): one report answers an interview
+        at = f"{timezone.localtime(rectification.met_at):%Y-%m-%d %H:%M}"
+        errors.add("finding", _("The rectification report for this interview was submitted at %(at)s.") % {"at": at})
     elif department is None or department.pk != rectification.department_id:
         errors.add("department", _("The rectification report is owed by another department."))
     elif published_at is not None and timezone.localdate(published_at) < finding.decided_on:

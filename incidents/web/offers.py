@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from incidents.access import Caller
 from incidents.casework import deciders
 from incidents.casework.assessments import may_assess, record_assessment
-from incidents.casework.co_handling import acts_for, may_name_co_departments, set_co_departments
+from incidents.casework.co_handling import may_name_co_departments, reports_for, set_co_departments
 from incidents.casework.instructions import give_instruction, may_instruct
 from incidents.casework.merging import may_merge, merge, open_follow_on
 from incidents.casework.requests import ask_extension, ask_return, ask_waiver
@@ -154,9 +154,9 @@ class AssessmentForm(forms.Form):
 
 
 def rectifications_owed(caller: Caller, incident):
-    """The incident's rectification reports still owed by departments whose duty officers the caller is among."""
+    """The incident's rectification reports still owed by a department the caller submits them for."""
     owed = incident.obligations.filter(kind=ObligationKind.RECTIFICATION, state__in=Obligation.OPEN_STATES)
-    return owed.filter(pk__in=[o.pk for o in owed if acts_for(caller, o.department_id)])
+    return owed.filter(pk__in=[o.pk for o in owed if reports_for(caller, o.department_id)])
 
 
 class RectificationReportForm(forms.Form):

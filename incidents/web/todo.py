@@ -68,10 +68,10 @@ def instructions_to_answer(caller: Caller, now) -> Section:
 
 
 def rectifications_to_submit(caller: Caller, now) -> Section:
-    """The rectification reports (整改报告) the caller's departments owe after a 约谈整改, nearest deadline first,
-    whether or not the incident is still open."""
+    """The rectification reports (整改报告) the caller's own department owes after a 约谈整改 (its duty officers
+    submit them, ``co_handling.reports_for``), nearest deadline first, whether or not the incident is still open."""
     obligations = Obligation.objects.filter(
-        kind=ObligationKind.RECTIFICATION, state__in=Obligation.OPEN_STATES, department__in=caller.own_subtree
+        kind=ObligationKind.RECTIFICATION, state__in=Obligation.OPEN_STATES, department=caller.person.department_id
     )
     related = obligations.select_related("incident", "department", "finding__recorded_by")
     return with_clocks(bounded(related.order_by("due_at", "pk")), now)

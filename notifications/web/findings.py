@@ -8,7 +8,9 @@ typed still in it; a finding recorded goes back to the page it came from.
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
@@ -57,11 +59,10 @@ class FindingView(PersonPage, View):
         return get_object_or_404(related, pk=pk)
 
     def back(self):
-        """Where the form came from (the compliance page with its query), when that is this site."""
+        """Where the form came from (the compliance page with its query), when that is a path of this site."""
         target = self.request.POST.get("next") or self.request.GET.get("next") or ""
-        if url_has_allowed_host_and_scheme(target, {self.request.get_host()}, self.request.is_secure()):
-            return target
-        return None
+        on_this_site = url_has_allowed_host_and_scheme(target, {self.request.get_host()}, self.request.is_secure())
+        return target if on_this_site and target.startswith("/") else None
 
     def page(self, obligation, form, status=200):
         context = {"obligation": obligation, "form": form, "next": self.back() or "", "now": timezone.now()}
@@ -81,7 +82,7 @@ class FindingView(PersonPage, View):
                 add_service_errors(form, error.message_dict)
             else:
                 messages.success(request, done_message(finding))
-                return redirect(self.back() or "web:compliance")
+                return HttpResponseRedirect(self.back() or reverse("web:compliance"))
         return self.page(obligation, form, status=400)
 
 

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from incidents.casework.transfer import transfer
 from incidents.models import Obligation, Role, TimelineEvent
 from incidents.services.incidents import close, log_incident, regrade
 from incidents.services.obligations import waive
@@ -199,3 +200,33 @@ def test_an_overdue_report_escalates_back_to_the_auditor_who_asked_for_it(org, i
     assert late.status_code == 201, late.json()
     rectification.refresh_from_db()
     assert rectification.state == "met_late"
+
+
+def test_the_department_that_breached_owes_the_report_though_the_incident_moved(org, incident, auditor, housing):
+    """Interviewed before a transfer or after it, the report is owed by the department that led when the deadline
+    passed; it keeps reading the incident to submit it, and the new lead owes nothing."""
+    office_officer = PersonFactory(department=org.office, roles=[Role.DUTY_OFFICER])
+    before = interview(auditor, breach_of(incident)).json()
+    transfer(incident, department=housing.department, reason="属住建职责", actor=office_officer, now=NOW)
+    after = interview(auditor, breach_of(incident)).json()
+    assert before["rectification"]["department"] == after["rectification"]["department"] == org.department.pk
+
+    assert get_as(org.duty_officer, f"/api/v1/incidents/{incident.pk}/").status_code == 200
+    assert report(housing.duty_officer, incident, before["id"]).status_code == 403, "the new lead was not interviewed"
+    assert report(org.duty_officer, incident, before["id"]).status_code == 201
+    second = report(org.duty_officer, incident, before["id"])
+    assert second.status_code == 400
+    assert second.json() == {"finding": ["该约谈整改的整改报告已于 2026-03-10 16:00 报送。"]}
+
+
+def test_only_the_departments_own_duty_officers_submit_not_the_office_above_it(org, incident, auditor):
+    finding = interview(auditor, breach_of(incident)).json()
+    office_officer = PersonFactory(department=org.office, roles=[Role.DUTY_OFFICER])
+    assert report(office_officer, incident, finding["id"]).status_code == 403
+    extension = post_as(
+        org.duty_officer,
+        f"/api/v1/obligations/{finding['rectification']['id']}/extensions/",
+        {"due_at": "2026-04-10T17:00:00", "reason": "材料较多"},
+    )
+    assert extension.status_code == 400
+    assert extension.json() == {"due_at": ["整改报告的截止时间由审计人员确定，不能延期。"]}

@@ -104,6 +104,10 @@ def test_only_auditors_and_administrators_record_findings_and_never_elsewhere_th
         f"/compliance/breaches/{breach.pk}/finding/", {**finding_form(breach), "next": "https://example.org/"}
     )
     assert away.headers["Location"] == "/compliance/", "a link to another site is not followed"
+    bare = signed_in(auditor).post(
+        f"/compliance/breaches/{breach.pk}/finding/", {**finding_form(breach), "next": "compliance"}
+    )
+    assert bare.headers["Location"] == "/compliance/", "nor a word that is not a path"
     assert signed_in(auditor).get("/compliance/breaches/999999/finding/").status_code == 404
 
 
