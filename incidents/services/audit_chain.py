@@ -21,7 +21,7 @@ from django.db.models import Max, QuerySet
 
 from incidents.models import TimelineEvent
 from incidents.models.audit import GENESIS, canonical_event, canonical_json, content_hash, event_hash
-from opinion_tracker.lib.bulk import EncodedJSON, insert_rows
+from opinion_tracker.lib.bulk import EncodedJSON, copy_rows
 
 from .locks import lock_incidents
 
@@ -118,8 +118,8 @@ def link(row: Sequence, pk: int, head: Head) -> tuple:
 
 def append_events(rows: Sequence[Sequence], *, held: bool = False) -> None:
     """Append ``rows`` (values in ``EVENT_FIELDS`` order) to their incidents' chains, in this order, in one
-    INSERT: one statement more than writing the rows alone (the heads and the ids), two when the locks are taken
-    here, whatever the number of rows.
+    statement (a ``COPY`` on PostgreSQL: the ids are drawn here, so nothing can conflict): one statement more than
+    writing the rows alone (the heads and the ids), two when the locks are taken here, whatever the number of rows.
 
     ``held``: the caller already holds every incident's lock (``claimed_with_chains``); otherwise they are taken
     here, in id order, waiting for whoever holds one.
@@ -135,7 +135,7 @@ def append_events(rows: Sequence[Sequence], *, held: bool = False) -> None:
         for row, pk in zip(rows, ids, strict=True):
             stored.append(link(row, pk, last.get(row[0], EMPTY)))
             last[row[0]] = (pk, stored[-1][-1])
-        insert_rows(TimelineEvent, STORED_FIELDS, stored)
+        copy_rows(TimelineEvent, STORED_FIELDS, stored)
 
 
 def append_event(incident, kind, at, actor=None, obligation=None, detail=None) -> TimelineEvent:
