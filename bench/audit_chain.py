@@ -1,6 +1,6 @@
 """Benchmark of the timeline's hash chains on PostgreSQL (not a test; results go in docs/benchmarks.md).
 
-    .venv/bin/python bench/audit_chain.py [burst] [writers] [verify] [--runs N]
+    .venv/bin/python bench/audit_chain.py [burst] [writers] [verify] [--runs N] [--smoke]
 
 Uses its own database, ``opinion_tracker_bench_audit`` on 127.0.0.1 (``BENCH_DATABASE`` names another), dropped
 and made again, so it never touches a database in use. Each figure is taken with the chain as written and with
@@ -13,26 +13,29 @@ runs, so the difference is what the chain costs.
   incidents of its own (the chains grow at once), then all four to the same incident (appends to one chain
   follow one another).
 - verify: ``verify_audit`` over the timeline a burst left, and the day's seal.
+
+``--smoke``: every scenario at a tiny size, once, checking what it counts but not its time (``make test`` runs
+it, so the benchmark cannot rot unseen).
 """
 
 import argparse
 import multiprocessing
 import os
 import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 
-from _environment import use_database
+from _environment import remake_database, use_database
 
 DATABASE = os.environ.get("BENCH_DATABASE", "opinion_tracker_bench_audit")
-use_database(DATABASE)
+SMOKE = "--smoke" in sys.argv
+# A smoke run's batches are small, so that it still takes several of them.
+use_database(DATABASE, **({"ENFORCEMENT_BATCH_SIZE": "10"} if SMOKE else {}))
 
 from django.conf import settings  # noqa: E402  (Django must be set up first)
-from django.core.management import call_command  # noqa: E402
 from django.db import connection, models, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -50,7 +53,9 @@ from notifications.models import EscalationPolicy, EscalationStep, Notification 
 from opinion_tracker.lib.bulk import insert_rows  # noqa: E402
 
 KINDS = ["internal_report", "response", "first_statement", "verification_report"]
-WRITERS, EVENTS_PER_WRITER = 4, 500
+WRITERS = 4
+# Obligations of a burst, and events each writer appends: full size, or a smoke run's.
+BURST, EVENTS_PER_WRITER = (80, 20) if SMOKE else (10_000, 500)
 
 
 def deliver_nothing(now):
@@ -101,11 +106,7 @@ def writing(chain: bool):
 
 
 def fresh_database():
-    connection.close()
-    psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c"]
-    subprocess.run([*psql, f"DROP DATABASE IF EXISTS {DATABASE}"], check=True)
-    subprocess.run([*psql, f"CREATE DATABASE {DATABASE}"], check=True)
-    call_command("migrate", verbosity=0)
+    remake_database(DATABASE)
 
 
 def organisation():
@@ -221,14 +222,15 @@ def median_of(runs, measure, *args):
 
 def report_burst(runs):
     for chain in (False, True, False, True):  # alternating, so the machine's drift shows in both
-        seconds = median_of(runs, burst, 10_000, 2, chain)
+        seconds = median_of(runs, burst, BURST, 2, chain)
         label = "with the chain" if chain else "events as before"
         print(
-            f"burst of 10,000 obligations, 20,000 events, two passes at once, {label}: median {seconds:.2f} s of {runs}"
+            f"burst of {BURST:,} obligations, {2 * BURST:,} events, two passes at once, {label}: "
+            f"median {seconds:.2f} s of {runs}"
         )
     for chain in (False, True):
-        small, large = statements_per_pass(1_000, chain), statements_per_pass(10_000, chain)
-        batches = (10_000 - 1_000) // settings.ENFORCEMENT_BATCH_SIZE
+        small, large = statements_per_pass(BURST // 10, chain), statements_per_pass(BURST, chain)
+        batches = (BURST - BURST // 10) // settings.ENFORCEMENT_BATCH_SIZE
         label = "with the chain" if chain else "events as before"
         print(f"statements per batch of {settings.ENFORCEMENT_BATCH_SIZE}, {label}: {(large - small) / batches:.1f}")
 
@@ -244,7 +246,7 @@ def report_writers(runs):
 
 
 def report_verify():
-    burst(10_000, 2, True)
+    burst(BURST, 2, True)
     events = TimelineEvent.objects.count()
     started = time.perf_counter()
     assert verify().ok
@@ -259,7 +261,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("scenarios", nargs="*", default=["burst", "writers", "verify"])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="every scenario at a tiny size, once, untimed")
     arguments = parser.parse_args()
+    if arguments.smoke:
+        arguments.runs = 1
     if "burst" in arguments.scenarios:
         report_burst(arguments.runs)
     if "writers" in arguments.scenarios:

@@ -1,6 +1,9 @@
 """Benchmarks of the enforcement pass on PostgreSQL (not a test; results go in docs/benchmarks.md).
 
-    .venv/bin/python bench/escalation.py [burst] [idle] [latency]
+    .venv/bin/python bench/escalation.py [burst] [idle] [latency] [--smoke]
+
+``--smoke``: every scenario at a tiny size, once, checking what it counts but not its time (``make test`` runs
+it, so the benchmark cannot rot unseen).
 
 Uses its own database, ``opinion_tracker_bench`` on 127.0.0.1 (dropped and made again), so it never
 touches a database in use.
@@ -12,6 +15,7 @@ touches a database in use.
   of 300 obligations due over two minutes was recorded.
 """
 
+import argparse
 import multiprocessing
 import os
 import statistics
@@ -19,16 +23,18 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from _environment import ROOT, use_database
+from _environment import ROOT, remake_database, use_database
 
 DATABASE = "opinion_tracker_bench"
-use_database(DATABASE)
+SMOKE = "--smoke" in sys.argv
+# A smoke run's batches are small, so that it still takes several of them.
+use_database(DATABASE, **({"ENFORCEMENT_BATCH_SIZE": "10"} if SMOKE else {}))
 
 from django.conf import settings  # noqa: E402  (Django must be set up first)
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -38,18 +44,28 @@ from notifications.enforcement import enforce  # noqa: E402
 from notifications.models import EscalationPolicy, EscalationStep, Notification  # noqa: E402
 
 
+@dataclass(frozen=True)
+class Sizes:
+    burst: int  # obligations coming due at once
+    runs: int  # timed runs of each burst, for the median
+    passes: tuple[int, ...]  # passes at once
+    idle: int  # open obligations of the idle pass
+    idle_passes: int
+    latency: tuple[int, int, int]  # obligations, the window they fall due over (s), the beat's interval (s)
+    lead: int  # seconds from the start of the latency run to its first deadline
+
+
+FULL = Sizes(burst=10_000, runs=3, passes=(1, 2, 4), idle=1_000_000, idle_passes=30, latency=(300, 120, 10), lead=20)
+TINY = Sizes(burst=80, runs=1, passes=(1, 2), idle=1_000, idle_passes=3, latency=(6, 6, 2), lead=6)
+
+
 def deliver_nothing(now):
     """The delivery step left out: the benchmark times recording the steps."""
     return 0
 
 
 def fresh_database():
-    connection.close()
-    subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", f"DROP DATABASE IF EXISTS {DATABASE}"], check=True
-    )
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", f"CREATE DATABASE {DATABASE}"], check=True)
-    call_command("migrate", verbosity=0)
+    remake_database(DATABASE)
 
 
 def organisation(channels):
@@ -72,15 +88,16 @@ def bulk_obligations(department, count, due_at, next_step_at):
     with connection.cursor() as cursor:
         cursor.execute(
             """INSERT INTO incidents_incident (title, summary, severity, source_platform, source_url, discovered_at,
-                   logged_at, department_id, state, close_reason)
-               SELECT 'incident ' || n, '', 'general', '', '', %s, %s, %s, 'open', ''
+                   logged_at, department_id, state, close_reason, external_id)
+               SELECT 'incident ' || n, '', 'general', '', '', %s, %s, %s, 'open', '', ''
                FROM generate_series(1, %s) AS n""",
             [due_at - timedelta(hours=2), due_at - timedelta(hours=2), department.pk, incidents],
         )
         cursor.execute(
             """INSERT INTO incidents_obligation (incident_id, kind, clock, clock_started_at, "offset", due_at,
-                   provisional, state, waived_reason, next_step_at, created_at)
-               SELECT i.id, k.kind, 'discovery', %s, interval '2 hours', %s, false, 'pending', '', %s, %s
+                   provisional, state, waiver_kind, waived_reason, next_step_at, created_at, incident_discovered_at)
+               SELECT i.id, k.kind, 'discovery', %s, interval '2 hours', %s, false, 'pending', '', '', %s, %s,
+                   i.discovered_at
                FROM incidents_incident i
                CROSS JOIN (VALUES ('internal_report'), ('response'), ('first_statement'), ('verification_report'))
                    AS k(kind)
@@ -125,23 +142,23 @@ def queries_per_pass(count) -> int:
     return len(queries)
 
 
-def idle():
+def idle(count, passes):
     fresh_database()
     department = organisation(["in_app", "email"])
     now = timezone.now()
-    bulk_obligations(department, 1_000_000, now + timedelta(days=1), next_step_at=now + timedelta(hours=12))
+    bulk_obligations(department, count, now + timedelta(days=1), next_step_at=now + timedelta(hours=12))
     times = []
-    for _ in range(30):
+    for _ in range(passes):
         started = time.perf_counter()
         enforce(timezone.now())
         times.append((time.perf_counter() - started) * 1000)
     return times
 
 
-def latency(obligations=300, window=120, interval=10):
+def latency(obligations, window, interval, lead):
     fresh_database()
     department = organisation(["in_app"])
-    start = timezone.now() + timedelta(seconds=20)
+    start = timezone.now() + timedelta(seconds=lead)
     with connection.cursor() as cursor:
         bulk_obligations(department, obligations, start, next_step_at=start - timedelta(hours=1))
         # spread the deadlines evenly over the window
@@ -155,7 +172,7 @@ def latency(obligations=300, window=120, interval=10):
     worker = subprocess.Popen([*celery, "worker", "-Q", "enforcement,delivery", "-l", "WARNING"], cwd=ROOT, env=env)
     beat = subprocess.Popen([*celery, "beat", "-l", "WARNING", "-s", "/tmp/bench-beat-schedule"], cwd=ROOT, env=env)
     try:
-        deadline = time.monotonic() + 20 + window + 4 * interval
+        deadline = time.monotonic() + lead + window + 4 * interval
         while Notification.objects.count() < obligations and time.monotonic() < deadline:
             time.sleep(1)
     finally:
@@ -169,30 +186,40 @@ def nearest_rank(values, share):
     return values[max(0, -(-len(values) * share // 100) - 1)]
 
 
-def main(scenarios):
+def main(scenarios, sizes: Sizes):
     if "burst" in scenarios:
-        for passes in (1, 2, 4):
-            seconds = statistics.median(burst(10_000, passes) for _ in range(3))
-            print(f"burst of 10,000 obligations (20,000 rows), {passes} pass(es) at once: median {seconds:.2f} s of 3")
-        small, large = queries_per_pass(1_000), queries_per_pass(10_000)
-        batches = (10_000 - 1_000) // settings.ENFORCEMENT_BATCH_SIZE
+        count = sizes.burst
+        for passes in sizes.passes:
+            seconds = statistics.median(burst(count, passes) for _ in range(sizes.runs))
+            print(
+                f"burst of {count:,} obligations ({2 * count:,} rows), {passes} pass(es) at once: "
+                f"median {seconds:.2f} s of {sizes.runs}"
+            )
+        small, large = queries_per_pass(count // 10), queries_per_pass(count)
+        batches = (count - count // 10) // settings.ENFORCEMENT_BATCH_SIZE
         print(
-            f"queries: {small} for 1,000 obligations, {large} for 10,000: "
+            f"queries: {small} for {count // 10:,} obligations, {large} for {count:,}: "
             f"{(large - small) / batches:.1f} per batch of {settings.ENFORCEMENT_BATCH_SIZE}"
         )
     if "idle" in scenarios:
-        times = sorted(idle())
+        times = sorted(idle(sizes.idle, sizes.idle_passes))
         print(
-            f"idle pass over 1,000,000 open obligations: median {statistics.median(times):.1f} ms, "
+            f"idle pass over {sizes.idle:,} open obligations: median {statistics.median(times):.1f} ms, "
             f"max {times[-1]:.1f} ms over {len(times)} passes"
         )
     if "latency" in scenarios:
-        delays = latency()
+        obligations, window, interval = sizes.latency
+        delays = latency(obligations, window, interval, sizes.lead)
+        assert len(delays) == obligations, f"{len(delays)} of {obligations} steps recorded"
         print(
-            f"latency over {len(delays)} steps with a 10 s beat: p50 {nearest_rank(delays, 50):.1f} s, "
+            f"latency over {len(delays)} steps with a {interval} s beat: p50 {nearest_rank(delays, 50):.1f} s, "
             f"p90 {nearest_rank(delays, 90):.1f} s, p99 {nearest_rank(delays, 99):.1f} s, max {delays[-1]:.1f} s"
         )
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["burst", "idle", "latency"])
+    parser = argparse.ArgumentParser()
+    parser.add_argument("scenarios", nargs="*", default=["burst", "idle", "latency"])
+    parser.add_argument("--smoke", action="store_true", help="every scenario at a tiny size, once, untimed")
+    arguments = parser.parse_args()
+    main(arguments.scenarios, TINY if arguments.smoke else FULL)

@@ -47,7 +47,6 @@ import argparse
 import os
 import re
 import signal
-import subprocess
 import tempfile
 import time
 from collections import Counter
@@ -55,7 +54,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from _environment import use_database
+from _environment import remake_database, use_database
 
 DATABASE = "opinion_tracker_soak"
 SECRET_KEY = "soak-only-not-a-secret"
@@ -63,8 +62,6 @@ DATABASE_URL = use_database(DATABASE, SECRET_KEY=SECRET_KEY)
 
 import requests  # noqa: E402  (Django must be set up first)
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
 from django.utils import timezone, translation  # noqa: E402
 from django.utils.translation import gettext as _  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
@@ -97,11 +94,7 @@ class Organisation:
 
 
 def fresh_database():
-    connection.close()
-    psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c"]
-    subprocess.run([*psql, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"], check=True)
-    subprocess.run([*psql, f"CREATE DATABASE {DATABASE}"], check=True)
-    call_command("migrate", verbosity=0)
+    remake_database(DATABASE)
 
 
 def leader(username, name, department, phone) -> Person:

@@ -1,0 +1,48 @@
+"""Every benchmark under bench/ run at a tiny size (``--smoke``): it completes and its counts hold (each script
+asserts its own), so none can rot unseen. Times are not judged here: they go in docs/benchmarks.md.
+
+The benchmarks use PostgreSQL databases of their own on 127.0.0.1, whatever the suite's database is, so they run
+once, in the PostgreSQL pass.
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.db import connection
+
+from ..processes import ROOT
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="runs once, in the PostgreSQL pass: benchmarks have their own databases"
+)
+
+
+def smoke(script, *arguments) -> str:
+    """What ``bench/<script> --smoke`` printed; the test fails, with its output, if the script did."""
+    environment = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    finished = subprocess.run(
+        [sys.executable, f"bench/{script}", *arguments, "--smoke"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    return finished.stdout
+
+
+def test_the_enforcement_benchmarks_complete_at_a_tiny_size():
+    printed = smoke("escalation.py")
+    assert "burst of 80 obligations (160 rows), 2 pass(es) at once" in printed
+    assert "idle pass over 1,000 open obligations" in printed
+    assert "latency over 6 steps" in printed
+
+
+def test_the_audit_chain_benchmarks_complete_at_a_tiny_size():
+    printed = smoke("audit_chain.py")
+    assert "burst of 80 obligations, 160 events, two passes at once, with the chain" in printed
+    assert "4 writers at once, to one incident, with the chain" in printed
+    assert "verify_audit over" in printed
