@@ -60,10 +60,10 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # Served over HTTPS when the address people are sent is https://: browsers are told to keep to HTTPS
 # (HSTS, HSTS_SECONDS), cookies go over HTTPS only, and plain HTTP is redirected, but for /healthz, which
-# the container's own health check asks over HTTP.
+# the container's own health check asks over HTTP, and /metrics, which Prometheus scrapes inside the network.
 HTTPS = SITE_URL.startswith("https://")
 SECURE_SSL_REDIRECT = HTTPS
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", default=365 * 24 * 3600 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = HTTPS
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = HTTPS
@@ -270,6 +270,8 @@ EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
 ENFORCEMENT_INTERVAL_SECONDS = env.float("ENFORCEMENT_INTERVAL_SECONDS", default=10)
 # Obligations a pass claims per transaction: larger batches mean fewer round trips, longer row locks.
 ENFORCEMENT_BATCH_SIZE = env.int("ENFORCEMENT_BATCH_SIZE", default=500)
+# The token Prometheus sends to /metrics (Authorization: Bearer …); empty: /metrics answers 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # Delivery: a claimed notification is someone's for a lease, which must outlast the slowest send (the
 # timeouts below); transient failures are retried with exponential backoff (with jitter) until the
