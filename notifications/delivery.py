@@ -216,14 +216,27 @@ def send(claimed: Claim) -> tuple[str, str, str, float | None]:
         answer = channel.send(notifications[0]) if len(notifications) == 1 else channel.send_digest(notifications)
     except DeliveryError as error:
         outcome = outcome_of(error)
-        logger.warning("Delivery of notification %s: %s (%s)", notifications[0].pk, outcome, error)
+        logger.warning(
+            "Delivery of notification %s: %s (%s)", notifications[0].pk, outcome, error, extra=log_ids(notifications[0])
+        )
         return outcome, error.answer, str(error), getattr(error, "retry_after", None)
     except Exception as error:
         # A fault of ours (a message that cannot be built, a database blip) must not stop the pass or
         # the worker: it is logged and retried like a transient error, until the attempts run out.
-        logger.exception("Delivery of notification %s failed unexpectedly", notifications[0].pk)
+        logger.exception(
+            "Delivery of notification %s failed unexpectedly", notifications[0].pk, extra=log_ids(notifications[0])
+        )
         return Outcome.TRANSIENT_ERROR, "", f"{type(error).__name__}: {error}", None
     return Outcome.SENT, answer, "", None
+
+
+def log_ids(notification) -> dict:
+    """What a log line about ``notification`` names, as fields of its own in JSON logs (opinion_tracker.logs)."""
+    return {
+        "incident": notification.incident_id,
+        "obligation": notification.obligation_id,
+        "notification": notification.pk,
+    }
 
 
 def outcome_of(error: DeliveryError) -> str:

@@ -7,8 +7,11 @@ the token replaced by ``[redacted]``.
 """
 
 import functools
+import json
 import logging
+import os
 import re
+from datetime import UTC, datetime
 
 from django.urls import reverse
 from gunicorn import glogging
@@ -44,8 +47,34 @@ class RedactTokens(logging.Filter):
 
 class GunicornLogger(glogging.Logger):
     """gunicorn's logger with every text atom of the access log redacted: the request line (``%(r)s``),
-    the path (``%(U)s``), the referer (``%(f)s``) and any header or environment atom (``%({…}i)s``)."""
+    the path (``%(U)s``), the referer (``%(f)s``) and any header or environment atom (``%({…}i)s``).
+
+    With ``LOG_FORMAT=json`` each access line is a JSON object too, with the request id the tracker answered
+    (``opinion_tracker.logs``), so a request's access line and its application lines can be joined."""
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
         return {name: redact_tokens(value) if isinstance(value, str) else value for name, value in atoms.items()}
+
+    def access(self, resp, req, environ, request_time):
+        if os.environ.get("LOG_FORMAT") != "json":
+            return super().access(resp, req, environ, request_time)
+        if not self.access_log_enabled:
+            return None
+        atoms = self.atoms(resp, req, environ, request_time)
+        line = {
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "level": "INFO",
+            "logger": "gunicorn.access",
+            "method": atoms["m"],
+            "path": atoms["U"],
+            "query": atoms["q"] or None,
+            "status": int(atoms["s"]) if str(atoms["s"]).isdigit() else atoms["s"],
+            "bytes": atoms["B"],
+            "duration_ms": round(atoms["D"] / 1000, 1),
+            "remote": atoms["h"],
+            "user_agent": atoms["a"],
+            "request_id": atoms.get("{x-request-id}o") or None,
+        }
+        self.access_log.info("%s", json.dumps(line, ensure_ascii=False))
+        return None

@@ -9,6 +9,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opinion_tracker.settings")
 
@@ -59,3 +60,11 @@ def schedule_audit_seal(sender, **kwargs):
         sender.signature("incidents.seal_audit_chains", options={"queue": "enforcement", "expires": 3600}),
         name="audit seal",
     )
+
+
+@task_prerun.connect
+def log_with_the_task_id(task_id=None, **kwargs):
+    """A task's log lines carry its id where a request's carry the request's (opinion_tracker.logs)."""
+    from opinion_tracker.logs import REQUEST_ID
+
+    REQUEST_ID.set(task_id or "")

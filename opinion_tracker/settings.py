@@ -96,6 +96,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "opinion_tracker.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "opinion_tracker.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -328,6 +329,11 @@ ADMINS = [getaddresses([entry])[0] for entry in env.list("ADMINS", default=[])]
 # repeats in the next mail (opinion_tracker.adminmail).
 ADMIN_ERROR_MAIL_WINDOW_SECONDS = env.int("ADMIN_ERROR_MAIL_WINDOW_SECONDS", default=10 * 60)
 
+# ``json``: one JSON object a line, with the request id and the incident, obligation and notification ids
+# (opinion_tracker.logs); anything else: plain text.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+LOG_JSON = LOG_FORMAT == "json"
+
 # Celery (production): Redis as broker; the enforcement pass is scheduled by one beat.
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = REDIS_URL
@@ -335,6 +341,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# With JSON logs the workers log through LOGGING (below) like the web, not Celery's own text handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = not LOG_JSON
 # Passes and deliveries have their own queues, so a backlog of messages never delays a pass.
 CELERY_TASK_ROUTES = {
     "notifications.tasks.run_enforcement_pass": {"queue": "enforcement"},
@@ -358,9 +366,12 @@ LOGGING = {
         "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
         "redact_tokens": {"()": "opinion_tracker.accesslog.RedactTokens"},
     },
-    "formatters": {"django.server": DEFAULT_LOGGING["formatters"]["django.server"]},
+    "formatters": {
+        "django.server": DEFAULT_LOGGING["formatters"]["django.server"],
+        "json": {"()": "opinion_tracker.logs.JsonFormatter"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler"},
+        "console": {"class": "logging.StreamHandler", **({"formatter": "json"} if LOG_JSON else {})},
         # In place of Django's AdminEmailHandler: mailed from a background thread, at most once per error
         # per window, never for /healthz.
         "mail_admins": {
@@ -368,7 +379,10 @@ LOGGING = {
             "filters": ["require_debug_false"],
             "class": "opinion_tracker.adminmail.QueuedAdminEmailHandler",
         },
-        "django.server": DEFAULT_LOGGING["handlers"]["django.server"],
+        "django.server": {
+            **DEFAULT_LOGGING["handlers"]["django.server"],
+            **({"formatter": "json"} if LOG_JSON else {}),
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {

@@ -27,3 +27,15 @@ def test_every_celery_queue_has_a_worker_and_there_is_exactly_one_beat():
 
 def test_the_web_service_is_health_checked_on_healthz():
     assert "/healthz" in " ".join(services()["web"]["healthcheck"]["test"])
+
+
+def test_every_service_is_health_checked():
+    unchecked = [name for name, service in services().items() if not service.get("healthcheck", {}).get("test")]
+    assert unchecked == []
+
+
+def test_every_variable_compose_sets_for_the_tracker_is_one_the_settings_read():
+    """A variable misspelt in docker-compose.yml would be silently ignored; each must be read by the settings."""
+    read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', (ROOT / "opinion_tracker" / "settings.py").read_text()))
+    composed = set(services()["web"]["environment"])
+    assert composed - read == set()
