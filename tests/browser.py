@@ -1,7 +1,8 @@
 """Playwright driving Debian's Chromium (never a downloaded browser) against pytest-django's live server.
 
 Without ``/usr/bin/chromium`` the browser tests are skipped, except under CI=true, where a missing
-browser fails the run. ``SCREENSHOT_DIR`` (``make screenshots``) keeps a picture of each main page.
+browser fails the run. They run in the SQLite pass of ``make test`` only. ``SCREENSHOT_DIR`` (``make
+screenshots``) keeps a picture of each main page.
 """
 
 import os
@@ -31,6 +32,12 @@ def require_chromium():
 
 @pytest.fixture(scope="session")
 def chromium():
+    # The pages in a browser once, in the SQLite pass (the embedded default that `make run` serves): what they
+    # show is the same on PostgreSQL, where the test client covers every page again, and twice would add minutes.
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("browser tests run once, in the SQLite pass")
     require_chromium()
     from playwright.sync_api import sync_playwright
 
