@@ -25,7 +25,7 @@ from prometheus_client.core import GaugeMetricFamily
 from incidents.models import Obligation, ObligationKind, SignInFailure
 from incidents.reports.stats import nearest_rank
 from notifications.enforcement import last_run
-from notifications.models import Notification
+from notifications.models import ChannelKind, Notification
 
 LATENCY_WINDOW = timedelta(minutes=15)  # delivery latency is of the copies sent this recently
 LATENCY_QUANTILES = (0.5, 0.95, 0.99)
@@ -99,19 +99,27 @@ class TrackerCollector:
             "Notifications (one step, one person, one channel) by channel and status; each only grows but pending.",
             labels=["channel", "status"],
         )
-        rows = Notification.objects.values_list("channel", "status").annotate(n=Count("pk")).order_by()
-        for channel, status, n in rows:
-            family.add_metric([channel, status], n)
+        counted = {
+            (channel, status): n
+            for channel, status, n in Notification.objects.values_list("channel", "status")
+            .annotate(n=Count("pk"))
+            .order_by()
+        }
+        # Every pair, zeros included: a channel's first failures then show as an increase, not as a new series.
+        for channel in ChannelKind.values:
+            for status in Notification.Status.values:
+                family.add_metric([channel, status], counted.get((channel, status), 0))
         yield family
 
         due = Notification.objects.filter(status=Notification.Status.PENDING, available_at__lte=now)
         yield gauge(
             "tracker_deliveries_due", "Pending notifications due to be sent now: the delivery backlog.", due.count()
         )
-        oldest = due.aggregate(oldest=Min("created_at"))["oldest"]
+        # Since it became due: its recording, or the end of its hold, its retry's backoff or a lease that ran out.
+        oldest = due.aggregate(oldest=Min("available_at"))["oldest"]
         yield gauge(
             "tracker_oldest_pending_notification_age_seconds",
-            "Age of the oldest pending notification due to be sent (0 when none is).",
+            "How long the oldest pending notification due to be sent has been due (0 when none is).",
             (now - oldest).total_seconds() if oldest else 0.0,
         )
 
@@ -158,7 +166,7 @@ REGISTRY.register(TrackerCollector())
 def metrics(request):
     """The figures for a scraper that sends the configured token; 404 for everyone else."""
     expected = settings.METRICS_TOKEN
-    sent = request.headers.get("Authorization", "").removeprefix("Bearer ")
-    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+    scheme, _space, sent = request.headers.get("Authorization", "").partition(" ")
+    if not expected or scheme != "Bearer" or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise Http404
     return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)

@@ -46,6 +46,7 @@ def samples() -> dict:
 
 def test_only_a_scraper_with_the_token_reads_the_figures(settings, org, signed_in):
     assert scrape("wrong").status_code == 404
+    assert Client().get("/metrics", HTTP_AUTHORIZATION=TOKEN).status_code == 404, "the token, as a Bearer token"
     assert Client().get("/metrics").status_code == 404
     assert signed_in(org.leader).get("/metrics").status_code == 404, "a session is not the token"
     settings.METRICS_TOKEN = ""
@@ -61,8 +62,8 @@ def test_the_figures_are_the_databases(org, log):
     obligation = incident.obligations.get(kind="internal_report")
     pending = Notification.objects.filter(status="pending", available_at__lte=NOW)
     assert pending.exists()
-    oldest = pending.order_by("created_at").first()
-    Notification.objects.filter(pk=oldest.pk).update(created_at=NOW - timedelta(minutes=7))
+    oldest = pending.order_by("available_at").first()
+    Notification.objects.filter(pk=oldest.pk).update(available_at=NOW - timedelta(minutes=7))
     # The inbox copies were sent as they were recorded; take them out of the latency window.
     Notification.objects.filter(status="sent").update(sent_at=NOW - timedelta(days=1))
     sent = Notification.objects.filter(obligation=obligation, status="pending").exclude(pk=oldest.pk).first()
@@ -86,6 +87,7 @@ def test_the_figures_are_the_databases(org, log):
     }
     assert sum(by_status.values()) == Notification.objects.count()
     assert by_status[(failed.channel, "failed")] == 1
+    assert by_status[("feishu_app", "failed")] == 0, "every channel and status, zeros included"
     assert found[("tracker_deliveries_due", ())] == pending.count()
     assert found[("tracker_oldest_pending_notification_age_seconds", ())] == 7 * 60
     assert found[("tracker_delivery_latency_seconds", (("quantile", "0.5"),))] == 60
