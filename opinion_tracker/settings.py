@@ -371,7 +371,13 @@ LOGGING = {
         "json": {"()": "opinion_tracker.logs.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", **({"formatter": "json"} if LOG_JSON else {})},
+        # Every line, whichever logger wrote it (django.security's CSRF refusals name the path too), without
+        # acknowledgement tokens.
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_tokens"],
+            **({"formatter": "json"} if LOG_JSON else {}),
+        },
         # In place of Django's AdminEmailHandler: mailed from a background thread, at most once per error
         # per window, never for /healthz.
         "mail_admins": {

@@ -93,3 +93,18 @@ def test_gunicorns_access_line_is_json_too_with_the_request_id(monkeypatch, caps
     assert line["path"] == "/ack/[redacted]/"
     assert (line["method"], line["status"], line["bytes"], line["request_id"]) == ("GET", 404, 512, "edge-7f3a9c21")
     assert line["duration_ms"] == 3.0
+
+
+def test_a_refused_post_to_an_acknowledgement_link_logs_no_token_in_text_either(db):
+    """Django's CSRF refusal ("Forbidden (CSRF cookie not set.): /ack/…/") names the path; the console (LOGGING's,
+    in the text format here) takes the token out of every line, whichever logger wrote it."""
+    [console] = [handler for handler in logging.getLogger().handlers if handler.get_name() == "console"]
+    written = io.StringIO()
+    before = console.setStream(written)
+    try:
+        client = Client(enforce_csrf_checks=True)
+        assert client.post("/ack/a-leaders-signed-token-0123456789/").status_code == 403
+    finally:
+        console.setStream(before)
+    assert "/ack/[redacted]/" in written.getvalue()
+    assert "a-leaders-signed-token" not in written.getvalue()
