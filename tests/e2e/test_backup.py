@@ -45,7 +45,9 @@ def digest(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_a_dump_restored_into_a_fresh_database_has_everything_as_before(transactional_db, org, log, settings, tmp_path):
+def test_a_dump_restored_into_a_fresh_database_has_everything_as_before(
+    transactional_db, national_defaults, org, log, settings, tmp_path
+):
     settings.MEDIA_ROOT = tmp_path / "media"
     now = timezone.now()
     incident = log(discovered_at=now - timedelta(hours=6), now=now - timedelta(hours=6))
