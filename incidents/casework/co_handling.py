@@ -5,7 +5,7 @@ reached by the escalation steps addressed to the department; the lead owns the o
 an instruction was addressed to replies to it for itself.
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -98,8 +98,7 @@ def rectifying_department(caller: Caller, incident, finding):
     duty officers (or an administrator); an interview on another incident is answered as if it did not exist."""
     rectification = rectification_of(finding, incident)
     if rectification is None:
-        message = _("Name the admonishing interview (约谈整改) on this incident that this report answers.")
-        raise ValidationError({"finding": [message]})
+        return None  # record_action refuses it, on ``finding``, in the words every report gets
     if not reports_for(caller, rectification.department_id):
         raise PermissionDenied(_("Only the department interviewed submits its rectification report."))
     return rectification.department

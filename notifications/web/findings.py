@@ -34,9 +34,9 @@ class FindingForm(forms.Form):
         label=_("rectification report due at"), required=False, widget=MomentInput()
     )
 
-    def __init__(self, *args, prefix=None, **kwargs):
+    def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {"decided_on": timezone.localdate()})
-        super().__init__(*args, prefix=prefix, **kwargs)
+        super().__init__(*args, **kwargs)
         self.fields["rectification_due_at"].help_text = _(
             "For an admonishing interview (约谈整改). Empty: %(days)d working days from now."
         ) % {"days": RECTIFICATION_WORKING_DAYS}
