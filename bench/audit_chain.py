@@ -35,6 +35,7 @@ SMOKE = "--smoke" in sys.argv
 # A smoke run's batches are small, so that it still takes several of them.
 use_database(DATABASE, **({"ENFORCEMENT_BATCH_SIZE": "10"} if SMOKE else {}))
 
+from _obligations import organisation  # noqa: E402
 from django.conf import settings  # noqa: E402  (Django must be set up first)
 from django.db import connection, models, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -43,13 +44,13 @@ from django.utils import timezone  # noqa: E402
 import incidents.services.obligations as obligation_service  # noqa: E402
 import incidents.services.timeline as timeline_service  # noqa: E402
 import notifications.escalation as escalation  # noqa: E402
-from incidents.models import Department, Incident, Obligation, Person, TimelineEvent  # noqa: E402
+from incidents.models import Department, Incident, Obligation, TimelineEvent  # noqa: E402
 from incidents.services.audit_chain import EVENT_FIELDS  # noqa: E402
 from incidents.services.audit_seal import seal_due  # noqa: E402
 from incidents.services.audit_verify import verify  # noqa: E402
 from incidents.services.timeline import record_event  # noqa: E402
 from notifications.enforcement import enforce  # noqa: E402
-from notifications.models import EscalationPolicy, EscalationStep, Notification  # noqa: E402
+from notifications.models import Notification  # noqa: E402
 from opinion_tracker.lib.bulk import insert_rows  # noqa: E402
 
 KINDS = ["internal_report", "response", "first_statement", "verification_report"]
@@ -109,28 +110,10 @@ def fresh_database():
     remake_database(DATABASE)
 
 
-def organisation():
-    """A government and a department whose principal leader is reached in the app and by email at the deadline."""
-    government = Department.objects.create(name="市政府", code="gov", is_government=True)
-    department = Department.objects.create(name="市交通运输局", code="transport", parent=government)
-    leader = Person.objects.create(username="leader", email="leader@example.gov.cn", department=department)
-    department.principal_leader = leader
-    department.save()
-    policy = EscalationPolicy.objects.create(government=government, severity="general")
-    EscalationStep.objects.create(
-        policy=policy,
-        code="overdue_l1",
-        offset=timedelta(0),
-        audiences=["principal_leader"],
-        channels=["in_app", "email"],
-    )
-    return department
-
-
 def prepare_burst(count):
     """``count`` obligations (four per incident) whose plans a pass froze earlier, all coming due at ``due``."""
     fresh_database()
-    department = organisation()
+    department = organisation(["in_app", "email"])
     due = timezone.now().replace(microsecond=0) - timedelta(minutes=1)
     start = due - timedelta(hours=2)
     incidents = Incident.objects.bulk_create(

@@ -34,14 +34,14 @@ SMOKE = "--smoke" in sys.argv
 # A smoke run's batches are small, so that it still takes several of them.
 use_database(DATABASE, **({"ENFORCEMENT_BATCH_SIZE": "10"} if SMOKE else {}))
 
+from _obligations import bulk_obligations, organisation  # noqa: E402
 from django.conf import settings  # noqa: E402  (Django must be set up first)
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from incidents.models import Department, Person  # noqa: E402
-from notifications.enforcement import enforce  # noqa: E402
-from notifications.models import EscalationPolicy, EscalationStep, Notification  # noqa: E402
+from notifications.enforcement import anything_due, enforce  # noqa: E402
+from notifications.models import Notification  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -66,45 +66,6 @@ def deliver_nothing(now):
 
 def fresh_database():
     remake_database(DATABASE)
-
-
-def organisation(channels):
-    """A government and a department whose principal leader is reached on ``channels`` at the deadline."""
-    government = Department.objects.create(name="市政府", code="gov", is_government=True)
-    department = Department.objects.create(name="市交通运输局", code="transport", parent=government)
-    leader = Person.objects.create(username="leader", email="leader@example.gov.cn", department=department)
-    department.principal_leader = leader
-    department.save()
-    policy = EscalationPolicy.objects.create(government=government, severity="general")
-    EscalationStep.objects.create(
-        policy=policy, code="overdue_l1", offset=timedelta(0), audiences=["principal_leader"], channels=channels
-    )
-    return department
-
-
-def bulk_obligations(department, count, due_at, next_step_at):
-    """``count`` open obligations (four per incident) in a few INSERT … SELECT statements."""
-    incidents = (count + 3) // 4
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """INSERT INTO incidents_incident (title, summary, severity, source_platform, source_url, discovered_at,
-                   logged_at, department_id, state, close_reason, external_id)
-               SELECT 'incident ' || n, '', 'general', '', '', %s, %s, %s, 'open', '', ''
-               FROM generate_series(1, %s) AS n""",
-            [due_at - timedelta(hours=2), due_at - timedelta(hours=2), department.pk, incidents],
-        )
-        cursor.execute(
-            """INSERT INTO incidents_obligation (incident_id, kind, clock, clock_started_at, "offset", due_at,
-                   provisional, state, waiver_kind, waived_reason, next_step_at, created_at, incident_discovered_at)
-               SELECT i.id, k.kind, 'discovery', %s, interval '2 hours', %s, false, 'pending', '', '', %s, %s,
-                   i.discovered_at
-               FROM incidents_incident i
-               CROSS JOIN (VALUES ('internal_report'), ('response'), ('first_statement'), ('verification_report'))
-                   AS k(kind)
-               ORDER BY i.id LIMIT %s""",
-            [due_at - timedelta(hours=2), due_at, next_step_at, due_at - timedelta(hours=2), count],
-        )
-        cursor.execute("ANALYZE")
 
 
 def prepare_burst(count):
@@ -142,17 +103,22 @@ def queries_per_pass(count) -> int:
     return len(queries)
 
 
-def idle(count, passes):
+def idle(count, passes) -> tuple[list[float], list[float]]:
+    """Milliseconds of each idle pass, and of its one find-nothing-due query alone."""
     fresh_database()
     department = organisation(["in_app", "email"])
     now = timezone.now()
     bulk_obligations(department, count, now + timedelta(days=1), next_step_at=now + timedelta(hours=12))
-    times = []
+    enforce(timezone.now())  # the heartbeat's row made, as after the first pass
+    times, queries = [], []
     for _ in range(passes):
         started = time.perf_counter()
         enforce(timezone.now())
         times.append((time.perf_counter() - started) * 1000)
-    return times
+        started = time.perf_counter()
+        assert not anything_due(timezone.now())
+        queries.append((time.perf_counter() - started) * 1000)
+    return times, queries
 
 
 def latency(obligations, window, interval, lead):
@@ -202,10 +168,11 @@ def main(scenarios, sizes: Sizes):
             f"{(large - small) / batches:.1f} per batch of {settings.ENFORCEMENT_BATCH_SIZE}"
         )
     if "idle" in scenarios:
-        times = sorted(idle(sizes.idle, sizes.idle_passes))
+        times, queries = (sorted(figures) for figures in idle(sizes.idle, sizes.idle_passes))
         print(
-            f"idle pass over {sizes.idle:,} open obligations: median {statistics.median(times):.1f} ms, "
-            f"max {times[-1]:.1f} ms over {len(times)} passes"
+            f"idle pass over {sizes.idle:,} open obligations: median {statistics.median(times):.2f} ms, "
+            f"max {times[-1]:.2f} ms over {len(times)} passes; its find-nothing-due query alone: median "
+            f"{statistics.median(queries):.2f} ms, max {queries[-1]:.2f} ms"
         )
     if "latency" in scenarios:
         obligations, window, interval = sizes.latency
