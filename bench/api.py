@@ -1,6 +1,6 @@
 """Benchmark of the REST API on PostgreSQL, served by gunicorn (not a test; results go in docs/benchmarks.md).
 
-    .venv/bin/python bench/api.py [--incidents N] [--clients 1,8] [--workers W] [--requests R] [--explain]
+    .venv/bin/python bench/api.py [--incidents N] [--clients 1,8] [--workers W] [--requests R] [--explain] [--smoke]
 
 Uses its own database, ``opinion_tracker_bench_api`` on 127.0.0.1 (made when missing, and dropped and
 made again only when it holds a data set of another size), so it never touches a database in use.
@@ -12,6 +12,8 @@ made again only when it holds a data set of another size), so it never touches a
   detail, and logging one. One client gives the time a request takes; eight, what queueing adds to it.
 - report: an auditor's compliance report for the last full calendar year (about a fifth of the data set)
   over HTTP, and the same figures computed in-process, to tell the database's time from the HTTP layer's.
+``--smoke``: 2,000 incidents in a database of their own and a few requests, untimed (``make test`` runs it, so the
+benchmark cannot rot unseen).
 """
 
 import argparse
@@ -31,7 +33,9 @@ from pathlib import Path
 
 from _environment import ROOT, use_database
 
-DATABASE = "opinion_tracker_bench_api"
+SMOKE = "--smoke" in sys.argv
+# A smoke run has a database of its own, so that it never costs the kept data set of a full run.
+DATABASE = "opinion_tracker_bench_api_smoke" if SMOKE else "opinion_tracker_bench_api"
 use_database(DATABASE, DEBUG="0", ALLOWED_HOSTS="127.0.0.1")
 
 import requests  # noqa: E402  (Django must be set up first)
@@ -249,9 +253,9 @@ FROM bench_plan
 # n, so an obligation knows what met it without a join; only what was published by now exists.
 ACTIONS = """
 INSERT INTO incidents_action (id, kind, channel, published_at, evidence_url, evidence_file, summary,
-    recorded_at, recorded_by_id, incident_id)
+    recorded_at, recorded_by_id, incident_id, text, text_sha256)
 SELECT 3 * p.n - 3 + a.k, a.kind, a.channel, a.at, 'https://www.example.gov.cn/xwfb/' || p.n || '-' || a.k || '.html',
-       '', '', least(a.at + interval '20 minutes', %(now)s), NULL, p.n
+       '', '', least(a.at + interval '20 minutes', %(now)s), NULL, p.n, '', ''
 FROM bench_plan p
 CROSS JOIN LATERAL (VALUES (1, 'statement', 'weibo', p.s1_at), (2, 'press_conference', 'press', p.pc_at),
                            (3, 'statement', 'website', p.s2_at)) AS a(k, kind, channel, at)
@@ -265,7 +269,7 @@ WHERE a.at <= %(now)s
 # closing, a response by a leader), an open incident's pending or overdue.
 OBLIGATIONS = """
 INSERT INTO incidents_obligation (incident_id, kind, clock, clock_started_at, "offset", offset_working_days,
-    due_at, provisional, state, met_at, met_by_id, waived_at, waived_reason, waived_by_id, next_step_at,
+    due_at, provisional, state, met_at, met_by_id, waived_at, waived_reason, waiver_kind, waived_by_id, next_step_at,
     created_at, incident_discovered_at)
 SELECT p.n, o.kind, o.clock, o.started, o.off, o.days, o.due, false, st.state,
        CASE WHEN st.state IN ('met', 'met_late') THEN o.met_at END,
@@ -275,6 +279,9 @@ SELECT p.n, o.kind, o.clock, o.started, o.off, o.days, o.due, false, st.state,
             WHEN o.kind = 'follow_up' AND p.closed_at <= o.due THEN 'closed'
             WHEN o.kind = 'follow_up' THEN '舆情已平息，经领导批准不再续报'
             ELSE '经核实情况不实，经领导批准不作公开回应' END,
+       CASE WHEN st.state <> 'waived' THEN ''
+            WHEN o.kind = 'follow_up' AND p.closed_at <= o.due THEN 'closed'
+            ELSE 'approved' END,
        NULL,
        CASE WHEN st.state = 'pending' THEN o.due - interval '1 hour' END,
        o.created, p.discovered_at
@@ -593,7 +600,10 @@ def main():
     parser.add_argument("--requests", type=int, default=500, help="measured requests per endpoint")
     parser.add_argument("--runs", type=int, default=5, help="timed runs of the compliance report")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the report's two slowest queries")
+    parser.add_argument("--smoke", action="store_true", help="a tiny data set and a few requests, untimed")
     args = parser.parse_args()
+    if args.smoke:
+        args.incidents, args.clients, args.workers, args.requests, args.runs = 2_000, "1,2", 2, 10, 1
 
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
     started = time.perf_counter()

@@ -1,5 +1,8 @@
 """Delivering notifications: claim with a lease, send, record the outcome, retry, wait out throttling.
 
+This is one claim at a time; ``notifications.batches`` claims, sends and records the webhook and email many at a
+time on top of it, with the same promises.
+
 A notification is claimed by a conditional UPDATE that pushes ``available_at`` a lease into the
 future and marks it ``sending``: of two workers handed the same id, one claims it and the other finds
 nothing to do. The claim commits before anything is sent, with a delivery attempt row; the outcome is
@@ -22,7 +25,6 @@ What follows an outcome (docs/rules.md, "What delivery promises"):
 
 import logging
 import random
-from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 from typing import NamedTuple
@@ -191,20 +193,27 @@ def claim(notification_id, now) -> Claim | None:
                     .order_by("available_at", "pk")
                     .values_list("pk", flat=True)[: destination.digest_capacity - 1]
                 )
-        # No longer queued: if this sender dies, the next pass settles the cut-off send (``settle_cut_off``).
-        Notification.objects.filter(pk__in=ids).update(
-            available_at=now + lease(), attempts=F("attempts") + 1, dispatched_at=None, sending=True
-        )
-        claimed = list(
-            Notification.objects.select_related("incident__department", "obligation", "recipient")
-            .filter(pk__in=ids)
-            .order_by("pk")
-        )
-        attempts = DeliveryAttempt.objects.bulk_create(
-            DeliveryAttempt(notification=notification, number=notification.attempts, started_at=now)
-            for notification in claimed
-        )
-    return Claim(list(zip(claimed, attempts, strict=True)), destination, reservation)
+        pairs = take(ids, now)
+    return Claim(pairs, destination, reservation)
+
+
+def take(ids, now) -> list[tuple[Notification, DeliveryAttempt]]:
+    """Lease the notifications ``ids``, which the caller has locked, and count and write their attempts.
+
+    No longer queued: if this sender dies, the next pass settles the cut-off send (``settle_cut_off``)."""
+    Notification.objects.filter(pk__in=ids).update(
+        available_at=now + lease(), attempts=F("attempts") + 1, dispatched_at=None, sending=True
+    )
+    claimed = list(
+        Notification.objects.select_related("incident__department", "obligation", "recipient")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    attempts = DeliveryAttempt.objects.bulk_create(
+        DeliveryAttempt(notification=notification, number=notification.attempts, started_at=now)
+        for notification in claimed
+    )
+    return list(zip(claimed, attempts, strict=True))
 
 
 def send(claimed: Claim) -> tuple[str, str, str, float | None]:
@@ -406,51 +415,3 @@ def tell_administrators(notifications: list[Notification], reason: str) -> None:
             for notification in notifications
         ]
         mail_admins(_("Notifications need attention"), reason + "\n\n" + "\n".join(lines), fail_silently=True)
-
-
-def deliver_due_inline(now, limit=1000) -> int:
-    """Attempt every claimable notification once, here and now (the embedded scheduler, ``--once``),
-    including the fallbacks that failures made on the way."""
-    settle_undeliverable(now)
-    attempted = set()
-    while len(attempted) < limit:
-        ids = claimable(now).exclude(pk__in=attempted).order_by("available_at", "pk").values_list("pk", flat=True)
-        batch = list(ids[: limit - len(attempted)])
-        if not batch:
-            break
-        for notification_id in batch:
-            attempted.add(notification_id)
-            deliver(notification_id)
-    return len(attempted)
-
-
-def enqueue_due(now, enqueue: Callable[[int], object], limit=1000) -> int:
-    """Hand claimable notifications to workers, each at most once per lease, after the commit.
-
-    ``dispatched_at`` keeps a pass from queueing again what a worker has not picked up yet; a task
-    lost with the broker (a Redis restart) is queued again after ``NOTIFICATION_REQUEUE_SECONDS``, two
-    enforcement intervals by default. A task queued twice is harmless: the second claim finds nothing.
-    """
-    settle_undeliverable(now)
-    requeue_before = now - timedelta(seconds=settings.NOTIFICATION_REQUEUE_SECONDS)
-    with transaction.atomic():
-        ids = list(
-            claimable(now)
-            .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=requeue_before))
-            .select_for_update(skip_locked=True, of=("self",))
-            .order_by("available_at", "pk")
-            .values_list("pk", flat=True)[:limit]
-        )
-        Notification.objects.filter(pk__in=ids).update(dispatched_at=now)
-        transaction.on_commit(partial(hand_over, ids, enqueue))
-    return len(ids)
-
-
-def hand_over(ids, enqueue) -> None:
-    """Queue the tasks; a broker that is down (a Redis restart) loses nothing, since the rows say what is
-    still to send and a later pass queues them again: worth a warning in the log, not an error mail."""
-    try:
-        for notification_id in ids:
-            enqueue(notification_id)
-    except Exception as error:
-        logger.warning("The broker did not take %d delivery tasks (%s); they are queued again later", len(ids), error)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from incidents.models import Obligation
 from incidents.services.obligations import mark_due_obligations_overdue
 
-from .delivery import deliver_due_inline
+from .batches import deliver_due_inline
 from .escalation import escalate_due
 from .limits import forget_old_sends
 from .models import EnforcementRun, Notification

@@ -5,19 +5,19 @@ from functools import partial
 from celery import shared_task
 from django.utils import timezone
 
-from .delivery import deliver, enqueue_due
+from .batches import deliver_batch, enqueue_due
 from .enforcement import enforce
 from .scheduled_reports import send_due_reports
 
 
-@shared_task(name="notifications.tasks.deliver_notification", ignore_result=True)
-def deliver_notification(notification_id):
-    deliver(notification_id)
+@shared_task(name="notifications.tasks.deliver_notifications", ignore_result=True)
+def deliver_notifications(notification_ids):
+    deliver_batch(notification_ids)
 
 
 @shared_task(name="notifications.tasks.run_enforcement_pass", ignore_result=True)
 def run_enforcement_pass():
-    enforce(timezone.now(), deliver=partial(enqueue_due, enqueue=deliver_notification.delay))
+    enforce(timezone.now(), deliver=partial(enqueue_due, enqueue=deliver_notifications.delay))
 
 
 @shared_task(name="notifications.tasks.send_scheduled_reports", ignore_result=True)

@@ -15,7 +15,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from incidents.services.audit_seal import seal_due
-from notifications.delivery import deliver_due_inline
+from notifications.batches import deliver_due_inline
 from notifications.enforcement import enforce
 from notifications.scheduled_reports import send_due_reports
 

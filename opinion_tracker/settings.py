@@ -139,7 +139,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The reports aggregate a year of rows in well under a second; PostgreSQL's JIT would first spend
     # about 0.1 s compiling each of their queries (docs/benchmarks.md).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Persistent connections on PostgreSQL: a new connection costs more than most requests and delivery batches
+# (docs/benchmarks.md); each is checked before reuse, so one PostgreSQL or a pooler dropped is replaced, not an
+# error. SQLite opens a file, nothing to keep.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int(
+    "CONN_MAX_AGE", default=600 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" else 0
+)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind PgBouncer in transaction pooling mode (docs/operations.md), a cursor cannot outlive its transaction.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "incidents.Person"
@@ -285,6 +293,14 @@ NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
 NOTIFICATION_MAX_WAIT_SECONDS = env.float("NOTIFICATION_MAX_WAIT_SECONDS", default=300)
 # A delivery task not picked up this long after it was queued (lost with the broker) is queued again.
 NOTIFICATION_REQUEUE_SECONDS = env.float("NOTIFICATION_REQUEUE_SECONDS", default=2 * ENFORCEMENT_INTERVAL_SECONDS)
+# Throughput: notifications go to a worker (or the inline job) this many at a time, claimed together and sent by
+# this many threads at once over kept connections; a pass hands over at most DELIVERY_PASS_LIMIT.
+DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", default=100)
+DELIVERY_SEND_THREADS = env.int("DELIVERY_SEND_THREADS", default=8)
+DELIVERY_PASS_LIMIT = env.int("DELIVERY_PASS_LIMIT", default=10_000)
+for _name in ("DELIVERY_BATCH_SIZE", "DELIVERY_SEND_THREADS", "DELIVERY_PASS_LIMIT"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1.")
 ACKNOWLEDGEMENT_LINK_MAX_AGE = env.int("ACKNOWLEDGEMENT_LINK_MAX_AGE", default=7 * 24 * 3600)
 
 # Providers: base URLs (private deployments such as 专有钉钉/政务钉钉 have their own), the SMS gateway
@@ -346,7 +362,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = not LOG_JSON
 # Passes and deliveries have their own queues, so a backlog of messages never delays a pass.
 CELERY_TASK_ROUTES = {
     "notifications.tasks.run_enforcement_pass": {"queue": "enforcement"},
-    "notifications.tasks.deliver_notification": {"queue": "delivery"},
+    "notifications.tasks.deliver_notifications": {"queue": "delivery"},
 }
 
 # The work-message apps' access tokens (notifications.channels.tokens), shared by every process that sends:

@@ -24,7 +24,8 @@ class Mailbox:
     With ``stall_first``, the first message is held at the end of DATA (``stalled`` is set) until
     ``release`` is set, then turned away with 451: a sender that dies meanwhile delivered nothing.
     With ``answer_after``, every message is kept at once and its 250 comes that many seconds later,
-    like a slow server that accepts what the client stopped waiting for.
+    like a slow server that accepts what the client stopped waiting for. ``greetings`` counts the EHLOs:
+    the connections senders opened.
     """
 
     messages: list = field(default_factory=list)
@@ -36,6 +37,12 @@ class Mailbox:
     stalled: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     answer_after: float = 0
+    greetings: int = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        self.greetings += 1
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:

@@ -61,6 +61,7 @@ class Providers:
     throttle: dict = field(default_factory=dict)  # provider → requests still to throttle
     throttle_until: dict = field(default_factory=dict)  # provider → epoch seconds
     delay: dict = field(default_factory=dict)  # provider → seconds before answering
+    charset: str = "utf-8"  # what the answers are written in (an intranet gateway may answer in GBK)
     received: list = field(default_factory=list)  # (provider, request URL, headers, body)
     accepted: list = field(default_factory=list)  # (provider, body)
     sms_out_ids: set = field(default_factory=set)
@@ -170,10 +171,10 @@ def start_receivers(providers: Providers) -> tuple[ThreadingHTTPServer, str]:
                     providers.accepted.append((provider, body))
             if providers.delay.get(provider):
                 time.sleep(providers.delay[provider])  # the provider took it, and is slow to say so
-            data = json.dumps(answer, ensure_ascii=False).encode()
+            data = json.dumps(answer, ensure_ascii=False).encode(providers.charset)
             try:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Type", f"application/json; charset={providers.charset}")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

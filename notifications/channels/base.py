@@ -1,5 +1,7 @@
 """What every channel module provides, and the kinds of outcome a delivery can meet short of success."""
 
+from django.conf import settings
+
 
 class DeliveryError(Exception):
     """A delivery did not succeed; ``answer`` is what the provider said, when it said anything."""
@@ -39,10 +41,21 @@ class Channel:
     is sent again. ``None`` where the provider drops a message it already has, by the idempotency key
     sent with it (SMS ``OutId``, the webhook's delivery id): retried like any transient error. Never
     (0) for group robots, where nothing deduplicates and a repeat reaches the whole group twice.
+
+    ``sent_in_batches`` channels are claimed many at a time and sent by a few threads at once, over kept
+    connections (``notifications.batches``): only those with no provider limit, whose send reads
+    nothing from the database (a thread of its own has no transaction of the caller's to see), and whose receivers
+    drop a repeat or may see one (a send cut off by a stale kept connection is retried).
     """
 
     delivered_on_record = False
     repeats_after_unknown: int | None = 0
+    sent_in_batches = False
+
+    def longest_send(self) -> float:
+        """How long one send may wait for the provider (seconds; for SMTP, the wait of one step): a batch starts no
+        send that could outlast the part of its lease it may use (``notifications.batches.send_and_record``)."""
+        return settings.OUTBOUND_CONNECT_TIMEOUT + settings.OUTBOUND_TIMEOUT
 
     def unreachable(self, person, directory) -> str | None:
         """Why ``person`` cannot be reached this way, or ``None`` if they can (``directory`` caches

@@ -14,7 +14,9 @@ from django.core.mail import EmailMessage
 from django.utils.translation import gettext as _
 
 from ..messages import compose
-from .base import Channel, PermanentError, TransientError, UnknownOutcome
+from .base import Channel, DeliveryError, PermanentError, TransientError, UnknownOutcome
+from .connections import kept
+from .http import bounded
 from .smtp import AnswerLost
 
 
@@ -25,6 +27,10 @@ def message_id(notification) -> str:
 
 class EmailChannel(Channel):
     repeats_after_unknown = 1
+    sent_in_batches = True
+
+    def longest_send(self) -> float:
+        return settings.EMAIL_TIMEOUT
 
     def unreachable(self, person, directory=None):
         return None if person.email else _("No email address.")
@@ -39,32 +45,64 @@ class EmailChannel(Channel):
         if reason:
             raise PermanentError(reason)
         subject, body = compose(notification)
-        message = EmailMessage(
-            subject=subject,
-            body=body,
-            to=[notification.recipient.email],
-            headers={"Message-ID": message_id(notification)},
-        )
         try:
-            sent = message.send(fail_silently=False)
-        except AnswerLost as error:
-            raise UnknownOutcome(
-                _("The mail server did not answer in time; it may have accepted the message (%(error)s).")
-                % {"error": error}
-            ) from error
-        except smtplib.SMTPRecipientsRefused as error:
-            codes = [code for code, _message in error.recipients.values()]
-            permanent = all(code >= 500 for code in codes)
-            raise (PermanentError if permanent else TransientError)(
-                _("The mail server refused the address."), repr(error.recipients)
-            ) from error
-        except smtplib.SMTPDataError as error:
-            answer = f"{error.smtp_code} {error.smtp_error!r}"
-            raise (PermanentError if error.smtp_code >= 500 else TransientError)(str(error), answer) from error
-        except smtplib.SMTPResponseException as error:
-            raise TransientError(str(error), f"{error.smtp_code} {error.smtp_error!r}") from error
-        except (smtplib.SMTPException, OSError) as error:
-            raise TransientError(str(error) or type(error).__name__) from error
+            sent = self.transmit(notification, subject, body)
+        except Exception as error:
+            meaning = delivery_error(error)
+            if meaning is None:
+                raise
+            raise meaning from error
         if not sent:
             raise PermanentError(_("The message had no recipient."))
         return message_id(notification)
+
+    def transmit(self, notification, subject, body) -> int:
+        """Within a batch, over the thread's kept connection (``connections.kept_open``), dropped after any failure;
+        one the server closed since the thread's last mail (servers cap the messages of a connection) is opened
+        again at once, since nothing of this message had gone out."""
+        connections = kept()
+
+        def once() -> int:
+            try:
+                return EmailMessage(
+                    subject=subject,
+                    body=body,
+                    to=[notification.recipient.email],
+                    headers={"Message-ID": message_id(notification)},
+                    connection=connections.mail_connection(bounded(settings.EMAIL_TIMEOUT)) if connections else None,
+                ).send(fail_silently=False)
+            except Exception:
+                if connections:
+                    connections.drop_mail_connection()
+                raise
+
+        reused = connections is not None and connections.mail is not None
+        try:
+            return once()
+        except (smtplib.SMTPServerDisconnected, ConnectionError):  # before DATA (after it: ``AnswerLost``)
+            if not reused:
+                raise
+            return once()
+
+
+def delivery_error(error: Exception) -> DeliveryError | None:
+    """What a failed send means for the notification; ``None`` for an error of ours (neither SMTP nor the network)."""
+    if isinstance(error, AnswerLost):
+        return UnknownOutcome(
+            _("The mail server did not answer in time; it may have accepted the message (%(error)s).")
+            % {"error": error}
+        )
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in error.recipients.values()]
+        permanent = all(code >= 500 for code in codes)
+        return (PermanentError if permanent else TransientError)(
+            _("The mail server refused the address."), repr(error.recipients)
+        )
+    if isinstance(error, smtplib.SMTPDataError):
+        answer = f"{error.smtp_code} {error.smtp_error!r}"
+        return (PermanentError if error.smtp_code >= 500 else TransientError)(str(error), answer)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return TransientError(str(error), f"{error.smtp_code} {error.smtp_error!r}")
+    if isinstance(error, (smtplib.SMTPException, OSError)):
+        return TransientError(str(error) or type(error).__name__)
+    return None

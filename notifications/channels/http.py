@@ -8,20 +8,26 @@ A caller that must itself answer in time (a drill, made within a web request) bo
 within a block by one deadline (``answered_by``): each call then waits no longer than the time left.
 """
 
+import json
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlencode
 
-import requests
+import urllib3
 from django.conf import settings
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from urllib3.exceptions import ProtocolError
 
 from .base import PermanentError, Throttled, TransientError, UnknownOutcome
+from .connections import http_pool
+
+# Every provider call says who calls; JSON bodies are the only kind sent.
+REQUEST_HEADERS = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "opinion-tracker"}
 
 # When a throttling provider names no window of its own.
 DEFAULT_THROTTLE_SECONDS = 60.0
@@ -90,22 +96,30 @@ def get_json(url: str, *, params=None) -> tuple[int, object]:
 
 
 def call_json(method, url, payload, *, params=None, headers=None, data=None) -> tuple[int, object]:
-    proxies = {"http": settings.OUTBOUND_PROXY, "https": settings.OUTBOUND_PROXY} if settings.OUTBOUND_PROXY else None
-    # Never follow a redirect: it would turn the POST into a GET without the message, answered 2xx.
+    if not url.lower().startswith(("http://", "https://")):
+        # Never guessed (it would be plain HTTP, with the tokens and signatures in it); the URL itself is not
+        # repeated, since it may carry a credential.
+        raise TransientError(_("A provider's address in the settings does not start with http:// or https://."))
+    if params:
+        url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
+    if data is None and payload is not None and method == "POST":
+        data = json.dumps(payload, allow_nan=False).encode()
+    # Never follow a redirect: it would turn the POST into a GET without the message, answered 2xx. Never retry
+    # here either: whether to send again is the caller's decision (the idempotency of each channel).
     # Within ``answered_by``, each timeout is cut to the time left before its deadline.
+    connect, read = bounded(settings.OUTBOUND_CONNECT_TIMEOUT), bounded(settings.OUTBOUND_TIMEOUT)
     try:
-        response = requests.request(
-            method,
-            url,
-            params=params,
-            json=payload if data is None and method == "POST" else None,
-            data=data,
-            headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
-            timeout=(bounded(settings.OUTBOUND_CONNECT_TIMEOUT), bounded(settings.OUTBOUND_TIMEOUT)),
-            proxies=proxies,
-            allow_redirects=False,
-        )
-    except requests.RequestException as error:
+        with http_pool() as pool:
+            response = pool.request(
+                method,
+                url,
+                body=data,
+                headers={**REQUEST_HEADERS, **(headers or {})},
+                timeout=urllib3.Timeout(connect=connect, read=read),
+                redirect=False,
+                retries=False,
+            )
+    except (urllib3.exceptions.HTTPError, ValueError) as error:  # a URL that cannot be used is a ValueError too
         if request_went_out(error):
             raise UnknownOutcome(
                 _("The provider did not answer in time; it may have received the message (%(error)s).")
@@ -114,35 +128,41 @@ def call_json(method, url, payload, *, params=None, headers=None, data=None) -> 
         raise TransientError(
             _("The provider could not be reached: %(error)s") % {"error": type(error).__name__}
         ) from error
-    answer = response.text[:2000]
-    if response.status_code == 429:
+    text = decoded(response)
+    answer = text[:2000]
+    if response.status == 429:
         # Feishu says when its window resets in a header of its own.
         said = response.headers.get("Retry-After") or response.headers.get("x-ogw-ratelimit-reset")
         window = seconds_until(said)
         raise Throttled(_("The provider is throttling."), answer, retry_after=window or DEFAULT_THROTTLE_SECONDS)
-    if response.status_code >= 500:
-        raise TransientError(_("The provider answered %(status)s.") % {"status": response.status_code}, answer)
+    if response.status >= 500:
+        raise TransientError(_("The provider answered %(status)s.") % {"status": response.status}, answer)
     try:
-        return response.status_code, response.json()
+        return response.status, json.loads(text)
     except (ValueError, RecursionError):  # not JSON, or nested too deeply to decode: read as text
-        if response.status_code >= 400:
-            raise PermanentError(
-                _("The provider answered %(status)s.") % {"status": response.status_code}, answer
-            ) from None
-        return response.status_code, answer
+        if response.status >= 400:
+            raise PermanentError(_("The provider answered %(status)s.") % {"status": response.status}, answer) from None
+        return response.status, answer
 
 
-def request_went_out(error: requests.RequestException) -> bool:
-    """Whether the request had been sent when ``error`` struck: a read timeout, or the connection
-    closed while the answer was awaited (urllib3's ``ProtocolError``); not a refused or timed-out connect."""
-    if isinstance(error, requests.ConnectTimeout):
+def decoded(response) -> str:
+    """The answer as text, in the charset its ``Content-Type`` names (an intranet SMS gateway may answer in GBK),
+    UTF-8 otherwise."""
+    charset = re.search(r"charset=[\"']?([\w.:-]+)", response.headers.get("Content-Type", ""), re.IGNORECASE)
+    try:
+        return response.data.decode(charset.group(1) if charset else "utf-8", errors="replace")
+    except LookupError:  # a charset Python does not know
+        return response.data.decode("utf-8", errors="replace")
+
+
+def request_went_out(error: Exception) -> bool:
+    """Whether the request may have been sent when ``error`` struck: a read timeout, or the connection closed while
+    the answer was awaited (``ProtocolError``); not a refused or timed-out connect, nor a proxy's or TLS's refusal.
+    A TLS handshake that times out is a read timeout to urllib3, so it counts as sent (as it did with requests):
+    the cautious side for a group message, which is then not sent again."""
+    if isinstance(error, urllib3.exceptions.ConnectTimeoutError):  # a refused connection (NewConnectionError) too
         return False
-    if isinstance(error, requests.ReadTimeout):
-        return True
-    return isinstance(error, requests.ConnectionError) and any(
-        isinstance(cause, ProtocolError) or isinstance(getattr(cause, "reason", None), ProtocolError)
-        for cause in error.args
-    )
+    return isinstance(error, (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError))
 
 
 def fields_of(answer) -> dict:

@@ -41,7 +41,9 @@ class EmailBackend(smtp.EmailBackend):
             connection.body_sent = False
         try:
             return super()._send(email_message)  # type: ignore[misc]  # Django's, not in its stubs
-        except (OSError, smtplib.SMTPServerDisconnected) as error:
+        except smtplib.SMTPResponseException:
+            raise  # the server answered (a 451 or 554 after the message): a refusal, not a lost answer
+        except (OSError, smtplib.SMTPServerDisconnected) as error:  # smtplib's errors are OSErrors too
             if isinstance(connection, TrackingSMTP) and connection.body_sent:
                 raise AnswerLost(str(error) or type(error).__name__) from error
             raise

@@ -40,6 +40,7 @@ def payload(notification) -> dict:
 
 class WebhookChannel(Channel):
     repeats_after_unknown = None  # receivers drop a delivery id they have already taken
+    sent_in_batches = True
 
     def unreachable(self, person, directory=None):
         return None if settings.OUTBOUND_WEBHOOK_URL else NOT_CONFIGURED

@@ -46,3 +46,19 @@ def test_the_audit_chain_benchmarks_complete_at_a_tiny_size():
     assert "burst of 80 obligations, 160 events, two passes at once, with the chain" in printed
     assert "4 writers at once, to one incident, with the chain" in printed
     assert "verify_audit over" in printed
+
+
+def test_the_delivery_benchmarks_complete_at_a_tiny_size():
+    printed = smoke("delivery.py")
+    assert "inline, 300 webhook notifications" in printed
+    assert "workers, 300 webhook notifications" in printed
+    printed = smoke("delivery.py", "inline", "--channel", "email")
+    assert "inline, 300 email notifications" in printed
+
+
+def test_the_api_benchmarks_complete_at_a_tiny_size():
+    printed = smoke("api.py")
+    for measured in ("list (open, department subtree): 10 requests", "detail: 10 requests", "create: 10 requests"):
+        assert measured in printed
+    assert "compliance report" in printed
+    assert "breaches list (first 101) in-process" in printed

@@ -1,5 +1,6 @@
 """Robots, SMS and the outbound webhook against real HTTP receivers that behave like the providers."""
 
+import base64
 import json
 from datetime import timedelta
 
@@ -144,6 +145,14 @@ def test_an_illegal_mobile_number_fails_the_sms_for_good(org, log, providers, le
     assert_the_alarm_to_the_leader_fails_for_good(org, log, "sms", provider_error="isv.MOBILE_NUMBER_ILLEGAL")
 
 
+def test_a_gateway_answering_in_gbk_is_understood(org, log, providers, leader):
+    providers.sms_illegal_numbers.add(PHONE)
+    providers.charset = "gbk"  # "非法手机号" in GBK, as an intranet SMS platform may write it
+
+    assert_the_alarm_to_the_leader_fails_for_good(org, log, "sms", provider_error="isv.MOBILE_NUMBER_ILLEGAL")
+    assert "非法手机号" in to_leader("sms").delivery_attempts.get().provider_answer
+
+
 def test_the_outbound_webhook_is_signed_and_carries_the_notification_id(org, log, providers, leader):
     first_level_on(org, "webhook")
     incident = log(discovered_at=DISCOVERED)
@@ -171,6 +180,47 @@ def test_providers_are_reached_through_the_configured_proxy_and_base_url(org, lo
     [(_name, url, _headers, _body)] = providers.received
     assert url.startswith("http://dingtalk.intranet.example/robot/send?access_token=dt-token")
     assert to_leader("robot").status == "sent"
+
+
+def test_a_proxy_that_asks_for_credentials_gets_those_of_its_address(org, log, providers, leader, settings):
+    providers.dingtalk_tokens["dt-token"] = ""
+    Robot.objects.create(department=org.department, provider="dingtalk", token="dt-token")
+    settings.OUTBOUND_PROXY = providers.base.replace("http://", "http://tracker:p%40ss@")  # an escaped "@"
+    first_level_on(org, "robot")
+    log(discovered_at=DISCOVERED)
+
+    run_pass(DUE)
+
+    [(_name, _url, headers, _body)] = providers.received
+    sent = {name.lower(): value for name, value in headers.items()}
+    assert sent["proxy-authorization"] == "Basic " + base64.b64encode(b"tracker:p@ss").decode()
+    assert to_leader("robot").status == "sent"
+
+
+def test_a_proxy_given_without_its_scheme_is_an_http_proxy(org, log, providers, leader, settings):
+    first_level_on(org, "webhook")
+    settings.OUTBOUND_WEBHOOK_URL = "http://tracker-receiver.intranet.example/hooks/tracker"
+    settings.OUTBOUND_PROXY = providers.base.removeprefix("http://")
+    log(discovered_at=DISCOVERED)
+
+    run_pass(DUE)
+
+    assert [url for _name, url, _headers, _body in providers.received] == [settings.OUTBOUND_WEBHOOK_URL]
+    assert to_leader("webhook").status == "sent"
+
+
+def test_a_provider_address_without_its_scheme_is_never_guessed(org, log, providers, leader, settings):
+    """Guessing would send the token or the signature in clear text: the message waits, the reason in words."""
+    first_level_on(org, "webhook")
+    settings.OUTBOUND_WEBHOOK_URL = providers.base.removeprefix("http://") + "/hooks/tracker"
+    log(discovered_at=DISCOVERED)
+
+    run_pass(DUE)
+
+    assert not providers.received
+    notification = to_leader("webhook")
+    assert notification.status == "pending"
+    assert notification.error == "设置中的服务商地址不是以 http:// 或 https:// 开头。"
 
 
 def test_robot_credentials_are_never_shown_back_in_full_nor_logged(org, log, providers, leader, admin_client, caplog):

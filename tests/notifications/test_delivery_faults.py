@@ -13,7 +13,8 @@ import pytest
 import time_machine
 from django.core import mail
 
-from notifications.delivery import claim, enqueue_due, send
+from notifications.batches import enqueue_due
+from notifications.delivery import claim, send
 from notifications.enforcement import enforce
 from notifications.limits import Limited, reserve, robot_windows, seen
 from notifications.models import Notification, Robot
@@ -212,7 +213,7 @@ def test_a_delivery_task_lost_with_the_broker_is_queued_again_two_intervals_late
         enqueue_due(DUE + 2 * interval, queued.append)
 
     [email] = Notification.objects.filter(channel="email")
-    assert queued == [email.pk, email.pk]
+    assert queued == [[email.pk], [email.pk]], "in a batch of its own each time"
 
 
 def test_a_robots_slots_are_counted_from_when_the_provider_saw_each_message(db, settings):
@@ -241,7 +242,7 @@ def test_a_broker_that_is_down_when_tasks_are_handed_over_is_a_warning_and_loses
     with time_machine.travel(DUE, tick=False):
         enforce(DUE, deliver=lambda now: 0)
 
-    def broker_down(notification_id):
+    def broker_down(notification_ids):
         raise ConnectionRefusedError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -252,4 +253,4 @@ def test_a_broker_that_is_down_when_tasks_are_handed_over_is_a_warning_and_loses
     queued = []
     with django_capture_on_commit_callbacks(execute=True):
         enqueue_due(DUE + 2 * timedelta(seconds=settings.ENFORCEMENT_INTERVAL_SECONDS), queued.append)
-    assert queued == [Notification.objects.get(channel="email").pk]
+    assert queued == [[Notification.objects.get(channel="email").pk]]

@@ -256,7 +256,7 @@ def test_a_drill_keeps_to_its_time_limit_and_skips_what_it_had_no_time_for(org, 
     assert took < 2.5, "the drill waited for the slow provider instead of keeping to its time limit"
     tried, left = drill.results.all()
     assert (tried.status, left.status) == ("failed", "skipped")
-    assert tried.error == "服务商未及时答复，可能已收到该消息（ReadTimeout）。"
+    assert tried.error == "服务商未及时答复，可能已收到该消息（ReadTimeoutError）。"
     assert left.error == str(OUT_OF_TIME % {"seconds": 1})
     assert len(providers.received) == 1, "the send not started in time is not sent"
     assert {tried.robot, left.robot} == set(Robot.objects.all())
