@@ -7,16 +7,17 @@ whose providers count what they take, go through ``delivery.claim`` one destinat
 
 What a batch promises is what one claim promises (``notifications.delivery``, docs/rules.md):
 - outcomes are recorded as they come, every ``RECORD_EVERY`` seconds, by the calling thread (the send threads touch
-  no database): a sender killed mid-batch leaves cut off only the sends on their way and the last fraction of a
-  second's outcomes, which the next pass settles as any cut-off send;
-- the lease of every claim not yet recorded is extended while the batch runs, so no other sender can claim a copy
-  that is still on its way, however slow its provider;
+  no database); a sender killed mid-batch leaves to be settled as cut off the sends on their way, the last fraction
+  of a second's outcomes and the claims not started yet;
+- the lease of every claim not yet recorded is extended while the batch runs (for three leases at most), so no
+  other sender can claim a copy that is still on its way to a slow receiver;
 - sends start only within the first half of the lease; a claim whose send would start later is given back untried,
   as if never claimed, and goes with a later batch (a slow provider holds a worker for half a lease, not a hundred
   timeouts).
 """
 
 import logging
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -27,7 +28,7 @@ from functools import partial
 from queue import Empty, SimpleQueue
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -36,6 +37,7 @@ from opinion_tracker.lib.bulk import update_rows
 from .channels import CHANNELS, channel_for
 from .channels.connections import kept_open
 from .delivery import (
+    CUT_OFF,
     Claim,
     Outcome,
     claimable,
@@ -91,11 +93,15 @@ def send_and_record(claims: list[Claim], sends_by: float) -> None:
 
     A thread's first send always starts, as a claim of one would: a lease too short for one send (which the settings
     must not be) then slows delivery, never stops it. Threads run in copies of the caller's context (its language).
+    The administrators are told once the batch is over, once per reason: mail to them can be slow, and the lease
+    extensions must not wait for it. If recording fails (the database went away), no further send starts, and what
+    came in is recorded once more at the end, or left to be settled as cut off.
     """
     results: SimpleQueue[tuple[int, Result | None]] = SimpleQueue()
     todo: SimpleQueue[int] = SimpleQueue()
     for index in range(len(claims)):
         todo.put(index)
+    stop, started = threading.Event(), set()
 
     def sender():
         with kept_open():
@@ -106,27 +112,69 @@ def send_and_record(claims: list[Claim], sends_by: float) -> None:
                 except Empty:
                     return
                 channel = channel_for(claims[index].notifications[0].channel)
-                started = first or time.monotonic() + channel.longest_send() <= sends_by
-                results.put((index, send(claims[index]) if started else None))
+                if stop.is_set() or not (first or time.monotonic() + channel.longest_send() <= sends_by):
+                    results.put((index, None))
+                    continue
+                started.add(index)
+                results.put((index, send(claims[index])))
                 first = False
 
-    outstanding = set(range(len(claims)))
-    extended_at = time.monotonic()
+    outstanding, unrecorded, told = set(range(len(claims))), [], defaultdict(list)
+    began = extended_at = time.monotonic()
     threads = min(settings.DELIVERY_SEND_THREADS, len(claims))
     with ThreadPoolExecutor(threads, thread_name_prefix="delivery") as pool:
         running = [pool.submit(copy_context().run, sender) for _ in range(threads)]
         while outstanding and not (all(thread.done() for thread in running) and results.empty()):
             came = arrived(results, len(outstanding))
-            record_batch([claims[index] for index, _result in came], [result for _index, result in came])
             outstanding.difference_update(index for index, _result in came)
-            if time.monotonic() - extended_at >= lease().total_seconds() / 4:
-                extend_leases([claims[index].pairs[0] for index in outstanding])
-                extended_at = time.monotonic()
+            if stop.is_set():
+                unrecorded += came
+                continue
+            try:
+                told_now = record_batch([claims[index] for index, _result in came], [result for _i, result in came])
+                if time.monotonic() - extended_at >= lease().total_seconds() / 4 and still_extending(began):
+                    extend_leases([claims[index].pairs[0] for index in outstanding])
+                    extended_at = time.monotonic()
+            except Exception:
+                logger.exception("Recording a delivery batch failed; no further send of it starts")
+                stop.set()
+                unrecorded += came
+                continue
+            for reason, notifications in told_now.items():
+                told[reason] += notifications
     for thread in running:
         if thread.exception() is not None:
             logger.error("A delivery thread failed", exc_info=thread.exception())
-    # Only a thread that failed outside ``send`` (which catches everything) leaves claims unreported: it sent them not.
-    record_batch([claims[index] for index in outstanding], [None] * len(outstanding))
+    # Left by a thread that failed outside ``send`` (which catches everything): untried, or cut off mid-send.
+    cut_off = (Outcome.UNKNOWN, "", str(CUT_OFF), None)
+    unrecorded += [(index, cut_off if index in started else None) for index in outstanding]
+    if unrecorded:
+        record_late(claims, unrecorded, told, reconnect=stop.is_set())
+    for reason, notifications in told.items():
+        tell_administrators(notifications, reason)
+
+
+def still_extending(began: float) -> bool:
+    """Leases are extended for three leases at most: a receiver that trickles its answer for longer no longer holds
+    its claims, which are then settled as cut off like any send that outlived its lease (and logged here)."""
+    if time.monotonic() - began < 3 * lease().total_seconds():
+        return True
+    logger.error("A delivery batch has been sending for three leases; its claims are left to be settled as cut off")
+    return False
+
+
+def record_late(claims: list[Claim], came: list[tuple[int, Result | None]], told, reconnect: bool) -> None:
+    """Record what is left once the threads are done: after recording failed, on a new connection; if that fails
+    too, the claims are settled as cut off by a later pass, as a killed sender's are."""
+    if reconnect:
+        connection.close()
+    try:
+        told_now = record_batch([claims[index] for index, _result in came], [result for _index, result in came])
+    except Exception:
+        logger.exception("Recording a delivery batch failed again; its claims are settled as cut off later")
+        return
+    for reason, notifications in told_now.items():
+        told[reason] += notifications
 
 
 def arrived(results: SimpleQueue, expected: int) -> list[tuple[int, Result | None]]:
@@ -140,9 +188,10 @@ def arrived(results: SimpleQueue, expected: int) -> list[tuple[int, Result | Non
     return came
 
 
-def record_batch(claims: list[Claim], results: list[Result | None]) -> None:
+def record_batch(claims: list[Claim], results: list[Result | None]) -> dict[str, list[Notification]]:
     """Record outcomes: the sent in one transaction with what was not started (given back), every other outcome as
-    ``delivery.deliver`` records it, each in its own transaction; then tell the administrators, once per reason."""
+    ``delivery.deliver`` records it, each in its own transaction; returns what the administrators must hear, by
+    reason."""
     sent, unsent, told = [], [], defaultdict(list)
     for claimed, result in zip(claims, results, strict=True):
         (pair,) = claimed.pairs
@@ -160,8 +209,7 @@ def record_batch(claims: list[Claim], results: list[Result | None]) -> None:
             with transaction.atomic():
                 if text := finish(notification, attempt, *result):
                     told[text].append(notification)
-    for reason, notifications in told.items():
-        tell_administrators(notifications, reason)
+    return told
 
 
 def being_sent(pairs: Iterable[tuple[Notification, DeliveryAttempt]]):
@@ -193,8 +241,9 @@ def release(unsent: list[tuple[Notification, DeliveryAttempt]], now) -> None:
     """Claimed but never sent: as if never claimed, while the claim is still the latest and still ours (``sending``).
     The attempt row goes (nothing was tried), the attempt is given back, and it can be claimed again at once."""
     for still_ours in being_sent(unsent):
-        ids = list(still_ours.filter(sending=True).values_list("pk", flat=True))
-        still_ours.filter(pk__in=ids).update(
+        # Locked: a pass settling the same claims as cut off meanwhile (a lapsed lease) goes first or not at all.
+        ids = list(still_ours.filter(sending=True).select_for_update().values_list("pk", flat=True))
+        still_ours.filter(pk__in=ids, sending=True).update(
             attempts=F("attempts") - 1, available_at=now, dispatched_at=None, sending=False
         )
         DeliveryAttempt.objects.filter(

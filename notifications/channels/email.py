@@ -58,8 +58,8 @@ class EmailChannel(Channel):
 
     def transmit(self, notification, subject, body) -> int:
         """Within a batch, over the thread's kept connection (``connections.kept_open``), dropped after any failure;
-        one the server closed since the thread's last mail (servers cap the messages of a connection) is opened
-        again at once, since nothing of this message had gone out."""
+        one the server closed since the thread's last mail (servers cap the messages of a connection, and may say so
+        with a 421) is opened again at once, since nothing of this message had gone out."""
         connections = kept()
 
         def once() -> int:
@@ -79,8 +79,9 @@ class EmailChannel(Channel):
         reused = connections is not None and connections.mail is not None
         try:
             return once()
-        except (smtplib.SMTPServerDisconnected, ConnectionError):  # before DATA (after it: ``AnswerLost``)
-            if not reused:
+        except (smtplib.SMTPServerDisconnected, ConnectionError, smtplib.SMTPSenderRefused) as error:
+            # Before DATA (after it, ``AnswerLost``): the connection was closed, or closed with a 421 to MAIL.
+            if not reused or (isinstance(error, smtplib.SMTPSenderRefused) and error.smtp_code != 421):
                 raise
             return once()
 

@@ -149,10 +149,11 @@ def decoded(response) -> str:
     """The answer as text, in the charset its ``Content-Type`` names (an intranet SMS gateway may answer in GBK),
     UTF-8 otherwise."""
     charset = re.search(r"charset=[\"']?([\w.:-]+)", response.headers.get("Content-Type", ""), re.IGNORECASE)
-    try:
-        return response.data.decode(charset.group(1) if charset else "utf-8", errors="replace")
+    name = charset.group(1) if charset else "utf-8"
+    try:  # a byte-order mark before UTF-8 (some gateways write one) is not part of the answer
+        return response.data.decode("utf-8-sig" if name.lower() in {"utf-8", "utf8"} else name, errors="replace")
     except LookupError:  # a charset Python does not know
-        return response.data.decode("utf-8", errors="replace")
+        return response.data.decode("utf-8-sig", errors="replace")
 
 
 def request_went_out(error: Exception) -> bool:

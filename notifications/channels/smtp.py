@@ -30,6 +30,15 @@ class TrackingSMTPSSL(TrackingSMTP, smtplib.SMTP_SSL):
     """The same over SSL: ``SMTP_SSL`` makes the connection, ``TrackingSMTP`` notes the message."""
 
 
+def connection_answered(connection, error: smtplib.SMTPResponseException) -> bool:
+    """Whether ``error`` is the server's own answer: before the message, any; after it, a real 4xx or 5xx, not what
+    smtplib makes up for a reply it could not read (-1, or 500 "Line too long."), after which the server may well
+    have kept the message."""
+    if not (isinstance(connection, TrackingSMTP) and connection.body_sent):
+        return True
+    return 400 <= error.smtp_code < 600 and error.smtp_error != b"Line too long."
+
+
 class EmailBackend(smtp.EmailBackend):
     @property
     def connection_class(self):
@@ -41,8 +50,10 @@ class EmailBackend(smtp.EmailBackend):
             connection.body_sent = False
         try:
             return super()._send(email_message)  # type: ignore[misc]  # Django's, not in its stubs
-        except smtplib.SMTPResponseException:
-            raise  # the server answered (a 451 or 554 after the message): a refusal, not a lost answer
+        except smtplib.SMTPResponseException as error:
+            if connection_answered(connection, error):
+                raise  # the server answered (a 451 or 554 after the message): a refusal, not a lost answer
+            raise AnswerLost(str(error)) from error
         except (OSError, smtplib.SMTPServerDisconnected) as error:  # smtplib's errors are OSErrors too
             if isinstance(connection, TrackingSMTP) and connection.body_sent:
                 raise AnswerLost(str(error) or type(error).__name__) from error

@@ -71,6 +71,24 @@ def test_a_refused_address_fails_alone_and_the_rest_of_its_batch_arrives(org, lo
     assert not smtp.to(org.leader.email)
 
 
+def test_the_administrators_hear_once_of_a_reason_the_whole_batch_met(org, log, smtp, settings, monkeypatch):
+    """Six refused mails in one batch, recorded in many rounds, are one mail to the administrators naming the six,
+    sent after the batch (a slow mail to them never holds up the batch's record and its leases)."""
+    monkeypatch.setattr("notifications.batches.RECORD_EVERY", 0.001)
+    settings.DELIVERY_SEND_THREADS = 1
+    settings.ADMINS = [("系统管理员", "admin@jiangcheng.gov.cn")]
+    record_steps(org, log, incidents=3)
+    smtp.refuse.update({org.leader.email, org.deputy.email})
+
+    with time_machine.travel(DUE, tick=False):
+        deliver_due_inline(DUE)
+
+    [told] = smtp.to("admin@jiangcheng.gov.cn")
+    body = told.get_content()
+    assert all(f"提醒 {pk}（" in body for pk in emails().filter(status="failed").values_list("pk", flat=True))
+    assert emails().filter(status="failed").count() == 6
+
+
 def test_sends_a_batch_has_no_time_left_for_are_given_back_untried(org, log, smtp, settings):
     """A send may start only while it could still end within the first half of the lease; one that could not is
     given back as if never claimed, and goes out with the next batch. A sender's first send always goes, as a
