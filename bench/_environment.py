@@ -4,6 +4,7 @@ quiet logs. Imported first by each script in bench/ (run as ``.venv/bin/python b
 the import path), which then imports the project."""
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,10 @@ def remake_database(name: str) -> None:
     psql(f"DROP DATABASE IF EXISTS {template} WITH (FORCE)")
     psql(f"CREATE DATABASE {template} TEMPLATE {name}")
     _templates.add(name)
+
+
+def free_port() -> int:
+    """A port nothing listens on at 127.0.0.1, for a process a benchmark starts (known before Django is set up)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

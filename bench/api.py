@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,7 +30,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
-from _environment import ROOT, use_database
+from _environment import ROOT, free_port, use_database
 
 SMOKE = "--smoke" in sys.argv
 # A smoke run has a database of its own, so that it never costs the kept data set of a full run.
@@ -417,12 +416,6 @@ def person(username, department, role) -> str:
     someone, _ = Person.objects.get_or_create(username=username, defaults={"department": department})
     set_roles(someone, [role])
     return Token.objects.get_or_create(user=someone)[0].key
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager

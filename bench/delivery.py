@@ -25,16 +25,8 @@ import time
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
-from socket import socket
 
-from _environment import ROOT, remake_database, use_database
-
-
-def free_port() -> int:
-    with socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
+from _environment import ROOT, free_port, remake_database, use_database
 
 DATABASE = "opinion_tracker_bench_delivery"
 HTTP_PORT, SMTP_PORT = free_port(), free_port()

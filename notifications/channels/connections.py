@@ -19,7 +19,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 
 
 class KeptOpen:
-    """One thread's connections: the HTTP session, and the mail connection once a mail needs it."""
+    """One thread's connections: the HTTP pool and the mail connection, each made once a send needs it."""
 
     def __init__(self):
         self.pool: urllib3.PoolManager | None = None
