@@ -1,6 +1,6 @@
 """Soak of the production shape with faults on a schedule (not a test; results go in docs/benchmarks.md).
 
-    .venv/bin/python bench/soak.py [--minutes 10]
+    .venv/bin/python bench/soak.py [--minutes 10] [--smoke]
 
 What delivery promises (docs/rules.md) is tested case by case in tests/notifications/test_delivery_faults.py
 and tests/e2e/test_processes.py; this runs the whole shape for a while with the faults of a bad day coming one
@@ -38,25 +38,40 @@ The faults, at times scaled to the run (the times in parentheses are those of a 
 A process that exits by itself (a Celery worker can, when Redis goes away under it) is started again
 at once, as docker compose's ``restart: unless-stopped`` would, and noted on the timeline.
 
-Then logging stops and the system settles (until nothing is pending, for at most as long as the run
-or 3 minutes), and the figures are computed from the database, the receivers and the mailbox. The
-processes' logs stay in a directory under /tmp, printed at the start.
+Then logging stops and the system settles (until nothing is pending and the last incidents' ladders have run
+out, for at most as long as the run or 3 minutes), and the figures are computed from the database, the
+receivers and the mailbox. The processes' logs stay in a directory under /tmp, printed at the start.
+
+``--smoke``: the same shape at a tiny size, which ``make test`` runs so the soak cannot rot unseen: 24 s of logging
+(8 incidents), then settling for at most a minute, in a database of its own, ``opinion_tracker_soak_smoke`` (so
+it never collides with a full run). Its times are not judged; it exits non-zero if a notification was lost, is
+still pending, or reached its receiver more often than the rules allow (the ``## Problems`` the report lists). Its
+faults come one after another, each recovered from within seconds: a worker SIGKILLed and a new one started (at
+0:06), the 企业微信 receiver answering past the client's timeout (0:07 to 0:17), and Redis stopped, its queue lost,
+and started again 5 s later (0:18). It leaves out 钉钉's "send too fast": the tracker then pauses that robot for
+DingTalk's 10 minutes, which no tiny run can wait out (its messages would end the run pending). It also leaves out
+the slow SMTP server. Each mail would then hold a delivery thread for its 5 s timeout, and its second try another
+5 s, which makes the run longer but adds no step the slow 企业微信 receiver does not already go through.
+tests/notifications/test_delivery_faults.py covers both faults case by case.
 """
 
 import argparse
 import os
 import re
 import signal
+import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from _environment import remake_database, use_database
+from _environment import free_port, remake_database, use_database
 
-DATABASE = "opinion_tracker_soak"
+SMOKE = "--smoke" in sys.argv  # read before Django is set up: the smoke run has a database of its own
+DATABASE = "opinion_tracker_soak_smoke" if SMOKE else "opinion_tracker_soak"
 SECRET_KEY = "soak-only-not-a-secret"
 DATABASE_URL = use_database(DATABASE, SECRET_KEY=SECRET_KEY)
 
@@ -66,13 +81,13 @@ from django.utils import timezone, translation  # noqa: E402
 from django.utils.translation import gettext as _  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
-from incidents.models import Department, ObligationPolicy, Person, Role  # noqa: E402
+from incidents.models import Department, Obligation, ObligationPolicy, Person, Role  # noqa: E402
 from incidents.services.people import set_roles  # noqa: E402
 from notifications.channels.group_text import inert  # noqa: E402
 from notifications.delivery import CUT_OFF  # noqa: E402
 from notifications.models import DeliveryAttempt, EscalationPolicy, EscalationStep, Notification, Robot  # noqa: E402
 from notifications.steps import step_label  # noqa: E402
-from tests.mail import Mailbox, free_port, start_smtp_server  # noqa: E402
+from tests.mail import Mailbox, start_smtp_server  # noqa: E402
 from tests.processes import Processes, wait_for  # noqa: E402
 from tests.receivers import Providers, start_receivers  # noqa: E402
 
@@ -355,8 +370,34 @@ def schedule(stack: Stack, seconds: float) -> list[Fault]:
     return sorted(fault for fault in faults if fault.at < seconds)
 
 
+def smoke_schedule(stack: Stack, seconds: float) -> list[Fault]:
+    """The faults of a smoke run (the module docstring says which it leaves out, and why), one after another.
+    The slow stretch lasts 10 s so that at least one 企业微信 message (one every 9 s) falls inside it."""
+    faults = [Fault(0.25 * seconds, stack.kill_worker)]
+    faults += stretch(0.3 * seconds, 10, lambda: stack.slow_wecom(4), lambda: stack.slow_wecom(0))
+    faults += stretch(0.75 * seconds, 5, stack.stop_redis, stack.start_redis)
+    return sorted(faults)
+
+
 def stretch(start, length, begin, end) -> list[Fault]:
     return [Fault(start, begin), Fault(start + length, end)]
+
+
+@dataclass(frozen=True)
+class Run:
+    """How long incidents are logged, the faults on the way, and how long the system may then settle."""
+
+    seconds: float
+    schedule: Callable[[Stack, float], list[Fault]]
+    settling: float
+
+
+def full_run(minutes: float) -> Run:
+    """The soak: the faults of a bad day, then settling for as long as the run, and at least 3 minutes."""
+    return Run(minutes * 60, schedule, max(180.0, minutes * 60))
+
+
+SMOKE_RUN = Run(24, smoke_schedule, 60)
 
 
 # The run ---------------------------------------------------------------------------------------------
@@ -379,10 +420,9 @@ class Timeline:
         print(line, flush=True)
 
 
-def soak(stack: Stack, org: Organisation, seconds: float, timeline: Timeline) -> tuple[int, int]:
+def soak(stack: Stack, org: Organisation, seconds: float, faults: list[Fault], timeline: Timeline) -> tuple[int, int]:
     """Log an incident every ``LOG_EVERY`` seconds for ``seconds``, doing each fault at its time, and
     note when /healthz changes its answer; returns the incidents sent to the API and those it refused."""
-    faults = schedule(stack, seconds)
     number = refused = 0
     healthy = True
     while (now := timeline.elapsed()) < seconds:
@@ -403,28 +443,41 @@ def soak(stack: Stack, org: Organisation, seconds: float, timeline: Timeline) ->
     return number, refused
 
 
-def settle(stack: Stack, limit: float, timeline: Timeline) -> None:
-    """Wait until nothing is pending any more, for at most ``limit`` seconds."""
+def settle(stack: Stack, limit: float, timeline: Timeline) -> bool:
+    """Wait until nothing is pending and no step is still to come, for at most ``limit`` seconds; returns whether
+    it got there. The steps matter as much as the rows: the last incidents' later steps come due after logging
+    stops, and a step not yet recorded has no notification row that the figures could count."""
     deadline = time.monotonic() + limit
+    horizon = timezone.now() + timedelta(seconds=limit)  # not the national defaults' steps, days away
     reported = 0.0
     while True:
         for note in stack.supervise():
             timeline.note(note)
         pending = Notification.objects.filter(status=Notification.Status.PENDING)
         count = pending.count()
-        if count == 0:
-            timeline.note("settled: nothing is pending")
+        steps = Obligation.objects.filter(state__in=Obligation.OPEN_STATES, next_step_at__lte=horizon).count()
+        if count == steps == 0:
+            timeline.note("settled: nothing is pending and no step is still to come")
             time.sleep(5)  # the administrators' mail goes after the commit that recorded the outcome
-            return
+            return True
         if time.monotonic() >= deadline:
             waiting = pending.filter(available_at__gt=timezone.now()).count()
-            timeline.note(f"settling stopped at its limit: {count} pending, {waiting} of them waiting for a later time")
-            return
+            timeline.note(
+                f"settling stopped at its limit: {count} pending, {waiting} of them waiting for a later time; "
+                f"{steps} obligation(s) with a step to come"
+            )
+            return False
         if time.monotonic() - reported >= 30:
             reported = time.monotonic()
-            latest = pending.order_by("-available_at").values_list("available_at", flat=True).first()
-            timeline.note(f"settling: {count} pending, the latest claimable at {timezone.localtime(latest):%H:%M:%S}")
+            timeline.note(
+                f"settling: {count} pending{latest_claimable(pending)}; {steps} obligation(s) with a step to come"
+            )
         time.sleep(2)
+
+
+def latest_claimable(pending) -> str:
+    latest = pending.order_by("-available_at").values_list("available_at", flat=True).first()
+    return f", the latest claimable at {timezone.localtime(latest):%H:%M:%S}" if latest else ""
 
 
 # The figures -----------------------------------------------------------------------------------------
@@ -603,7 +656,8 @@ def log_summary(log_dir: Path) -> list[str]:
     return lines
 
 
-def report(stack: Stack, logged: int, refused: int, timeline: Timeline, log_dir: Path) -> None:
+def report(stack: Stack, logged: int, refused: int, timeline: Timeline, log_dir: Path) -> list[str]:
+    """Print the figures, the problems, the timeline and the logs' summary; return the problems."""
     per_channel, problems, received = figures(stack)
     print("\n## Figures\n")
     print(f"incidents logged through the API: {logged - refused} ({refused} refused)")
@@ -634,14 +688,17 @@ def report(stack: Stack, logged: int, refused: int, timeline: Timeline, log_dir:
     print("\n".join(timeline.lines))
     print(f"\n## Logs ({log_dir})\n")
     print("\n".join(log_summary(log_dir)))
+    return problems
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10, help="how long incidents are logged (default 10)")
-    minutes = parser.parse_args().minutes
+    parser.add_argument("--smoke", action="store_true", help="24 s with faults of its own, checked, untimed")
+    arguments = parser.parse_args()
+    run = SMOKE_RUN if arguments.smoke else full_run(arguments.minutes)
     log_dir = Path(tempfile.mkdtemp(prefix="soak-"))
-    print(f"soak: incidents logged for {minutes:g} min; the processes' logs in {log_dir}", flush=True)
+    print(f"soak: incidents logged for {run.seconds:g} s; the processes' logs in {log_dir}", flush=True)
     fresh_database()
     org = organisation()
     stack = Stack(log_dir)
@@ -649,12 +706,14 @@ def main():
         stack.start()
         timeline = Timeline()
         timeline.note("started: Redis, gunicorn, worker-1, worker-2, beat; logging an incident every 3 s")
-        logged, refused = soak(stack, org, minutes * 60, timeline)
+        logged, refused = soak(stack, org, run.seconds, run.schedule(stack, run.seconds), timeline)
         timeline.note(f"logging stopped after {logged} incidents; settling")
-        settle(stack, max(180.0, minutes * 60), timeline)
+        settled = settle(stack, run.settling, timeline)
     finally:
         stack.stop()
-    report(stack, logged, refused, timeline, log_dir)
+    problems = report(stack, logged, refused, timeline, log_dir)
+    if arguments.smoke and (problems or not settled):
+        sys.exit(f"soak --smoke: {len(problems)} problem(s), listed under ## Problems; settled: {settled}")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ once, in the PostgreSQL pass.
 """
 
 import os
+import re
 import subprocess
 import sys
 
@@ -62,3 +63,15 @@ def test_the_api_benchmarks_complete_at_a_tiny_size():
         assert measured in printed
     assert "compliance report" in printed
     assert "breaches list (first 101) in-process" in printed
+
+
+def test_the_soak_completes_at_a_tiny_size_with_nothing_lost():
+    printed = smoke("soak.py")
+    for fault in ("SIGKILL worker-1", "企业微信 receiver takes each message", "Redis stopped", "Redis started again"):
+        assert fault in printed
+    assert "settled: nothing is pending and no step is still to come" in printed
+    channels = dict(re.findall(r"^(email|in_app|robot \(\w+\)|sms): (expected .*)$", printed, flags=re.MULTILINE))
+    assert set(channels) == {"email", "in_app", "robot (dingtalk)", "robot (wecom)", "sms"}
+    for channel, counts in channels.items():
+        assert "pending 0, lost 0," in counts, f"{channel}: {counts}"
+    assert "## Problems\n\nnone\n" in printed
