@@ -424,6 +424,7 @@ def gunicorn(workers):
     port = free_port()
     command = [str(Path(sys.executable).parent / "gunicorn"), "opinion_tracker.wsgi", "-w", str(workers)]
     command += ["-b", f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning"]
+    command += ["--access-logfile", "/dev/null"]  # formatted as in production, but not printed among the figures
     # production runs collectstatic; the API serves no static files, so whitenoise's warning is noise here
     server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONWARNINGS": "ignore:No directory at"})
     base = f"http://127.0.0.1:{port}"

@@ -23,9 +23,19 @@ INCIDENT_HANDLERS = frozenset({Role.DUTY_OFFICER, Role.ADMIN})
 
 def subtree_ids(*department_ids: int) -> frozenset[int]:
     """The ``department_ids`` and every department below them (the tree is small: one query, walked here)."""
+    return below(children_of(Department.objects.values_list("pk", "parent_id")), department_ids)
+
+
+def children_of(edges) -> dict[int | None, list[int]]:
+    """The tree as each department's children, from (department, parent) pairs."""
     children: dict[int | None, list[int]] = {}
-    for pk, parent_id in Department.objects.values_list("pk", "parent_id"):
+    for pk, parent_id in edges:
         children.setdefault(parent_id, []).append(pk)
+    return children
+
+
+def below(children: dict[int | None, list[int]], department_ids) -> frozenset[int]:
+    """``department_ids`` and every department under them in ``children``."""
     found, todo = set(), list(department_ids)
     while todo:
         pk = todo.pop()
@@ -37,16 +47,34 @@ def subtree_ids(*department_ids: int) -> frozenset[int]:
 
 def office_government_ids(department_id: int) -> frozenset[int]:
     """The governments whose office (``supervising_office``) is ``department_id`` or lies under it."""
-    offices = subtree_ids(department_id)
-    governments = Department.objects.filter(is_government=True, supervising_office_id__in=offices)
-    return frozenset(governments.values_list("pk", flat=True))
+    return OfficeTree.read().governments_of(department_id)
 
 
 def working_subtree(department_id: int) -> frozenset[int]:
     """The departments a person of ``department_id`` works on: their own subtree and, for the people of a
     government's office, every department under that government, since the office coordinates and acts on
-    all of its incidents (docs/rules.md, "Casework")."""
-    return subtree_ids(department_id, *office_government_ids(department_id))
+    all of its incidents (docs/rules.md, "Casework"). One query: every request of a person works it out."""
+    tree = OfficeTree.read()
+    return below(tree.children, [department_id, *tree.governments_of(department_id)])
+
+
+@dataclass(frozen=True)
+class OfficeTree:
+    """The department tree with each government's office, read in one query."""
+
+    children: dict[int | None, list[int]]
+    offices: dict[int, int | None]  # government → its office
+
+    @classmethod
+    def read(cls) -> "OfficeTree":
+        rows = list(Department.objects.values_list("pk", "parent_id", "is_government", "supervising_office_id"))
+        children = children_of((pk, parent_id) for pk, parent_id, _government, _office in rows)
+        return cls(children, {pk: office for pk, _parent, is_government, office in rows if is_government})
+
+    def governments_of(self, department_id: int) -> frozenset[int]:
+        """The governments whose office is ``department_id`` or lies under it."""
+        offices = below(self.children, [department_id])
+        return frozenset(government for government, office in self.offices.items() if office in offices)
 
 
 @dataclass

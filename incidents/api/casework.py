@@ -18,7 +18,13 @@ from opinion_tracker.lib.api.views import ServiceShellMixin
 
 from .filters import RequestFilter
 from .permissions import RoleAllows
-from .serializers import MomentField, ObligationSerializer, TakesOnlyItsFields, WorkedOnDepartmentField
+from .serializers import (
+    OBLIGATIONS_AS_SHOWN,
+    MomentField,
+    ObligationSerializer,
+    TakesOnlyItsFields,
+    WorkedOnDepartmentField,
+)
 
 
 def severity_or_blank(help_text: str) -> serializers.ChoiceField:
@@ -70,7 +76,7 @@ class InstructionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ObligationSerializer(many=True))
     def get_obligations(self, instruction) -> list:
-        owed = instruction.obligations.select_related("incident").order_by("pk")
+        owed = OBLIGATIONS_AS_SHOWN.filter(instruction=instruction).select_related("incident").order_by("pk")
         return ObligationSerializer(owed, many=True, context=self.context).data
 
 

@@ -1,7 +1,7 @@
 """Incidents, their actions and timeline, and obligations (docs/api.md, "Incidents")."""
 
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -18,7 +18,7 @@ from incidents.casework.instructions import give_instruction
 from incidents.casework.regrading import regrade_or_ask
 from incidents.casework.requests import ask_extension, ask_return, ask_waiver
 from incidents.casework.transfer import ensure_may_transfer, transfer
-from incidents.models import Action, CaseRequest, Incident, Obligation, Role
+from incidents.models import Action, CaseRequest, Department, Incident, Role
 from incidents.services.accountability import record_finding
 from incidents.services.actions import record_action
 from incidents.services.incidents import close, edit_details, log_incident
@@ -50,10 +50,10 @@ class IncidentViewSet(
     """Duty officers log and handle incidents of their subtree; leaders read theirs; auditors read all."""
 
     queryset = Incident.objects.prefetch_related(
-        Prefetch("obligations", queryset=Obligation.objects.prefetch_related("findings__rectification")),
-        "co_departments",
-        "merged_from",
-        "follow_ons",
+        s.read_ahead("obligations", s.OBLIGATIONS_AS_SHOWN.defer(*s.NOT_SHOWN)),
+        s.read_ahead("co_departments", Department.objects.only("pk")),
+        s.read_ahead("merged_from", Incident.objects.only("pk", "merged_into")),
+        s.read_ahead("follow_ons", Incident.objects.only("pk", "follow_on_of")),
     )
     serializer_class = s.IncidentSerializer
     permission_classes = [RoleAllows]
@@ -188,7 +188,7 @@ class ObligationViewSet(
 ):
     """Deadlines in the caller's scope; leaders waive them, auditors record findings on breaches."""
 
-    queryset = Obligation.objects.prefetch_related("findings__rectification")
+    queryset = s.OBLIGATIONS_AS_SHOWN.select_related("incident")  # whose department owes it, when none is named
     serializer_class = s.ObligationSerializer
     permission_classes = [RoleAllows]
     roles = {

@@ -21,6 +21,8 @@ from incidents.models import (
     Severity,
     TimelineEvent,
 )
+from opinion_tracker.lib.api.representation import QuickRepresentation
+from opinion_tracker.lib.prefetch import read, read_ahead
 
 
 class TakesOnlyItsFields:
@@ -52,7 +54,28 @@ class TakesOnlyItsFields:
         return sorted(sent if self.refused_fields is None else sent & self.refused_fields)
 
 
-class RectificationSerializer(serializers.ModelSerializer):
+class ReadAheadList(serializers.ListSerializer):
+    """A nested list of related objects, taken as ``read_ahead`` left them when it did (``read``)."""
+
+    def get_attribute(self, instance):
+        if len(self.source_attrs) != 1:
+            return super().get_attribute(instance)
+        return read(instance, self.source)
+
+
+CO_DEPARTMENTS = Incident._meta.get_field("co_departments").verbose_name
+
+
+# An obligation as the API shows it: its findings, each with the rectification report it asks for.
+OBLIGATIONS_AS_SHOWN = Obligation.objects.prefetch_related(
+    read_ahead("findings", AccountabilityFinding.objects.select_related("rectification"))
+)
+# The columns of an obligation the API does not show, those of the enforcement pass: left unread where many are
+# shown and nothing else reads them (the incidents' obligations), a sixth of the time their rows took.
+NOT_SHOWN = ("clock", "offset", "offset_working_days", "next_step_at", "created_at", "incident_discovered_at")
+
+
+class RectificationSerializer(QuickRepresentation, serializers.ModelSerializer):
     """The rectification report a 约谈整改 asks for, as the auditor follows it."""
 
     class Meta:
@@ -61,7 +84,7 @@ class RectificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class FindingSerializer(serializers.ModelSerializer):
+class FindingSerializer(QuickRepresentation, serializers.ModelSerializer):
     rectification = serializers.SerializerMethodField(
         help_text="For a 约谈整改: the rectification report it asks for (an obligation); else null."
     )
@@ -70,6 +93,7 @@ class FindingSerializer(serializers.ModelSerializer):
         model = AccountabilityFinding
         fields = ["id", "obligation", "kind", "note", "decided_on", "recorded_by", "recorded_at", "rectification"]
         read_only_fields = fields
+        list_serializer_class = ReadAheadList
 
     @extend_schema_field(RectificationSerializer(allow_null=True))
     def get_rectification(self, finding) -> dict | None:
@@ -79,7 +103,7 @@ class FindingSerializer(serializers.ModelSerializer):
             return None
 
 
-class ObligationSerializer(serializers.ModelSerializer):
+class ObligationSerializer(QuickRepresentation, serializers.ModelSerializer):
     accountability = FindingSerializer(source="findings", many=True, read_only=True)
     waiver_kind = serializers.ChoiceField(
         choices=Obligation.Waiver.choices,
@@ -117,15 +141,17 @@ class ObligationSerializer(serializers.ModelSerializer):
             "finding",
         ]
         read_only_fields = fields
+        list_serializer_class = ReadAheadList
 
     def get_department(self, obligation) -> int:
         return obligation.owing_department_id
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(QuickRepresentation, serializers.ModelSerializer):
     clock_started_at = serializers.DateTimeField(read_only=True)
     source_url = serializers.CharField(read_only=True, help_text="A link, or empty.")
     obligations = ObligationSerializer(many=True, read_only=True)
+    co_departments = serializers.SerializerMethodField(label=CO_DEPARTMENTS)
     links = serializers.SerializerMethodField(help_text="Incidents merged into or from this one, its follow-ons.")
 
     class Meta:
@@ -155,6 +181,10 @@ class IncidentSerializer(serializers.ModelSerializer):
             "obligations",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField(label=CO_DEPARTMENTS)))
+    def get_co_departments(self, incident) -> list[int]:
+        return [department.pk for department in read(incident, "co_departments")]
 
     def get_links(self, incident) -> list[Link]:
         return links_of(incident)
@@ -223,7 +253,7 @@ class IncidentChangeInput(TakesOnlyItsFields, serializers.Serializer):
     co_departments = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), many=True, required=False)
 
 
-class ActionSerializer(serializers.ModelSerializer):
+class ActionSerializer(QuickRepresentation, serializers.ModelSerializer):
     evidence_url = serializers.CharField(read_only=True, help_text="A link, or empty.")
     evidence_file = serializers.SerializerMethodField()
     draft = serializers.SerializerMethodField(help_text="The draft it was published from, or null.")
@@ -301,7 +331,7 @@ class ActionInput(TakesOnlyItsFields, serializers.Serializer):
     )
 
 
-class TimelineEventSerializer(serializers.ModelSerializer):
+class TimelineEventSerializer(QuickRepresentation, serializers.ModelSerializer):
     actor_name = serializers.SerializerMethodField()
 
     class Meta:
