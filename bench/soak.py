@@ -40,7 +40,8 @@ at once, as docker compose's ``restart: unless-stopped`` would, and noted on the
 
 Then logging stops and the system settles (until nothing is pending and the last incidents' ladders have run
 out, for at most as long as the run or 3 minutes), and the figures are computed from the database, the
-receivers and the mailbox. The processes' logs stay in a directory under /tmp, printed at the start.
+receivers and the mailbox. The processes' logs stay in a directory under /tmp, printed at the start (a smoke run
+that passes removes it).
 
 ``--smoke``: the same shape at a tiny size, which ``make test`` runs so the soak cannot rot unseen: 24 s of logging
 (8 incidents), then settling for at most a minute, in a database of its own, ``opinion_tracker_soak_smoke`` (so
@@ -58,6 +59,7 @@ tests/notifications/test_delivery_faults.py covers both faults case by case.
 import argparse
 import os
 import re
+import shutil
 import signal
 import sys
 import tempfile
@@ -714,6 +716,8 @@ def main():
     problems = report(stack, logged, refused, timeline, log_dir)
     if arguments.smoke and (problems or not settled):
         sys.exit(f"soak --smoke: {len(problems)} problem(s), listed under ## Problems; settled: {settled}")
+    if arguments.smoke:
+        shutil.rmtree(log_dir)  # make test runs it every time: only a failed run's logs are worth keeping
 
 
 if __name__ == "__main__":
