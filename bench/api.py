@@ -14,6 +14,11 @@ made again only when it holds a data set of another size), so it never touches a
   over HTTP, and the same figures computed in-process, to tell the database's time from the HTTP layer's.
 ``--smoke``: 2,000 incidents in a database of their own and a few requests, untimed (``make test`` runs it, so the
 benchmark cannot rot unseen).
+``--province``: a province instead of a city, in a database of its own (``opinion_tracker_bench_province``): the
+province's government with its own departments and 99 city governments under it, each with the same 47
+departments, the incidents shared evenly between the 100 governments (5,000,000 by default). Then the load runs
+in one city's police, and the report for the last full year is timed for one city and for the province, with the
+ranking (考核排名) of one city's departments and of the province's own.
 """
 
 import argparse
@@ -33,8 +38,9 @@ from pathlib import Path
 from _environment import ROOT, free_port, use_database
 
 SMOKE = "--smoke" in sys.argv
-# A smoke run has a database of its own, so that it never costs the kept data set of a full run.
-DATABASE = "opinion_tracker_bench_api_smoke" if SMOKE else "opinion_tracker_bench_api"
+PROVINCE = "--province" in sys.argv
+# A smoke run has a database of its own, so that it never costs the kept data set of a full run; so has a province.
+DATABASE = "opinion_tracker_bench_" + ("province" if PROVINCE else "api") + ("_smoke" if SMOKE else "")
 use_database(DATABASE, DEBUG="0", ALLOWED_HOSTS="127.0.0.1")
 
 import requests  # noqa: E402  (Django must be set up first)
@@ -44,11 +50,13 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
+from incidents.access import subtree_ids  # noqa: E402
 from incidents.models import Department, Incident, Person, Role  # noqa: E402
 from incidents.reports.compliance import compliance_figures  # noqa: E402
 from incidents.reports.scope import ReportScope  # noqa: E402
 from incidents.services.people import set_roles  # noqa: E402
 from notifications.breaches import breaches  # noqa: E402
+from notifications.ranking import ranking  # noqa: E402
 from opinion_tracker.lib.beijing import BEIJING  # noqa: E402
 
 # A city government: (code, name, weight, sub-departments). The weight is a department's share of the
@@ -106,7 +114,9 @@ DEPARTMENTS = [
     ("sports", "市体育局", 1, []),
     ("data", "市数据局", 1, []),
 ]
-DUTY_DEPARTMENT = "police"  # a child of the root with sub-departments: the duty officer's scope
+CITIES = 99 if PROVINCE else 0  # city governments under the province's, each with every department above
+# A child of a government with sub-departments: the duty officer's scope (in a province, the first city's).
+DUTY_DEPARTMENT = "c1-police" if PROVINCE else "police"
 SEVERITIES = [("especially_major", 2), ("major", 8), ("relatively_major", 22), ("general", 68)]  # percent
 
 
@@ -137,26 +147,39 @@ def generated_size() -> int | None:
 
 
 def organisation() -> dict[str, Department]:
-    """The departments of ``DEPARTMENTS`` under one city government, by code."""
-    government = Department.objects.create(name="某市人民政府", code="gov", is_government=True)
-    made = {"gov": government}
-    for code, name, _weight, children in DEPARTMENTS:
-        made[code] = Department.objects.create(name=name, code=code, parent=government)
-        for child_code, child_name, _child_weight in children:
-            made[child_code] = Department.objects.create(name=child_name, code=child_code, parent=made[code])
-    government.supervising_office = made["office"]
-    government.publicity_department = made["publicity"]
-    government.save()
+    """The governments and their departments by code: one city's (``gov``), or a province's (``gov``, its own
+    departments and ``CITIES`` city governments ``c1``, ``c2``… under it, each with its departments, ``c1-police``)."""
+    made: dict[str, Department] = {}
+    province = "省" if PROVINCE else "市"
+    government_departments(made, "gov", f"某{province}人民政府", None, prefix="")
+    for city in range(1, CITIES + 1):
+        government_departments(made, f"c{city}", f"第{city}市人民政府", made["gov"], prefix=f"c{city}-")
     return made
 
 
+def government_departments(made, code, name, parent, prefix) -> None:
+    """A government with the departments of ``DEPARTMENTS``, their codes prefixed, its office and publicity set."""
+    government = made[code] = Department.objects.create(name=name, code=code, parent=parent, is_government=True)
+    for department_code, department_name, _weight, children in DEPARTMENTS:
+        department = Department.objects.create(name=department_name, code=prefix + department_code, parent=government)
+        made[prefix + department_code] = department
+        for child_code, child_name, _child_weight in children:
+            made[prefix + child_code] = Department.objects.create(
+                name=child_name, code=prefix + child_code, parent=department
+            )
+    government.supervising_office = made[prefix + "office"]
+    government.publicity_department = made[prefix + "publicity"]
+    government.save()
+
+
 def weighted_departments(made) -> list[int]:
-    """Department ids repeated by weight: the SQL picks one at random from the array."""
+    """Department ids repeated by weight, every government alike: the SQL picks one at random from the array."""
     ids = []
-    for code, _name, weight, children in DEPARTMENTS:
-        ids += [made[code].pk] * weight
-        for child_code, _child_name, child_weight in children:
-            ids += [made[child_code].pk] * child_weight
+    for prefix in ["", *(f"c{city}-" for city in range(1, CITIES + 1))]:
+        for code, _name, weight, children in DEPARTMENTS:
+            ids += [made[prefix + code].pk] * weight
+            for child_code, _child_name, child_weight in children:
+                ids += [made[prefix + child_code].pk] * child_weight
     return ids
 
 
@@ -498,7 +521,7 @@ def load(base, duty_token, subtree, clients, requests_per_endpoint, rng):
     department = Department.objects.get(code=DUTY_DEPARTMENT).pk
     listing = f"/api/v1/incidents/?department={department}&include_children=true&state=open"
     ids = list(Incident.objects.filter(department__in=subtree).values_list("pk", flat=True))
-    detail = [("GET", f"/api/v1/incidents/{pk}/", None) for pk in rng.sample(ids, total)]
+    detail = [("GET", f"/api/v1/incidents/{pk}/", None) for pk in rng.choices(ids, k=total)]
     now = timezone.now()
     severities = [severity for severity, percent in SEVERITIES for _ in range(percent)]
     create = [
@@ -589,15 +612,60 @@ def report(base, auditor_token, year, runs, explain):
     return body
 
 
+def timed(runs, work) -> list[float]:
+    """Seconds of each of ``runs`` calls of ``work``, after one untimed."""
+    times = []
+    for run in range(runs + 1):
+        started = time.perf_counter()
+        work()
+        if run:
+            times.append(time.perf_counter() - started)
+    return times
+
+
+def spread(times) -> str:
+    return f"median {statistics.median(times):.2f} s of {len(times)}, each: {', '.join(f'{t:.2f}' for t in times)}"
+
+
+def government_reports(base, auditor_token, year, runs):
+    """For one city and for the province: the year's compliance report and the ranking of the government's own
+    departments, over HTTP and in-process."""
+    session = requests.Session()
+    session.trust_env = False
+    session.headers["Authorization"] = f"Token {auditor_token}"
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    for code in ("c1", "gov"):
+        government = Department.objects.get(code=code)
+        period = f"start={start}&end={end}"
+        for name, path in [
+            ("compliance report", f"/api/v1/reports/compliance/?{period}&department={government.pk}"),
+            ("ranking", f"/api/v1/reports/ranking/?{period}&government={government.pk}"),
+        ]:
+
+            def answer(path=path):
+                response = session.get(base + path, timeout=300)
+                assert response.status_code == 200, (response.status_code, response.text[:300])
+
+            print(f"{name} {year} of {government.name} over HTTP: {spread(timed(runs, answer))}", flush=True)
+        scope = ReportScope(start, end, department_ids=subtree_ids(government.pk))
+        incidents = scope.incidents().count()
+        times = timed(runs, lambda scope=scope: compliance_figures(scope, timezone.now()))
+        print(f"compliance_figures of {government.name} in-process ({incidents} incidents): {spread(times)}")
+        times = timed(runs, lambda government=government: ranking(government, start, end, timezone.now()))
+        ranked = len(ranking(government, start, end, timezone.now()).standings)
+        print(f"ranking of {government.name} in-process ({ranked} departments): {spread(times)}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--incidents", type=int, default=1_000_000)
+    parser.add_argument("--incidents", type=int, default=5_000_000 if PROVINCE else 1_000_000)
     parser.add_argument("--clients", default="1,8", help="concurrent client threads, one load run for each")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--requests", type=int, default=500, help="measured requests per endpoint")
     parser.add_argument("--runs", type=int, default=5, help="timed runs of the compliance report")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the report's two slowest queries")
     parser.add_argument("--smoke", action="store_true", help="a tiny data set and a few requests, untimed")
+    parser.add_argument("--province", action="store_true", help="a province of 100 governments, not a city")
     args = parser.parse_args()
     if args.smoke:
         args.incidents, args.clients, args.workers, args.requests, args.runs = 2_000, "1,2", 2, 10, 1
@@ -628,7 +696,10 @@ def main():
     with gunicorn(args.workers) as base:
         for clients in map(int, args.clients.split(",")):
             load(base, duty_token, subtree, clients, args.requests, rng)
-        report(base, auditor_token, timezone.localdate().year - 1, args.runs, args.explain)
+        if PROVINCE:
+            government_reports(base, auditor_token, timezone.localdate().year - 1, args.runs)
+        else:
+            report(base, auditor_token, timezone.localdate().year - 1, args.runs, args.explain)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 

@@ -65,6 +65,15 @@ def test_the_api_benchmarks_complete_at_a_tiny_size():
     assert "breaches list (first 101) in-process" in printed
 
 
+def test_the_province_benchmarks_complete_at_a_tiny_size():
+    printed = smoke("api.py", "--province")
+    assert "list (open, department subtree): 10 requests" in printed
+    for government in ("第1市人民政府", "某省人民政府"):
+        for measured in ("compliance report", "ranking"):
+            assert re.search(rf"^{measured} \d{{4}} of {government} over HTTP", printed, flags=re.MULTILINE)
+        assert f"ranking of {government} in-process (30 departments)" in printed
+
+
 def test_the_soak_completes_at_a_tiny_size_with_nothing_lost():
     printed = smoke("soak.py")
     for fault in ("SIGKILL worker-1", "企业微信 receiver takes each message", "Redis stopped", "Redis started again"):
