@@ -5,7 +5,7 @@
 Uses its own database, ``opinion_tracker_bench_api`` on 127.0.0.1 (made when missing, and dropped and
 made again only when it holds a data set of another size), so it never touches a database in use.
 - data: ``N`` incidents (1,000,000 by default) discovered over the five years up to now, in a city
-  government of 30 departments and 17 sub-departments, each with the obligations of its severity, its
+  government of 30 departments and 16 sub-departments, each with the obligations of its severity, its
   public responses and its "logged" timeline event, written by INSERT … SELECT; kept between runs.
 - load: gunicorn on 127.0.0.1 driven by one client, then by eight at once (threads): p50/p95 and requests/s
   of a duty officer's list of open incidents (their department and its sub-departments), an incident's
@@ -15,7 +15,7 @@ made again only when it holds a data set of another size), so it never touches a
 ``--smoke``: 2,000 incidents in a database of their own and a few requests, untimed (``make test`` runs it, so the
 benchmark cannot rot unseen).
 ``--province``: a province instead of a city, in a database of its own (``opinion_tracker_bench_province``): the
-province's government with its own departments and 99 city governments under it, each with the same 47
+province's government with its own departments and 99 city governments under it, each with the same 46
 departments, the incidents shared evenly between the 100 governments (5,000,000 by default). Then the load runs
 in one city's police, and the report for the last full year is timed for one city and for the province, with the
 ranking (考核排名) of one city's departments and of the province's own.
@@ -50,7 +50,7 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
-from incidents.access import subtree_ids  # noqa: E402
+from incidents.access import scope_ids  # noqa: E402
 from incidents.models import Department, Incident, Person, Role  # noqa: E402
 from incidents.reports.compliance import compliance_figures  # noqa: E402
 from incidents.reports.scope import ReportScope  # noqa: E402
@@ -647,7 +647,7 @@ def government_reports(base, auditor_token, year, runs):
                 assert response.status_code == 200, (response.status_code, response.text[:300])
 
             print(f"{name} {year} of {government.name} over HTTP: {spread(timed(runs, answer))}", flush=True)
-        scope = ReportScope(start, end, department_ids=subtree_ids(government.pk))
+        scope = ReportScope(start, end, department_ids=scope_ids(government.pk))
         incidents = scope.incidents().count()
         times = timed(runs, lambda scope=scope: compliance_figures(scope, timezone.now()))
         print(f"compliance_figures of {government.name} in-process ({incidents} incidents): {spread(times)}")

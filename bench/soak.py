@@ -455,9 +455,10 @@ def settle(stack: Stack, limit: float, timeline: Timeline) -> bool:
     while True:
         for note in stack.supervise():
             timeline.note(note)
+        # Steps first: a step recorded between the two counts then shows as pending, never as nothing at all.
+        steps = Obligation.objects.filter(state__in=Obligation.OPEN_STATES, next_step_at__lte=horizon).count()
         pending = Notification.objects.filter(status=Notification.Status.PENDING)
         count = pending.count()
-        steps = Obligation.objects.filter(state__in=Obligation.OPEN_STATES, next_step_at__lte=horizon).count()
         if count == steps == 0:
             timeline.note("settled: nothing is pending and no step is still to come")
             time.sleep(5)  # the administrators' mail goes after the commit that recorded the outcome

@@ -1,7 +1,7 @@
 """The compliance report as the API and the web page both give it: the scope a query asks for, the
 figures, the time statements spent in review, and the latest breaches with who was told when."""
 
-from incidents.access import Caller, subtree_ids
+from incidents.access import Caller, scope_ids
 from incidents.models import Role
 from incidents.reports.compliance import compliance_figures
 from incidents.reports.scope import ReportScope
@@ -19,7 +19,7 @@ def report_scope(query: dict, caller: Caller) -> ReportScope:
     if department is None:
         ids = None
     elif query["include_children"]:
-        ids = subtree_ids(department)
+        ids = scope_ids(department)
     else:
         ids = frozenset({department})
     return ReportScope(

@@ -19,7 +19,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from incidents.access import subtree_ids
+from incidents.access import scope_ids
 from incidents.models import ObligationKind
 from incidents.reports.ledger import LEDGER_LANGUAGE, file_name, title, xlsx_workbook
 from incidents.reports.scope import ReportScope
@@ -58,7 +58,7 @@ class ReportText:
 
 def report_text(report: SentReport, now: datetime) -> ReportText:
     """The words of ``report``, its figures as of ``now``, in the ledger's language."""
-    scope = ReportScope(report.period_start, report.period_end, department_ids=subtree_ids(report.government_id))
+    scope = ReportScope(report.period_start, report.period_end, department_ids=scope_ids(report.government_id))
     with translation.override(LEDGER_LANGUAGE):
         lines = summary_lines(compliance_report(scope, now))
         if report.kind == ReportKind.DAILY:

@@ -15,6 +15,7 @@ import time_machine
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from incidents.access import scope_ids, subtree_ids
 from incidents.models import Role
 from incidents.services.actions import record_action
 from incidents.services.incidents import log_incident
@@ -114,6 +115,20 @@ def test_department_scope_with_and_without_sub_departments(auditor, org):
     assert alone["incidents"] == 50
     everything = auditor.get("/api/v1/reports/compliance/", {"start": "2026-03-01", "end": "2026-03-31"}).json()
     assert everything["incidents"] == 101
+
+
+def test_the_topmost_government_reports_all_under_it_as_the_report_of_everything(auditor, org):
+    """The government with every department under it is read without a filter by department (a province's four
+    thousand): the same figures as asking for no department."""
+    query = {"start": "2026-03-01", "end": "2026-03-31"}
+    government = auditor.get("/api/v1/reports/compliance/", {**query, "department": org.government.pk}).json()
+    everything = auditor.get("/api/v1/reports/compliance/", query).json()
+    assert (government.pop("department"), everything.pop("department")) == (org.government.pk, None)
+    assert government == everything
+    assert government["incidents"] == 101
+    assert scope_ids(org.government.pk) is None
+    elsewhere = DepartmentFactory(name="海城市人民政府", is_government=True)
+    assert scope_ids(org.government.pk) == subtree_ids(org.government.pk) != subtree_ids(elsewhere.pk)
 
 
 def ledger(client, query):
