@@ -564,24 +564,46 @@ class Statements:
         return sorted(self.timed, key=lambda row: -row[0])[:n]
 
 
-def report(base, auditor_token, year, runs, explain):
-    """The compliance report for ``year`` over HTTP, then in-process, ``runs`` times each after a warm-up."""
-    query = f"/api/v1/reports/compliance/?start={year}-01-01&end={year}-12-31"
-    session = requests.Session()
-    session.trust_env = False
-    session.headers["Authorization"] = f"Token {auditor_token}"
+def timed(runs, work) -> list[float]:
+    """Seconds of each of ``runs`` calls of ``work``, after one untimed."""
     times = []
     for run in range(runs + 1):
         started = time.perf_counter()
-        response = session.get(base + query, timeout=300)
-        elapsed = time.perf_counter() - started
-        assert response.status_code == 200, (response.status_code, response.text[:300])
+        work()
         if run:
-            times.append(elapsed)
+            times.append(time.perf_counter() - started)
+    return times
+
+
+def spread(times) -> str:
+    return f"median {statistics.median(times):.2f} s of {len(times)}, each: {', '.join(f'{t:.2f}' for t in times)}"
+
+
+def auditor_session(token) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # no proxy for 127.0.0.1
+    session.headers["Authorization"] = f"Token {token}"
+    return session
+
+
+def answer(session, url) -> requests.Response:
+    """The answer to a GET the benchmark times, which must be a 200."""
+    response = session.get(url, timeout=300)
+    assert response.status_code == 200, (response.status_code, response.text[:300])
+    return response
+
+
+def report(base, auditor_token, year, runs, explain):
+    """The compliance report for ``year`` over HTTP, then in-process, ``runs`` times each after a warm-up."""
+    query = f"/api/v1/reports/compliance/?start={year}-01-01&end={year}-12-31"
+    session = auditor_session(auditor_token)
+    answers = []
+    times = timed(runs, lambda: answers.append(answer(session, base + query)))
+    response = answers[-1]
     body = response.json()
     print(
         f"compliance report {year} over HTTP ({body['incidents']} incidents, {len(response.content)} bytes): "
-        f"median {statistics.median(times):.2f} s of {runs}, each: {', '.join(f'{t:.2f}' for t in times)}"
+        f"{spread(times)}"
     )
     scope = ReportScope(date(year, 1, 1), date(year, 12, 31))
     times = []
@@ -598,11 +620,7 @@ def report(base, auditor_token, year, runs, explain):
     )
     for ms, sql, _params in statements.slowest(len(statements.timed)):
         print(f"  {ms:7.0f} ms  {sql[:160]}…")
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        breaches_in_report(scope, timezone.now())
-        times.append(time.perf_counter() - started)
+    times = timed(runs, lambda: breaches_in_report(scope, timezone.now()))
     print(f"breaches list (first 101) in-process: median {statistics.median(times):.2f} s of {runs}")
     if explain:
         for _ms, sql, params in statements.slowest(2):
@@ -612,27 +630,10 @@ def report(base, auditor_token, year, runs, explain):
     return body
 
 
-def timed(runs, work) -> list[float]:
-    """Seconds of each of ``runs`` calls of ``work``, after one untimed."""
-    times = []
-    for run in range(runs + 1):
-        started = time.perf_counter()
-        work()
-        if run:
-            times.append(time.perf_counter() - started)
-    return times
-
-
-def spread(times) -> str:
-    return f"median {statistics.median(times):.2f} s of {len(times)}, each: {', '.join(f'{t:.2f}' for t in times)}"
-
-
 def government_reports(base, auditor_token, year, runs):
     """For one city and for the province: the year's compliance report and the ranking of the government's own
     departments, over HTTP and in-process."""
-    session = requests.Session()
-    session.trust_env = False
-    session.headers["Authorization"] = f"Token {auditor_token}"
+    session = auditor_session(auditor_token)
     start, end = date(year, 1, 1), date(year, 12, 31)
     for code in ("c1", "gov"):
         government = Department.objects.get(code=code)
@@ -641,12 +642,8 @@ def government_reports(base, auditor_token, year, runs):
             ("compliance report", f"/api/v1/reports/compliance/?{period}&department={government.pk}"),
             ("ranking", f"/api/v1/reports/ranking/?{period}&government={government.pk}"),
         ]:
-
-            def answer(path=path):
-                response = session.get(base + path, timeout=300)
-                assert response.status_code == 200, (response.status_code, response.text[:300])
-
-            print(f"{name} {year} of {government.name} over HTTP: {spread(timed(runs, answer))}", flush=True)
+            times = timed(runs, lambda path=path: answer(session, base + path))
+            print(f"{name} {year} of {government.name} over HTTP: {spread(times)}", flush=True)
         scope = ReportScope(start, end, department_ids=scope_ids(government.pk))
         incidents = scope.incidents().count()
         times = timed(runs, lambda scope=scope: compliance_figures(scope, timezone.now()))
