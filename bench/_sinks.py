@@ -1,18 +1,21 @@
 """Receivers that answer at once, for the delivery benchmark: an HTTP sink for the signed webhook and an SMTP sink.
 
-    .venv/bin/python bench/_sinks.py HTTP_PORT SMTP_PORT
+    .venv/bin/python bench/_sinks.py HTTP_PORT SMTP_PORT [MAIL_DUMP]
 
 Runs as a process of its own, so that its work is not counted in the sender's. The HTTP sink speaks just enough
 HTTP/1.1 (keep-alive, ``Content-Length`` bodies) to answer every POST ``200 {"ok": true}``; ``GET /count`` answers
 how many webhook deliveries and mails arrived, as ``{"webhook": N, "webhook_ids": N, "mail": N, "mail_ids": N}`` (the
 distinct delivery ids and Message-IDs, so a repeat shows), and ``GET /reset`` sets them back to nothing first. The
-SMTP sink is aiosmtpd, keeping only the counts.
+SMTP sink is aiosmtpd, keeping only the counts. With ``MAIL_DUMP``, mail goes to another server on ``SMTP_PORT``
+instead (Postfix's ``smtp-sink``, written in C, which appends every message to that file: ``bench/delivery.py
+--smtp-sink``), and the mails are counted from the file.
 """
 
 import asyncio
 import json
 import re
 import sys
+from pathlib import Path
 
 from aiosmtpd.smtp import SMTP
 
@@ -20,6 +23,7 @@ COUNTS = {"webhook": 0, "mail": 0}
 DELIVERY_IDS: set[bytes] = set()
 MESSAGE_IDS: set[bytes] = set()
 MESSAGE_ID = re.compile(rb"^Message-ID: (.+?)\r?$", re.MULTILINE | re.IGNORECASE)
+MAIL_DUMP: Path | None = None
 
 
 class HttpSink(asyncio.Protocol):
@@ -42,7 +46,11 @@ class HttpSink(asyncio.Protocol):
             COUNTS.update(webhook=0, mail=0)
             DELIVERY_IDS.clear()
             MESSAGE_IDS.clear()
+            if MAIL_DUMP is not None:
+                MAIL_DUMP.unlink(missing_ok=True)
         if request_line.startswith(("GET /count", "GET /reset")):
+            if MAIL_DUMP is not None:
+                count_dumped_mail(MAIL_DUMP)
             body = json.dumps({**COUNTS, "webhook_ids": len(DELIVERY_IDS), "mail_ids": len(MESSAGE_IDS)}).encode()
         else:
             COUNTS["webhook"] += 1
@@ -61,13 +69,22 @@ class MailCounter:
         return "250 OK"
 
 
+def count_dumped_mail(dump: Path) -> None:
+    found = MESSAGE_ID.findall(dump.read_bytes()) if dump.exists() else []
+    COUNTS["mail"] = len(found)
+    MESSAGE_IDS.clear()
+    MESSAGE_IDS.update(found)
+
+
 async def serve(http_port: int, smtp_port: int):
     loop = asyncio.get_running_loop()
-    http = await loop.create_server(HttpSink, "127.0.0.1", http_port)
-    smtp = await loop.create_server(lambda: SMTP(MailCounter(), hostname="sink"), "127.0.0.1", smtp_port)
-    async with http, smtp:
-        await asyncio.gather(http.serve_forever(), smtp.serve_forever())
+    servers = [await loop.create_server(HttpSink, "127.0.0.1", http_port)]
+    if MAIL_DUMP is None:
+        servers.append(await loop.create_server(lambda: SMTP(MailCounter(), hostname="sink"), "127.0.0.1", smtp_port))
+    await asyncio.gather(*(server.serve_forever() for server in servers))
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 3:
+        MAIL_DUMP = Path(sys.argv[3])
     asyncio.run(serve(int(sys.argv[1]), int(sys.argv[2])))

@@ -1,6 +1,7 @@
 """Benchmark of delivery on PostgreSQL (not a test; results go in docs/benchmarks.md).
 
     .venv/bin/python bench/delivery.py [inline] [workers] [--channel webhook|email] [--runs N] [--smoke]
+                                       [--smtp-sink PATH]
 
 10,000 notifications pending at once (one escalation step of 10,000 obligations, one recipient each), delivered to
 receivers on 127.0.0.1 that answer at once (``bench/_sinks.py``, a process of its own): the signed webhook, or
@@ -11,6 +12,10 @@ email to an SMTP server. Robots are not a throughput figure: their providers all
 Each run times from the first hand-over until every notification is ``sent``, then checks that the receiver got each
 exactly once. ``--smoke``: a few hundred, once, checking the counts but not the time (``make test`` runs it, so the
 benchmark cannot rot unseen).
+``--smtp-sink PATH``: mail goes to Postfix's ``smtp-sink`` (a test server written in C, answering at once) instead of
+aiosmtpd, which is one Python process and on two cores takes a share of the machine the senders then lack. Debian's
+``postfix`` package has it; to use it without installing Postfix, ``apt-get download postfix && dpkg -x postfix_*.deb
+/tmp/postfix`` and pass ``/tmp/postfix/usr/sbin/smtp-sink`` (its libraries are found beside it).
 
 Uses its own database, ``opinion_tracker_bench_delivery`` on 127.0.0.1, and Redis database 10.
 """
@@ -21,8 +26,10 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -142,28 +149,59 @@ def run(scenario: str, count: int, channel: str) -> float:
     return seconds
 
 
-def main(scenarios, count: int, runs: int, channel: str):
-    sinks = subprocess.Popen([sys.executable, ROOT / "bench" / "_sinks.py", str(HTTP_PORT), str(SMTP_PORT)])
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                received()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the sinks did not start"
-                time.sleep(0.1)
-        for scenario in scenarios:
-            times = [run(scenario, count, channel) for _ in range(runs)]
-            rates = sorted(count / seconds for seconds in times)
-            print(
-                f"{scenario}, {count:,} {channel} notifications: median {statistics.median(times):.2f} s "
-                f"({statistics.median(rates):,.0f}/s; runs {', '.join(f'{rate:,.0f}' for rate in rates)}/s), "
-                f"load {os.getloadavg()[0]:.2f}"
-            )
-    finally:
-        sinks.terminate()
-        sinks.wait()
+@contextmanager
+def smtp_sink(path: str | None):
+    """Postfix's ``smtp-sink`` on ``SMTP_PORT``, appending every message to a file; yields the file (None: no sink)."""
+    if path is None:
+        yield None
+        return
+    libraries = Path(path).resolve().parent.parent / "lib" / "postfix"  # where ``dpkg -x`` put them
+    environment = {**os.environ, "LD_LIBRARY_PATH": str(libraries)} if libraries.is_dir() else None
+    with tempfile.TemporaryDirectory() as directory:
+        os.chmod(directory, 0o777)  # run as root, the sink writes as nobody
+        dump = Path(directory) / "mail"
+        user = ["-u", "nobody"] if os.geteuid() == 0 else []
+        sink = subprocess.Popen(
+            [path, *user, "-h", "sink", "-D", str(dump), f"127.0.0.1:{SMTP_PORT}", "1024"], env=environment
+        )
+        try:
+            yield dump
+        finally:
+            sink.terminate()
+            sink.wait()
+
+
+def main(scenarios, count: int, runs: int, channel: str, smtp_sink_path: str | None):
+    with smtp_sink(smtp_sink_path) as dump:
+        sinks = subprocess.Popen(
+            [
+                sys.executable,
+                ROOT / "bench" / "_sinks.py",
+                str(HTTP_PORT),
+                str(SMTP_PORT),
+                *([str(dump)] if dump else []),
+            ]
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    received()
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, "the sinks did not start"
+                    time.sleep(0.1)
+            for scenario in scenarios:
+                times = [run(scenario, count, channel) for _ in range(runs)]
+                rates = sorted(count / seconds for seconds in times)
+                print(
+                    f"{scenario}, {count:,} {channel} notifications: median {statistics.median(times):.2f} s "
+                    f"({statistics.median(rates):,.0f}/s; runs {', '.join(f'{rate:,.0f}' for rate in rates)}/s), "
+                    f"load {os.getloadavg()[0]:.2f}"
+                )
+        finally:
+            sinks.terminate()
+            sinks.wait()
 
 
 if __name__ == "__main__":
@@ -173,7 +211,8 @@ if __name__ == "__main__":
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--smoke", action="store_true", help="a few hundred, once, untimed")
+    parser.add_argument("--smtp-sink", metavar="PATH", help="Postfix's smtp-sink to receive mail, not aiosmtpd")
     arguments = parser.parse_args()
     if arguments.smoke:
         arguments.count, arguments.runs = 300, 1
-    main(arguments.scenarios, arguments.count, arguments.runs, arguments.channel)
+    main(arguments.scenarios, arguments.count, arguments.runs, arguments.channel, arguments.smtp_sink)

@@ -38,6 +38,15 @@ if { [ ! -x /usr/bin/chromium ] || ! has_cjk_font || ! has_pdftotext; } && [ "$(
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk poppler-utils poppler-data >/dev/null) || true
 fi
 [ -x /usr/bin/chromium ] || fail_or_skip "Chromium is missing at /usr/bin/chromium"
+# The delivery benchmark's mail sink in C (bench/delivery.py --smtp-sink): Postfix's smtp-sink, taken out of Debian's
+# package into .venv without installing Postfix, so no mail server is set up or started.
+SMTP_SINK=.venv/postfix/usr/sbin/smtp-sink
+if [ ! -x "$SMTP_SINK" ] && command -v apt-get >/dev/null; then
+  download=$(mktemp -d)
+  (cd "$download" && apt-get download -qq postfix 2>/dev/null && dpkg -x postfix_*.deb "$OLDPWD/.venv/postfix") || true
+  rm -rf "$download"
+fi
+[ -x "$SMTP_SINK" ] || fail_or_skip "Postfix's smtp-sink could not be taken from Debian's postfix package"
 has_pdftotext || fail_or_skip "pdftotext (poppler-utils) or poppler-data is missing: the PDF text of the 舆情专报"
 
 .venv/bin/ruff check .
