@@ -1,6 +1,6 @@
 """Benchmarks of the enforcement pass on PostgreSQL (not a test; results go in docs/benchmarks.md).
 
-    .venv/bin/python bench/escalation.py [burst] [idle] [latency] [--smoke]
+    .venv/bin/python bench/escalation.py [burst] [idle] [latency] [--smoke] [--new-database]
 
 ``--smoke``: every scenario at a tiny size, once, checking what it counts but not its time (``make test`` runs
 it, so the benchmark cannot rot unseen).
@@ -9,7 +9,8 @@ Uses its own database, ``opinion_tracker_bench`` on 127.0.0.1 (dropped and made 
 touches a database in use.
 - burst: 10,000 obligations coming due at the same moment, each at the first overdue level with one
   recipient on two channels (20,000 notification rows): how long the passes take to record them, and
-  the queries per batch at 1,000 and at 10,000 obligations.
+  the queries per batch at 1,000 and at 10,000 obligations. Each obligation has an entry of an earlier step, as
+  in a running tracker (``with_history``); ``--new-database`` leaves them out, for a tracker's first burst.
 - idle: a pass over 1,000,000 open obligations of which none is due.
 - latency: with Celery beat every 10 s and a worker as processes, how long after its time each step
   of 300 obligations due over two minutes was recorded.
@@ -31,6 +32,7 @@ from _environment import ROOT, remake_database, use_database
 
 DATABASE = "opinion_tracker_bench"
 SMOKE = "--smoke" in sys.argv
+NEW_DATABASE = "--new-database" in sys.argv
 # A smoke run's batches are small, so that it still takes several of them.
 use_database(DATABASE, **({"ENFORCEMENT_BATCH_SIZE": "10"} if SMOKE else {}))
 
@@ -75,8 +77,29 @@ def prepare_burst(count):
     due = timezone.now().replace(microsecond=0) - timedelta(minutes=1)
     bulk_obligations(department, count, due, next_step_at=due - timedelta(hours=2))
     enforce(due - timedelta(hours=2), deliver=deliver_nothing)
+    if not NEW_DATABASE:
+        with_history(due - timedelta(days=1))
     connection.close()
     return due
+
+
+def with_history(at):
+    """An entry of an earlier step for every obligation, recorded ``at``, and the tables analysed, as a running
+    tracker's are.
+
+    On an empty entries table PostgreSQL plans the check of a new notification's entry (its foreign key) as a
+    sequential scan, and a session keeps that plan until the table is analysed again: a single pass over a burst
+    then reads every entry recorded so far for each notification it writes (100 million rows for 10,000 steps,
+    about 9 s instead of 5; docs/benchmarks.md, "Recording a burst"). A running tracker's entries are many, so the
+    check is an index scan; ``--new-database`` measures the first burst of a new one.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """INSERT INTO notifications_escalationentry (obligation_id, step, recipient_id, created_at)
+               SELECT o.id, 'earlier', p.id, %s FROM incidents_obligation o CROSS JOIN incidents_person p""",
+            [at],
+        )
+        cursor.execute("ANALYZE")
 
 
 def one_pass(due):
@@ -188,5 +211,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("scenarios", nargs="*", default=["burst", "idle", "latency"])
     parser.add_argument("--smoke", action="store_true", help="every scenario at a tiny size, once, untimed")
+    parser.add_argument("--new-database", action="store_true", help="bursts with no earlier escalation entries")
     arguments = parser.parse_args()
     main(arguments.scenarios, TINY if arguments.smoke else FULL)

@@ -9,6 +9,7 @@ volumes) they use Django's own ``bulk_create`` and ``bulk_update``.
 """
 
 import json
+from contextlib import contextmanager
 
 from django.db import connection
 from django.db.models import JSONField
@@ -33,7 +34,29 @@ def _decoded(value):
 
 
 def _unnest(fields) -> str:
-    return "UNNEST(" + ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields) + ")"
+    return "UNNEST(" + ", ".join(f"%b::{field.db_type(connection)}[]" for field in fields) + ")"
+
+
+@contextmanager
+def binary_cursor():
+    """A cursor of the connection that sends its parameters to PostgreSQL apart from the statement and in binary
+    (server-side binding; ``%b``), where Django's own cursors merge them into the statement as text.
+
+    Dumping a column of 10,000 times as text takes psycopg 27 ms in Python, in binary 1.7 ms, and PostgreSQL then
+    parses none of them: the arrays of a burst pass were a sixth of its Python (docs/benchmarks.md, "Recording a
+    burst"). It is wrapped as Django wraps its own (``_prepare_cursor``), so the statements are timed, logged and
+    counted like any other. Django turns psycopg's prepared statements off (``prepare_threshold``), so a pooler in
+    transaction mode is unaffected.
+    """
+    # Imported here, where PostgreSQL is in use; not in django-stubs.
+    from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        cursor = connection._prepare_cursor(ServerBindingCursor(connection.connection))  # type: ignore[attr-defined]
+    with cursor:
+        yield cursor
 
 
 def insert_rows(model, field_names: list[str], rows: list[tuple]) -> None:
@@ -51,7 +74,7 @@ def insert_rows(model, field_names: list[str], rows: list[tuple]) -> None:
         return
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
-    with connection.cursor() as cursor:
+    with binary_cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT * FROM {_unnest(fields)} "
             "ON CONFLICT DO NOTHING",
@@ -95,7 +118,7 @@ def update_rows(model, field_names: list[str], rows: dict) -> None:
     pk = model._meta.pk
     names = [quote(f"v{position}") for position in range(len(fields) + 1)]
     assignments = ", ".join(f"{quote(field.column)} = v.{name}" for field, name in zip(fields, names[1:], strict=True))
-    with connection.cursor() as cursor:
+    with binary_cursor() as cursor:
         cursor.execute(
             f"UPDATE {quote(model._meta.db_table)} SET {assignments} "
             f"FROM {_unnest([pk, *fields])} AS v({', '.join(names)}) "
