@@ -23,6 +23,7 @@ COUNTS = {"webhook": 0, "mail": 0}
 DELIVERY_IDS: set[bytes] = set()
 MESSAGE_IDS: set[bytes] = set()
 MESSAGE_ID = re.compile(rb"^Message-ID: (.+?)\r?$", re.MULTILINE | re.IGNORECASE)
+DUMPED_MESSAGE = re.compile(rb"^X-Client-Addr: ", re.MULTILINE)
 MAIL_DUMP: Path | None = None
 
 
@@ -70,10 +71,11 @@ class MailCounter:
 
 
 def count_dumped_mail(dump: Path) -> None:
-    found = MESSAGE_ID.findall(dump.read_bytes()) if dump.exists() else []
-    COUNTS["mail"] = len(found)
+    """smtp-sink starts each message it dumps with the client's address, then the message with its Message-ID."""
+    dumped = dump.read_bytes() if dump.exists() else b""
+    COUNTS["mail"] = len(DUMPED_MESSAGE.findall(dumped))
     MESSAGE_IDS.clear()
-    MESSAGE_IDS.update(found)
+    MESSAGE_IDS.update(MESSAGE_ID.findall(dumped))
 
 
 async def serve(http_port: int, smtp_port: int):

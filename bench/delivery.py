@@ -23,6 +23,7 @@ Uses its own database, ``opinion_tracker_bench_delivery`` on 127.0.0.1, and Redi
 import argparse
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -156,7 +157,11 @@ def smtp_sink(path: str | None):
         yield None
         return
     libraries = Path(path).resolve().parent.parent / "lib" / "postfix"  # where ``dpkg -x`` put them
-    environment = {**os.environ, "LD_LIBRARY_PATH": str(libraries)} if libraries.is_dir() else None
+    environment = dict(os.environ)
+    if libraries.is_dir():
+        environment["LD_LIBRARY_PATH"] = os.pathsep.join(
+            filter(None, [str(libraries), os.environ.get("LD_LIBRARY_PATH")])
+        )
     with tempfile.TemporaryDirectory() as directory:
         os.chmod(directory, 0o777)  # run as root, the sink writes as nobody
         dump = Path(directory) / "mail"
@@ -165,10 +170,24 @@ def smtp_sink(path: str | None):
             [path, *user, "-h", "sink", "-D", str(dump), f"127.0.0.1:{SMTP_PORT}", "1024"], env=environment
         )
         try:
+            listening(sink, SMTP_PORT)
             yield dump
         finally:
             sink.terminate()
             sink.wait()
+
+
+def listening(process: subprocess.Popen, port: int) -> None:
+    """Wait until ``process`` accepts connections on ``port``; fail at once if it exited (a library missing)."""
+    deadline = time.monotonic() + 30
+    while True:
+        assert process.poll() is None, f"the receiver exited ({process.returncode}) before it listened"
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"nothing listens on port {port}"
+            time.sleep(0.1)
 
 
 def main(scenarios, count: int, runs: int, channel: str, smtp_sink_path: str | None):

@@ -41,12 +41,21 @@ fi
 # The delivery benchmark's mail sink in C (bench/delivery.py --smtp-sink): Postfix's smtp-sink, taken out of Debian's
 # package into .venv without installing Postfix, so no mail server is set up or started.
 SMTP_SINK=.venv/postfix/usr/sbin/smtp-sink
-if [ ! -x "$SMTP_SINK" ] && command -v apt-get >/dev/null; then
+# Runs: it prints its usage when asked nothing (not "error while loading shared libraries").
+smtp_sink_runs() { [[ "$(LD_LIBRARY_PATH=.venv/postfix/usr/lib/postfix "$SMTP_SINK" 2>&1)" == *usage:* ]]; }
+take_smtp_sink() {
+  local download
   download=$(mktemp -d)
-  (cd "$download" && apt-get download -qq postfix 2>/dev/null && dpkg -x postfix_*.deb "$OLDPWD/.venv/postfix") || true
+  chmod a+rwx "$download"  # apt downloads as its own user
+  (cd "$download" && apt-get download -qq postfix && dpkg -x postfix_*.deb "$OLDPWD/.venv/postfix")
+  local taken=$?
   rm -rf "$download"
+  return $taken
+}
+if ! smtp_sink_runs && command -v apt-get >/dev/null; then
+  take_smtp_sink || { [ "$(id -u)" = 0 ] && apt-get update -qq && take_smtp_sink; } || true
 fi
-[ -x "$SMTP_SINK" ] || fail_or_skip "Postfix's smtp-sink could not be taken from Debian's postfix package"
+smtp_sink_runs || fail_or_skip "Postfix's smtp-sink, taken out of Debian's postfix package into .venv/postfix, does not run"
 has_pdftotext || fail_or_skip "pdftotext (poppler-utils) or poppler-data is missing: the PDF text of the 舆情专报"
 
 .venv/bin/ruff check .

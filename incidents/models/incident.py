@@ -169,7 +169,7 @@ class Incident(models.Model):
             models.Index(
                 fields=["discovered_at"],
                 include=["occurred_at", "first_public_response_at", "logged_at"],
-                name="incident_discovered",
+                name="incident_by_discovery",
             ),
         ]
         constraints = [

@@ -159,8 +159,8 @@ def state_counts(obligations, now, group: str, **more) -> list[dict]:
         counts = figures.setdefault(row[group], {group: row[group], **dict.fromkeys([*FIGURES, *more], 0)})
         if row["state"] in Obligation.OPEN_STATES:
             figure = "overdue" if row["passed"] else "running"
-        else:
-            figure = STATE_FIGURES[row["state"]]
+        elif (figure := STATE_FIGURES.get(row["state"])) is None:
+            continue  # a state no figure counts (none today), left out as the filtered counts left it out
         counts[figure] += row["obligations"]
         for name in more:
             counts[name] += row[name]

@@ -10,13 +10,13 @@ province"). Figures are whole seconds, rounded once at the end.
 """
 
 import math
+from contextlib import contextmanager
 
 from django.db import connection, transaction
 from django.db.models import Aggregate, DurationField, ExpressionWrapper, F, FloatField, Func, Max
 
-# Sort memory for the transaction of one aggregate: ranking a province's year (a million durations, twice) in
-# memory instead of spilling it to disk. ``SET LOCAL`` ends with the transaction, so other queries and a pooled
-# connection's next user keep the server's ``work_mem``.
+# Sort memory for one aggregate, for each of its sorts (one per duration): ranking a province's year (a million
+# durations, twice) in memory instead of spilling it to disk. Set for that statement only (``sort_memory``).
 SORT_MEMORY = "64MB"
 
 
@@ -62,8 +62,7 @@ def aggregate_with_durations(queryset, counts: dict, durations: dict[str, tuple[
             aggregates[f"{name}:median"] = PercentileDisc(Seconds(duration), 0.5)
             aggregates[f"{name}:p90"] = PercentileDisc(Seconds(duration), 0.9)
             aggregates[f"{name}:max"] = Max(Seconds(duration))
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
+        with sort_memory():
             totals = queryset.aggregate(**aggregates)
         figures = {name: [totals[f"{name}:{figure}"] for figure in ("median", "p90", "max")] for name in expressions}
     else:
@@ -78,6 +77,21 @@ def aggregate_with_durations(queryset, counts: dict, durations: dict[str, tuple[
         for name, (median, p90, longest) in figures.items()
     }
     return {key: totals[key] for key in counts}, stats
+
+
+@contextmanager
+def sort_memory():
+    """``SORT_MEMORY`` as ``work_mem`` for what runs within, and the setting before it again afterwards.
+
+    Set transaction-locally (``set_config(…, true)``, which a pooler in transaction mode allows) in a transaction or
+    savepoint of its own; put back explicitly at the end, since a savepoint released within a caller's transaction
+    would keep it until that transaction ends. If what runs within fails, rolling the savepoint back puts it back.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [SORT_MEMORY])
+        before = cursor.fetchone()[0]
+        yield
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [before])
 
 
 def seconds(value: float | None) -> int | None:

@@ -44,9 +44,9 @@ def binary_cursor():
 
     Dumping a column of 10,000 times as text takes psycopg 27 ms in Python, in binary 1.7 ms, and PostgreSQL then
     parses none of them: the arrays of a burst pass were a sixth of its Python (docs/benchmarks.md, "Recording a
-    burst"). It is wrapped as Django wraps its own (``_prepare_cursor``), so the statements are timed, logged and
-    counted like any other. Django turns psycopg's prepared statements off (``prepare_threshold``), so a pooler in
-    transaction mode is unaffected.
+    burst"). It is wrapped as Django wraps its own (``_prepare_cursor``), so the statements are timed and counted
+    like any other (logged with ``$1``… in place of the values, which go apart). Django turns psycopg's prepared
+    statements off (``prepare_threshold``), so a pooler in transaction mode is unaffected.
     """
     # Imported here, where PostgreSQL is in use; not in django-stubs.
     from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]

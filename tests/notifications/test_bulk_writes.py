@@ -1,6 +1,7 @@
-"""The pass's writes of many rows at once (``opinion_tracker.lib.bulk``): every kind of value a notification, a plan
-and an obligation hold comes back as it went in, a row already there is skipped, and the statements are seen like
-any other (on PostgreSQL they go apart from their parameters, in binary)."""
+"""The pass's writes of many rows at once (``opinion_tracker.lib.bulk``): the values a pass writes into notifications,
+plans and obligations (times to the microsecond, intervals, JSON, Chinese text, empty and missing values) come back
+as they went in, a row already there is skipped, and the statements are counted like any other (on PostgreSQL the
+values go apart from them, in binary)."""
 
 from datetime import timedelta
 
