@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,3 +73,17 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def wait_until_up(answer, what: str, process: subprocess.Popen | None = None, timeout: float = 30) -> None:
+    """Call ``answer`` until it no longer raises ``OSError`` (a refused connection: ``requests``' errors are ones
+    too), for at most ``timeout`` seconds; fail at once if ``process``, the server being waited for, has exited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assert process is None or process.poll() is None, f"{what} exited ({process.returncode}) before it answered"
+        try:
+            answer()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"{what} did not answer within {timeout:.0f} s"
+            time.sleep(0.1)

@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
-from _environment import ROOT, free_port, use_database
+from _environment import ROOT, free_port, use_database, wait_until_up
 
 SMOKE = "--smoke" in sys.argv
 PROVINCE = "--province" in sys.argv
@@ -455,15 +455,8 @@ def gunicorn(workers):
     server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONWARNINGS": "ignore:No directory at"})
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{base}/healthz", timeout=5)  # any answer will do: 503 only says no pass ran
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        # any answer will do: 503 only says no pass ran
+        wait_until_up(lambda: requests.get(f"{base}/healthz", timeout=5), "gunicorn", server)
         yield base
     finally:
         server.terminate()

@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from _environment import ROOT, free_port, remake_database, use_database
+from _environment import ROOT, free_port, remake_database, use_database, wait_until_up
 
 DATABASE = "opinion_tracker_bench_delivery"
 HTTP_PORT, SMTP_PORT = free_port(), free_port()
@@ -170,24 +170,13 @@ def smtp_sink(path: str | None):
             [path, *user, "-h", "sink", "-D", str(dump), f"127.0.0.1:{SMTP_PORT}", "1024"], env=environment
         )
         try:
-            listening(sink, SMTP_PORT)
+            wait_until_up(
+                lambda: socket.create_connection(("127.0.0.1", SMTP_PORT), timeout=1).close(), "smtp-sink", sink
+            )
             yield dump
         finally:
             sink.terminate()
             sink.wait()
-
-
-def listening(process: subprocess.Popen, port: int) -> None:
-    """Wait until ``process`` accepts connections on ``port``; fail at once if it exited (a library missing)."""
-    deadline = time.monotonic() + 30
-    while True:
-        assert process.poll() is None, f"the receiver exited ({process.returncode}) before it listened"
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            assert time.monotonic() < deadline, f"nothing listens on port {port}"
-            time.sleep(0.1)
 
 
 def main(scenarios, count: int, runs: int, channel: str, smtp_sink_path: str | None):
@@ -202,14 +191,7 @@ def main(scenarios, count: int, runs: int, channel: str, smtp_sink_path: str | N
             ]
         )
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    received()
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline, "the sinks did not start"
-                    time.sleep(0.1)
+            wait_until_up(received, "the sinks", sinks)
             for scenario in scenarios:
                 times = [run(scenario, count, channel) for _ in range(runs)]
                 rates = sorted(count / seconds for seconds in times)
