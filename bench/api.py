@@ -52,11 +52,11 @@ from rest_framework.authtoken.models import Token  # noqa: E402
 
 from incidents.access import scope_ids  # noqa: E402
 from incidents.models import Department, Incident, Person, Role  # noqa: E402
-from incidents.reports.compliance import compliance_figures  # noqa: E402
 from incidents.reports.scope import ReportScope  # noqa: E402
 from incidents.services.people import set_roles  # noqa: E402
 from notifications.breaches import breaches  # noqa: E402
 from notifications.ranking import ranking  # noqa: E402
+from notifications.report import compliance_report  # noqa: E402
 from opinion_tracker.lib.beijing import BEIJING  # noqa: E402
 
 # A city government: (code, name, weight, sub-departments). The weight is a department's share of the
@@ -599,18 +599,12 @@ def report(base, auditor_token, year, runs, explain):
         f"{spread(times)}"
     )
     scope = ReportScope(date(year, 1, 1), date(year, 12, 31))
-    times = []
-    for run in range(runs + 1):
-        statements = Statements()
-        started = time.perf_counter()
-        with connection.execute_wrapper(statements):
-            compliance_figures(scope, timezone.now(), concurrently=True)
-        if run:
-            times.append(time.perf_counter() - started)
-    print(
-        f"compliance_figures in-process: median {statistics.median(times):.2f} s of {runs}, "
-        f"each: {', '.join(f'{t:.2f}' for t in times)}; {len(statements.timed)} statements, slowest (last run):"
-    )
+    times = timed(runs, lambda: compliance_report(scope, timezone.now()))
+    print(f"compliance_report in-process, the incidents' aggregate beside the rest: {spread(times)}")
+    statements = Statements()
+    with connection.execute_wrapper(statements):  # on this connection alone, so that every statement is seen
+        compliance_report(scope, timezone.now(), at_once=False)
+    print(f"its {len(statements.timed)} statements one after the other on one connection, slowest first:")
     for ms, sql, _params in statements.slowest(len(statements.timed)):
         print(f"  {ms:7.0f} ms  {sql[:160]}…")
     times = timed(runs, lambda: breaches_in_report(scope, timezone.now()))
@@ -639,8 +633,8 @@ def government_reports(base, auditor_token, year, runs):
             print(f"{name} {year} of {government.name} over HTTP: {spread(times)}", flush=True)
         scope = ReportScope(start, end, department_ids=scope_ids(government.pk))
         incidents = scope.incidents().count()
-        times = timed(runs, lambda scope=scope: compliance_figures(scope, timezone.now(), concurrently=True))
-        print(f"compliance_figures of {government.name} in-process ({incidents} incidents): {spread(times)}")
+        times = timed(runs, lambda scope=scope: compliance_report(scope, timezone.now()))
+        print(f"compliance_report of {government.name} in-process ({incidents} incidents): {spread(times)}")
         times = timed(runs, lambda government=government: ranking(government, start, end, timezone.now()))
         ranked = len(ranking(government, start, end, timezone.now()).standings)
         print(f"ranking of {government.name} in-process ({ranked} departments): {spread(times)}", flush=True)

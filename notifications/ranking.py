@@ -39,6 +39,7 @@ from incidents.reports.compliance import breached, compliance_figures
 from incidents.reports.scope import ReportScope
 from incidents.reports.stats import nearest_rank
 from incidents.services.deadlines import nearest_first
+from opinion_tracker.lib.snapshot import one_snapshot
 
 from .breaches import breaches
 from .models import EscalationEntry, Scoring, ScoringRule
@@ -185,19 +186,22 @@ def ranking(government: Department, start: date, end: date, now: datetime) -> Ra
     """The ranking of ``government``'s departments for the Beijing dates ``start`` to ``end`` (inclusive), as of
     ``now``. Whoever asks must be allowed the whole government (``Caller.oversight_scope``): its departments' figures
     are read unrestricted."""
-    scoring = scoring_for(government)
-    units = ranked_departments(government)
-    subtrees = {unit.pk: ids for unit, ids in units.items()}
-    everything = ReportScope(start, end, department_ids=frozenset().union(*subtrees.values()))
-    owner = {pk: unit for unit, subtree in subtrees.items() for pk in subtree}
-    breach_counts = breaches_by_severity_and_kind(everything, owner, now)
-    times = acknowledgement_times(everything, owner)
-    standings = []
-    for unit, ids in units.items():
-        figures = compliance_figures(ReportScope(start, end, department_ids=ids), now)
-        score, parts = score_of(figures, breach_counts[unit.pk], scoring)
-        acknowledgement, leaders = times.get(unit.pk, (Acknowledgement(0, 0, None), []))
-        standings.append(Standing(unit, figures, dict(breach_counts[unit.pk]), score, parts, acknowledgement, leaders))
+    with one_snapshot():  # thirty departments' figures, as of one moment
+        scoring = scoring_for(government)
+        units = ranked_departments(government)
+        subtrees = {unit.pk: ids for unit, ids in units.items()}
+        everything = ReportScope(start, end, department_ids=frozenset().union(*subtrees.values()))
+        owner = {pk: unit for unit, subtree in subtrees.items() for pk in subtree}
+        breach_counts = breaches_by_severity_and_kind(everything, owner, now)
+        times = acknowledgement_times(everything, owner)
+        standings = []
+        for unit, ids in units.items():
+            figures = compliance_figures(ReportScope(start, end, department_ids=ids), now)
+            score, parts = score_of(figures, breach_counts[unit.pk], scoring)
+            acknowledgement, leaders = times.get(unit.pk, (Acknowledgement(0, 0, None), []))
+            standings.append(
+                Standing(unit, figures, dict(breach_counts[unit.pk]), score, parts, acknowledgement, leaders)
+            )
     rank_in_order(standings, scoring.notice_threshold)
     return Ranking(government, start, end, now, scoring, standings, subtrees)
 

@@ -60,7 +60,7 @@ def report_text(report: SentReport, now: datetime) -> ReportText:
     """The words of ``report``, its figures as of ``now``, in the ledger's language."""
     scope = ReportScope(report.period_start, report.period_end, department_ids=scope_ids(report.government_id))
     with translation.override(LEDGER_LANGUAGE):
-        lines = summary_lines(compliance_report(scope, now))
+        lines = summary_lines(compliance_report(scope, now, at_once=False))
         if report.kind == ReportKind.DAILY:
             lines += [line for line in [seal_line(report.period_start, now)] if line]
         lines.append(_("See the figures in the tracker: %(url)s") % {"url": compliance_url(report)})

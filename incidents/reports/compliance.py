@@ -26,7 +26,6 @@ from django.db.models.functions import TruncMonth
 
 from incidents.models import AccountabilityFinding, CaseRequest, Obligation, ObligationKind
 from opinion_tracker.lib.beijing import BEIJING
-from opinion_tracker.lib.snapshot import side_by_side
 
 from .scope import ReportScope, with_clock_start
 from .stats import aggregate_with_durations
@@ -259,35 +258,25 @@ def accountability_figures(obligations, per_kind: list[dict], now) -> dict:
     }
 
 
-def compliance_figures(scope: ReportScope, now, *, concurrently: bool = False) -> dict:
-    """Every figure of the report for ``scope``, as of ``now`` (deadlines still running are not judged).
+def compliance_figures(scope: ReportScope, now) -> dict:
+    """Every figure of the report for ``scope``, as of ``now`` (deadlines still running are not judged)."""
+    return report_figures(scope, obligation_side(scope, now), incident_figures(scope.incidents()))
 
-    ``concurrently``: the incidents' figures and the obligations' are computed at once, on two connections that read
-    one snapshot (``side_by_side``). A report asked for by a person does: a province's year then takes the time of
-    the incidents' aggregate alone. A ranking, thirty small reports, does not: opening a connection is a
-    share of a small report's time.
-    """
 
-    def obligation_part() -> tuple[list[dict], dict]:
-        per_kind = obligation_figures(scope.obligations(), now, since=scope.starts_at)
-        return per_kind, accountability_figures(scope.obligations(), per_kind, now)
-
-    def incident_part() -> dict:
-        return incident_figures(scope.incidents())
-
-    if concurrently:
-        (per_kind, accountability), incidents = side_by_side(obligation_part, incident_part)
-    else:
-        (per_kind, accountability), incidents = obligation_part(), incident_part()
+def obligation_side(scope: ReportScope, now) -> dict:
+    """The figures read from the obligations of ``scope``: per kind, extensions, accountability. The incidents'
+    (``incident_figures``) are independent of them, so a report can read the two at once (``compliance_report``)."""
+    per_kind = obligation_figures(scope.obligations(), now, since=scope.starts_at)
     return {
-        "start": scope.start,
-        "end": scope.end,
-        "severity": scope.severity,
-        **incidents,
         "obligations": per_kind,
         **extension_figures(per_kind),
-        **accountability,
+        **accountability_figures(scope.obligations(), per_kind, now),
     }
+
+
+def report_figures(scope: ReportScope, obligations: dict, incidents: dict) -> dict:
+    """The report's figures for ``scope`` from its two independent sides, in the order the API gives them."""
+    return {"start": scope.start, "end": scope.end, "severity": scope.severity, **incidents, **obligations}
 
 
 def monthly_figures(scope: ReportScope, now) -> list[dict]:

@@ -7,7 +7,6 @@ logged two hours after discovery, the rest after ten minutes.
 
 import csv
 import io
-import threading
 from datetime import datetime, timedelta
 from urllib.parse import unquote
 
@@ -18,14 +17,13 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from incidents.access import scope_ids, subtree_ids
-from incidents.models import Department, Incident, Role
-from incidents.reports.compliance import compliance_figures
+from incidents.models import Incident, Role
 from incidents.reports.scope import ReportScope
 from incidents.reports.stats import SORT_MEMORY, aggregate_with_durations
 from incidents.services.actions import record_action
 from incidents.services.incidents import log_incident
 from notifications.enforcement import enforce
-from opinion_tracker.lib.snapshot import side_by_side
+from notifications.report import compliance_report
 
 from ..clients import client_for
 from ..conftest import beijing
@@ -330,9 +328,12 @@ def show_work_mem(cursor=None) -> str:
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="two connections side by side are PostgreSQL's")
 @pytest.mark.django_db(transaction=True)
-def test_a_report_asked_for_computes_its_two_parts_at_once_with_the_same_figures(auditor):
-    """The incidents' aggregate runs on a connection of its own beside the obligations' counts, and the figures are
-    the ones computed one after the other."""
+def test_a_report_asked_for_computes_the_incidents_aggregate_beside_the_rest_with_the_same_figures(
+    national_defaults, auditor
+):
+    """The incidents' aggregate runs on a connection of its own beside the obligations' counts, the time in review
+    and the breaches, and the report is the one read one after the other on one connection."""
+    enforce(LATER)
     scope = ReportScope(START.date(), beijing(2026, 3, 31, 0, 0).date(), severity="general")
     on_this_connection = []
 
@@ -341,36 +342,9 @@ def test_a_report_asked_for_computes_its_two_parts_at_once_with_the_same_figures
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(note):
-        together = compliance_figures(scope, LATER, concurrently=True)
-    assert together == compliance_figures(scope, LATER)
-    assert together["incidents"] == 100
-    assert not [sql for sql in on_this_connection if "percentile_disc" in sql]
+        at_once = compliance_report(scope, LATER)
+    assert at_once == compliance_report(scope, LATER, at_once=False)
+    assert at_once["incidents"] == 100
+    assert at_once["breaches"]
+    assert not [sql for sql in on_this_connection if "logging_delay" in sql]
     assert [sql for sql in on_this_connection if "GROUP BY" in sql]
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="an exported snapshot is PostgreSQL's")
-@pytest.mark.django_db(transaction=True)
-def test_reads_side_by_side_see_one_moment_while_others_write(org):
-    """A department made while the two reads run is seen by neither: both read the database as of one moment."""
-    before = Department.objects.count()
-    made = threading.Event()
-
-    def make_a_department_elsewhere():
-        try:
-            DepartmentFactory(name="新设部门", parent=org.department)
-        finally:
-            connection.close()
-        made.set()
-
-    def first():
-        maker = threading.Thread(target=make_a_department_elsewhere)
-        maker.start()
-        maker.join()
-        return Department.objects.count()
-
-    def second():
-        assert made.wait(timeout=30)
-        return Department.objects.count()
-
-    assert side_by_side(first, second) == (before, before)
-    assert Department.objects.count() == before + 1
