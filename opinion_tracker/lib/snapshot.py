@@ -8,9 +8,9 @@ PostgreSQL runs an ordered-set aggregate (a median) on one core, so a report mad
 takes the sum of their times. ``at_once`` runs the second on a connection of its own, in a thread, where the machine
 has a core to spare (a province's year: docs/benchmarks.md, "A province"). That connection imports the first one's
 snapshot (``pg_export_snapshot`` and ``SET TRANSACTION SNAPSHOT``, as pg_dump's parallel jobs do), so both still read
-one moment. Where it cannot be had (every connection the server or a pooler allows is taken, or a pooler hands it a
-server without the snapshot), the second read runs after the first on the first connection, in the same snapshot:
-slower, never wrong.
+one moment. Where it is not reading by the time the first connection is done (refused, still connecting, waiting
+for a pooler's server) or would wait for a lock, the second read runs after the first on the first connection, in
+the same snapshot: slower, never wrong, and never waiting on a connection that may not come.
 
 Within a caller's transaction, or with autocommit off, the two run one after the other in it: its isolation level
 is set already, and its writes could not be seen from another connection. SQLite, one writer at a time and a small
@@ -19,8 +19,9 @@ for the report's length.
 """
 
 import re
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -31,10 +32,13 @@ Second = TypeVar("Second")
 
 REPEATABLE_READ = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
+# How long the second connection waits for a lock before the first reads in its place (see ``read_beside``).
+LOCK_WAIT = "1s"
+LOCK_NOT_AVAILABLE = "55P03"
 
 
-class NoSecondConnection(Exception):
-    """The thread's connection could not be opened or could not import the snapshot; nothing was read on it."""
+class LockWaitedTooLong(Exception):
+    """The second connection's read waited ``LOCK_WAIT`` for a lock; the first reads in its place."""
 
 
 def owns_its_snapshot() -> bool:
@@ -64,8 +68,11 @@ def in_one_snapshot(
     """``(first(), second())`` in ``one_snapshot``; with ``at_once``, the second on a connection of its own beside
     the first, where this connection ``owns_its_snapshot``.
 
-    The exporting transaction stays open until the thread is done (the pool is left inside it), since a snapshot
-    can only be imported while the transaction that exported it is open.
+    The report never waits on the second connection for longer than its read: one that has not begun reading by
+    the time ``first()`` is done (not yet connected, waiting for a pooler's server, refused) is cancelled, and the
+    first connection reads in its place. If ``first()`` fails, its error is raised at once; a read begun beside
+    runs to its end in its daemon thread and closes its connection. The exporting transaction stays open while
+    the thread may still begin, since a snapshot can only be imported while the transaction that exported it is.
     """
     if not (at_once and owns_its_snapshot()):
         with one_snapshot():
@@ -73,18 +80,30 @@ def in_one_snapshot(
     with one_snapshot(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_export_snapshot()")
         [snapshot] = cursor.fetchone()
-        with ThreadPoolExecutor(1, thread_name_prefix="side-by-side") as pool:
-            beside = pool.submit(in_snapshot, snapshot, second)
+        beside: Future = Future()
+        threading.Thread(target=read_beside, args=(snapshot, second, beside), name="side-by-side", daemon=True).start()
+        try:
             result = first()
+        finally:
+            begun = not beside.cancel()
+        if begun:
             try:
                 return result, beside.result()
-            except NoSecondConnection:
-                return result, second()
+            except LockWaitedTooLong:
+                pass
+        return result, second()
 
 
-def in_snapshot(snapshot: str, call: Callable[[], Second]) -> Second:
-    """``call()`` in a read-only transaction that sees ``snapshot``, on this thread's own connection, closed after
-    it: the thread ends with the call, and its connection must not outlive it.
+def read_beside(snapshot: str, call: Callable[[], Second], beside: Future) -> None:
+    """``call()`` in a read-only transaction that sees ``snapshot``, on this thread's own connection, its outcome
+    in ``beside``; closed after it: the thread ends with the call, and its connection must not outlive it.
+
+    It begins reading only once it sees the snapshot and only if ``beside`` has not been cancelled by then
+    (``set_running_or_notify_cancel``): a connection that fails before leaves ``beside`` to be cancelled, and the
+    first connection reads. Once begun, the first waits for it, so it waits for no lock longer than ``LOCK_WAIT``:
+    behind a lock queued after one the first connection holds (a migration's ``ALTER TABLE``), it would wait for
+    the first, which waits for it, a deadlock PostgreSQL cannot see; the first connection, holding its locks
+    already, reads in its place.
 
     The snapshot's id is written into the statement, not passed as a parameter: ``SET`` takes no bind parameters
     where the driver binds them on the server. It comes from the server and is checked to be one.
@@ -92,16 +111,20 @@ def in_snapshot(snapshot: str, call: Callable[[], Second]) -> Second:
     if not SNAPSHOT_ID.fullmatch(snapshot):
         raise ValueError(f"not a snapshot id: {snapshot!r}")
     try:
-        try:
-            connection.ensure_connection()
-        except DatabaseError as error:  # the server or the pooler said no
-            raise NoSecondConnection from error
         with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(REPEATABLE_READ)
+            cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
+            if not beside.set_running_or_notify_cancel():
+                return
             try:
-                cursor.execute(REPEATABLE_READ)
-                cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-            except DatabaseError as error:  # a server that does not hold the snapshot
-                raise NoSecondConnection from error
-            return call()
+                beside.set_result(call())
+            except DatabaseError as error:
+                waited = getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE
+                beside.set_exception(LockWaitedTooLong() if waited else error)
+            except BaseException as error:
+                beside.set_exception(error)
+    except DatabaseError:
+        pass  # not begun: the first connection reads in its place
     finally:
         connection.close()

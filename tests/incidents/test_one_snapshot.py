@@ -1,12 +1,14 @@
-"""A report's reads see one moment while others write, on one connection or two, and a second connection that
-cannot be had or fails leaves nothing behind (opinion_tracker/lib/snapshot.py)."""
+"""A report's reads see one moment while others write, on one connection or two; a second connection that cannot
+be had, or would wait for a lock, is read in place of; and nothing waits on it or is left open
+(opinion_tracker/lib/snapshot.py)."""
 
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import DEFAULT_DB_ALIAS, DataError, connection, connections
+from django.db import DEFAULT_DB_ALIAS, DataError, connection, connections, transaction
 
 from incidents.models import Department
 from opinion_tracker.lib.snapshot import in_one_snapshot
@@ -17,67 +19,103 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="a snapshot transaction is PostgreSQL's"),
     pytest.mark.django_db(transaction=True),
 ]
+WAIT = 30  # seconds any step of a test may wait for another thread before it fails
 
 
 def departments() -> int:
     return Department.objects.count()
 
 
-def make_a_department_elsewhere(parent) -> None:
-    """A department committed by another thread's connection, closed again, before this returns."""
-    failures = []
+class Elsewhere:
+    """Another writer, on a connection of its own opened before the test begins (so it still has one where new
+    connections are refused)."""
 
-    def make():
-        try:
-            DepartmentFactory(name="新设部门", parent=parent)
-        except Exception as error:
-            failures.append(error)
-        finally:
-            connection.close()
+    def __init__(self, parent):
+        self.parent = parent
+        self.pool = ThreadPoolExecutor(1)
+        self.pool.submit(lambda: connection.ensure_connection()).result(WAIT)  # the thread's own
 
-    maker = threading.Thread(target=make)
-    maker.start()
-    maker.join()
-    assert not failures
+    def make_a_department(self) -> None:
+        self.pool.submit(DepartmentFactory, name="新设部门", parent=self.parent).result(WAIT)
+
+    def lock_departments(self):
+        """Asks for the departments' table alone, as a migration's ``ALTER TABLE`` does, and returns once the
+        request waits behind this connection's transaction; the future is done when it was granted and let go."""
+
+        def lock():
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '10s'")  # so that a failing test ends
+                cursor.execute("LOCK TABLE incidents_department IN ACCESS EXCLUSIVE MODE")
+
+        granted = self.pool.submit(lock)
+        deadline = time.monotonic() + WAIT
+        while not waiting_for_departments() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert waiting_for_departments()
+        return granted
+
+    def close(self) -> None:
+        self.pool.submit(lambda: connection.close()).result(WAIT)
+        self.pool.shutdown()
 
 
-def test_reads_one_after_the_other_see_the_moment_of_the_first(org):
+def waiting_for_departments() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT FROM pg_locks WHERE relation = 'incidents_department'::regclass AND NOT granted)"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def elsewhere(org):
+    writer = Elsewhere(org.department)
+    yield writer
+    writer.close()
+
+
+def test_reads_one_after_the_other_see_the_moment_of_the_first(elsewhere):
     """A scheduled report reads on one connection: a department made between its two reads is not in the second."""
     before = departments()
 
     def first():
         counted = departments()
-        make_a_department_elsewhere(org.department)
+        elsewhere.make_a_department()
         return counted
 
     assert in_one_snapshot(first, departments) == (before, before)
     assert departments() == before + 1
 
 
-def test_reads_side_by_side_see_one_moment_while_others_write(org):
-    """A department made while the two reads run on two connections is seen by neither."""
+def test_reads_side_by_side_see_one_moment_while_others_write(elsewhere):
+    """A department made while the two reads run, the second on a connection of its own, is seen by neither."""
     before = departments()
-    made = threading.Event()
+    readers = []
+    begun, made = threading.Event(), threading.Event()
 
     def first():
+        assert begun.wait(WAIT)
         try:
-            make_a_department_elsewhere(org.department)
+            elsewhere.make_a_department()
         finally:
             made.set()
         return departments()
 
     def second():
-        assert made.wait(timeout=30)
+        readers.append(threading.current_thread())
+        begun.set()
+        assert made.wait(WAIT)
         return departments()
 
     assert in_one_snapshot(first, second, at_once=True) == (before, before)
+    assert readers != [threading.current_thread()]
     assert departments() == before + 1
 
 
 @pytest.fixture
-def no_second_connection(monkeypatch):
+def no_second_connection(elsewhere, monkeypatch):
     """New connections go to a port nobody listens on, as when the server or the pooler has none to give; the
-    connection already open is untouched."""
+    connections already open (this one, the writer's) are untouched."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -85,17 +123,55 @@ def no_second_connection(monkeypatch):
     monkeypatch.setitem(connections.settings, DEFAULT_DB_ALIAS, {**connection.settings_dict, "PORT": str(port)})
 
 
-def test_without_a_second_connection_the_second_read_runs_after_the_first_in_its_snapshot(org, no_second_connection):
+def test_without_a_second_connection_the_first_reads_in_its_place_in_its_snapshot(elsewhere, no_second_connection):
     before = departments()
-    seen_here = []
+    readers = []
 
-    def note(execute, sql, params, many, context):
-        seen_here.append(sql)
-        return execute(sql, params, many, context)
+    def first():
+        counted = departments()
+        elsewhere.make_a_department()
+        return counted
 
-    with connection.execute_wrapper(note):
-        assert in_one_snapshot(departments, departments, at_once=True) == (before, before)
-    assert len([sql for sql in seen_here if 'FROM "incidents_department"' in sql]) == 2
+    def second():
+        readers.append(threading.current_thread())
+        return departments()
+
+    assert in_one_snapshot(first, second, at_once=True) == (before, before)
+    assert readers == [threading.current_thread()]
+    assert departments() == before + 1
+
+
+def test_a_read_beside_that_would_wait_for_a_lock_is_read_on_the_first_connection(elsewhere):
+    """Behind a migration's lock queued after the report's own, the connection beside would wait for the first,
+    which waits for it: it gives up, the first reads in its place, and the migration then has its lock."""
+    before = departments()
+    readers = []
+    begun, queued = threading.Event(), threading.Event()
+    main = threading.current_thread()
+    migration = []
+
+    def first():
+        counted = departments()  # the report's transaction now holds the departments' table
+        migration.append(elsewhere.lock_departments())
+        queued.set()
+        assert begun.wait(WAIT)
+        return counted
+
+    def second():
+        readers.append(threading.current_thread())
+        begun.set()
+        if threading.current_thread() is not main:
+            assert queued.wait(WAIT)
+        return departments()
+
+    assert in_one_snapshot(first, second, at_once=True) == (before, before)
+    assert len(readers) == 2
+    assert readers[1] is main
+    migration[0].result(WAIT)
+
+
+class Failed(Exception):
+    pass
 
 
 def server_connections() -> int:
@@ -104,17 +180,50 @@ def server_connections() -> int:
         return cursor.fetchone()[0]
 
 
-def test_a_read_beside_that_fails_fails_the_report_and_leaves_no_connection_open(org):
+def until_back_to(connections_before: int) -> None:
+    deadline = time.monotonic() + WAIT  # the server ends a closed connection's backend on its own time
+    while server_connections() != connections_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server_connections() == connections_before
+
+
+def test_a_first_read_that_fails_fails_at_once_without_waiting_for_the_read_beside(org):
     before = server_connections()
+    begun, let_go, done = threading.Event(), threading.Event(), threading.Event()
+
+    def first():
+        assert begun.wait(WAIT)
+        raise Failed
 
     def second():
+        begun.set()
+        let_go.wait(10)
+        done.set()
+        return departments()
+
+    with pytest.raises(Failed):
+        in_one_snapshot(first, second, at_once=True)
+    assert not done.is_set()
+    let_go.set()
+    assert done.wait(WAIT)
+    assert connection.get_autocommit()
+    until_back_to(before)
+
+
+def test_a_read_beside_that_fails_fails_the_report_and_leaves_no_connection_open(org):
+    before = server_connections()
+    begun = threading.Event()
+
+    def first():
+        assert begun.wait(WAIT)
+        return departments()
+
+    def second():
+        begun.set()
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1 / 0")
 
     with pytest.raises(DataError):
-        in_one_snapshot(departments, second, at_once=True)
+        in_one_snapshot(first, second, at_once=True)
     assert connection.get_autocommit()
-    deadline = time.monotonic() + 10  # the server ends a closed connection's backend on its own time
-    while server_connections() != before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server_connections() == before
+    until_back_to(before)
