@@ -19,9 +19,7 @@ Definitions (docs/decisions.md, "Compliance figures"):
 - logging delay: discovery to logging.
 """
 
-from datetime import timedelta
-
-from django.db.models import BooleanField, Case, Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q, When
+from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, When
 from django.db.models.functions import TruncMonth
 
 from incidents.models import AccountabilityFinding, CaseRequest, Obligation, ObligationKind
@@ -89,14 +87,7 @@ def incident_figures(incidents) -> dict:
     alone; rows are counted by their (never empty) discovery time, since the key is not in it.
     """
     within = {
-        f"within_{hours}h": Count(
-            "discovered_at",
-            filter=Q(
-                first_public_response_at__lte=ExpressionWrapper(
-                    F("clock_start") + timedelta(hours=hours), output_field=DateTimeField()
-                )
-            ),
-        )
+        f"within_{hours}h": Count("discovered_at", filter=Q(first_response__lte=hours * 3600))
         for hours in RESPONSE_WINDOWS_HOURS
     }
     counts, durations = aggregate_with_durations(

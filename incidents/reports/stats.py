@@ -18,14 +18,18 @@ from django.db.models import Aggregate, DurationField, ExpressionWrapper, F, Flo
 # Sort memory for one aggregate, for each of its sorts (one per duration): ranking a province's year (a million
 # durations, twice) in memory instead of spilling it to disk. Set for that statement only (``sort_memory``).
 SORT_MEMORY = "64MB"
+EVERY_ROW = 2**63 - 1  # PostgreSQL's largest LIMIT (see ``aggregate_with_durations``)
 
 
 class Seconds(Func):
     """A duration in seconds, as PostgreSQL's ``date_part('epoch', …)`` gives it: a float (``EXTRACT`` gives a numeric
-    since PostgreSQL 14)."""
+    since PostgreSQL 14). SQLite keeps a duration as microseconds."""
 
     template = "date_part('epoch', %(expressions)s)"
     output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="(%(expressions)s / 1000000.0)", **extra_context)
 
 
 class PercentileDisc(Aggregate):
@@ -48,30 +52,37 @@ def nearest_rank(sorted_values: list, fraction: float):
 def aggregate_with_durations(queryset, counts: dict, durations: dict[str, tuple[str, str]]) -> tuple[dict, dict]:
     """``counts`` (aggregates) and, for each named duration ``later - earlier``, its median, 90th
     percentile and maximum in seconds (None where no row has both times), in one pass over ``queryset``.
+    ``counts`` may name a duration, in seconds: ``Count("pk", filter=Q(review__lte=3600))``.
 
     On PostgreSQL this is a single aggregate query: ordered-set aggregates skip the NULL durations of
-    rows missing a time, so each percentile ranks only the rows that have one.
+    rows missing a time, so each percentile ranks only the rows that have one. The aggregates read the rows from a
+    subquery that computes each duration once: in one flat statement PostgreSQL computes a duration again for
+    every aggregate that names it (a province's year, 1.27 s → 0.86 s: docs/benchmarks.md, "A province").
+    The rows are sliced to ``EVERY_ROW`` only so that Django aggregates over them as a subquery, and a subquery
+    with a ``LIMIT`` is one PostgreSQL does not flatten back.
     """
-    expressions = {
-        name: ExpressionWrapper(F(later) - F(earlier), output_field=DurationField())
-        for name, (later, earlier) in durations.items()
-    }
+    rows = queryset.annotate(
+        **{
+            name: Seconds(ExpressionWrapper(F(later) - F(earlier), output_field=DurationField()))
+            for name, (later, earlier) in durations.items()
+        }
+    ).order_by()
     if connection.vendor == "postgresql":
         aggregates = dict(counts)
-        for name, duration in expressions.items():
-            aggregates[f"{name}:median"] = PercentileDisc(Seconds(duration), 0.5)
-            aggregates[f"{name}:p90"] = PercentileDisc(Seconds(duration), 0.9)
-            aggregates[f"{name}:max"] = Max(Seconds(duration))
+        for name in durations:
+            aggregates[f"{name}:median"] = PercentileDisc(name, 0.5)
+            aggregates[f"{name}:p90"] = PercentileDisc(name, 0.9)
+            aggregates[f"{name}:max"] = Max(name)
         with sort_memory():
-            totals = queryset.aggregate(**aggregates)
-        figures = {name: [totals[f"{name}:{figure}"] for figure in ("median", "p90", "max")] for name in expressions}
+            totals = rows[:EVERY_ROW].aggregate(**aggregates)
+        figures = {name: [totals[f"{name}:{figure}"] for figure in ("median", "p90", "max")] for name in durations}
     else:
-        totals = queryset.aggregate(**counts)
-        rows = list(queryset.annotate(**expressions).values_list(*expressions))
+        totals = rows.aggregate(**counts)
+        values = list(rows.values_list(*durations))
         figures = {}
-        for column, name in enumerate(expressions):
-            values = sorted(row[column].total_seconds() for row in rows if row[column] is not None)
-            figures[name] = [nearest_rank(values, 0.5), nearest_rank(values, 0.9), values[-1] if values else None]
+        for column, name in enumerate(durations):
+            ranked = sorted(row[column] for row in values if row[column] is not None)
+            figures[name] = [nearest_rank(ranked, 0.5), nearest_rank(ranked, 0.9), ranked[-1] if ranked else None]
     stats = {
         name: {"median_seconds": seconds(median), "p90_seconds": seconds(p90), "max_seconds": seconds(longest)}
         for name, (median, p90, longest) in figures.items()

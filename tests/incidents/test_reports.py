@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from incidents.access import scope_ids, subtree_ids
 from incidents.models import Incident, Role
+from incidents.reports.compliance import compliance_figures
 from incidents.reports.scope import ReportScope
 from incidents.reports.stats import SORT_MEMORY, aggregate_with_durations
 from incidents.services.actions import record_action
@@ -108,6 +109,19 @@ def test_the_figures_are_exactly_the_known_ones(auditor):
     assert by_kind["internal_report"]["on_time_rate"] == 0.5
     assert figures["logging_delay"] == {"median_seconds": 600, "p90_seconds": 7200, "max_seconds": 7200}
     assert figures["breach_count"] == 14 + 13 + 50 + 100  # responses late or missing, internal and verification reports
+
+
+def test_a_response_at_the_windows_last_microsecond_is_within_it(org, log):
+    start = beijing(2026, 3, 10, 8, 0)
+    for title, after in [("五小时整回应", 5 * H), ("晚一微秒回应", 5 * H + timedelta(microseconds=1))]:
+        incident = log(title=title, severity="general", occurred_at=start, discovered_at=start + H)
+        published = start + after
+        record_action(
+            incident, kind="statement", published_at=published, evidence_url="https://gov.cn/1", now=published
+        )
+    figures = compliance_figures(ReportScope(start.date(), start.date()), start + 10 * H)
+    assert figures["first_response"]["within_5h"] == {"count": 1, "share": 0.5}
+    assert figures["first_response"]["max_seconds"] == 5 * 3600
 
 
 def test_department_scope_with_and_without_sub_departments(auditor, org):
