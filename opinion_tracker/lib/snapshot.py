@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from django.db import DatabaseError, connection, transaction
+from psycopg.errors import LockNotAvailable
 
 First = TypeVar("First")
 Second = TypeVar("Second")
@@ -34,7 +35,6 @@ REPEATABLE_READ = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
 # How long the second connection waits for a lock before the first reads in its place (see ``read_beside``).
 LOCK_WAIT = "1s"
-LOCK_NOT_AVAILABLE = "55P03"
 
 
 class LockWaitedTooLong(Exception):
@@ -119,11 +119,9 @@ def read_beside(snapshot: str, call: Callable[[], Second], beside: Future) -> No
                 return
             try:
                 beside.set_result(call())
-            except DatabaseError as error:
-                waited = getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE
-                beside.set_exception(LockWaitedTooLong() if waited else error)
             except BaseException as error:
-                beside.set_exception(error)
+                waited = isinstance(error.__cause__, LockNotAvailable)
+                beside.set_exception(LockWaitedTooLong() if waited else error)
     except DatabaseError:
         pass  # not begun: the first connection reads in its place
     finally:
