@@ -124,6 +124,17 @@ def test_a_response_at_the_windows_last_microsecond_is_within_it(org, log):
     assert figures["first_response"]["max_seconds"] == 5 * 3600
 
 
+def test_durations_are_whole_seconds_rounded_half_to_even_on_every_database(org, log):
+    """Logged 0.5, 2.5, 3.5 and 4.5 seconds after discovery: the median is the second of the four (2.5 s, so 2),
+    the 90th percentile and the maximum the fourth (4.5 s, so 4), as Python's ``round`` gives them on SQLite and
+    as PostgreSQL gives them from the whole seconds it ranks (rounded half up, they would be 3 and 5)."""
+    start = beijing(2026, 3, 10, 8, 0)
+    for n, delay in enumerate([3.5, 0.5, 4.5, 2.5]):
+        log(title=f"事件{n}", discovered_at=start + n * H, now=start + n * H + timedelta(seconds=delay))
+    figures = compliance_figures(ReportScope(start.date(), start.date()), start + 10 * H)
+    assert figures["logging_delay"] == {"median_seconds": 2, "p90_seconds": 4, "max_seconds": 4}
+
+
 def test_department_scope_with_and_without_sub_departments(auditor, org):
     with_children = auditor.get("/api/v1/reports/compliance/", {**QUERY, "department": org.department.pk}).json()
     alone = auditor.get(
