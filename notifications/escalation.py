@@ -95,10 +95,12 @@ def escalate(obligations, directory: Directory, now) -> tuple[int, int]:
 
     Those past their deadline are marked overdue first, here, while the rows are held: most steps fall
     at or after a deadline, so this spares the marking loop of the pass a second read of the same rows.
-    Their timeline events and the steps' are appended to the chains together, in one INSERT.
+    Their timeline events and the steps' are appended to the chains together, in one INSERT, and their new state
+    is written with their next steps, in one UPDATE: each UPDATE of a row writes a new version of it and of its
+    entries in every index that holds the state or the next step.
     """
     events: list = []
-    marked = mark_past_due(obligations, now, held=True, events=events)
+    marked = mark_past_due(obligations, now, held=True, events=events, write=False)
     plans = plans_for(obligations, directory, now)
     ladders = {}  # the same few ladders are frozen onto most obligations: read each once per batch
     progress, last_levels = {}, {}
@@ -144,7 +146,7 @@ def escalate(obligations, directory: Directory, now) -> tuple[int, int]:
 
     record_copies(copies, now)
     append_events([event for event in events if event is not None], held=True)
-    update_rows(Obligation, ["next_step_at"], {o.pk: (o.next_step_at,) for o in obligations})
+    update_rows(Obligation, ["state", "next_step_at"], {o.pk: (o.state, o.next_step_at) for o in obligations})
     update_rows(
         EscalationPlan,
         ["fired", "skipped", "repeats_fired"],

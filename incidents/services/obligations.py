@@ -68,15 +68,17 @@ def apply_action(obligations, action, now, actor=None) -> None:
             meet(obligation, action, now, actor)
 
 
-def mark_overdue(obligations, now, *, held=False, events=None) -> list[Obligation]:
+def mark_overdue(obligations, now, *, held=False, events=None, write=True) -> list[Obligation]:
     """Mark the pending ones of ``obligations`` overdue in one UPDATE, their events in one INSERT.
 
     The caller holds the rows: locked by its own query, or created in its own transaction; ``held``: and their
     incidents (their timeline chains) too. ``events``: a list to add the events' rows to instead, which the
-    caller appends with its own (``audit_chain.append_events``).
+    caller appends with its own (``audit_chain.append_events``). ``write=False``: the new state is set on the
+    instances alone, for the caller to write with the rest of its changes to the same rows, in its transaction.
     """
     marked = [o for o in obligations if o.state == Obligation.State.PENDING]
-    Obligation.objects.filter(pk__in=[o.pk for o in marked]).update(state=Obligation.State.OVERDUE)
+    if write:
+        Obligation.objects.filter(pk__in=[o.pk for o in marked]).update(state=Obligation.State.OVERDUE)
     for obligation in marked:
         obligation.state = Obligation.State.OVERDUE
     rows = [
@@ -97,9 +99,10 @@ def mark_overdue(obligations, now, *, held=False, events=None) -> list[Obligatio
     return marked
 
 
-def mark_past_due(obligations, now, *, held=False, events=None) -> list[Obligation]:
-    """Mark overdue those of ``obligations`` still pending whose deadline has passed by ``now``."""
-    return mark_overdue([o for o in obligations if o.due_at <= now], now, held=held, events=events)
+def mark_past_due(obligations, now, *, held=False, events=None, write=True) -> list[Obligation]:
+    """Mark overdue those of ``obligations`` still pending whose deadline has passed by ``now`` (see
+    ``mark_overdue``)."""
+    return mark_overdue([o for o in obligations if o.due_at <= now], now, held=held, events=events, write=write)
 
 
 def reschedule(obligation: Obligation, due_at, provisional, now, actor=None) -> bool:
