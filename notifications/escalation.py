@@ -96,8 +96,8 @@ def escalate(obligations, directory: Directory, now) -> tuple[int, int]:
     Those past their deadline are marked overdue first, here, while the rows are held: most steps fall
     at or after a deadline, so this spares the marking loop of the pass a second read of the same rows.
     Their timeline events and the steps' are appended to the chains together, in one INSERT, and their new state
-    is written with their next steps, in one UPDATE: each UPDATE of a row writes a new version of it and of its
-    entries in every index that holds the state or the next step.
+    is written with their next steps, in one UPDATE: each UPDATE of a row writes a new version of it, and (the next
+    step being indexed) a new entry in every index of the table.
     """
     events: list = []
     marked = mark_past_due(obligations, now, held=True, events=events, write=False)

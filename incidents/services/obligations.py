@@ -69,7 +69,8 @@ def apply_action(obligations, action, now, actor=None) -> None:
 
 
 def mark_overdue(obligations, now, *, held=False, events=None, write=True) -> list[Obligation]:
-    """Mark the pending ones of ``obligations`` overdue in one UPDATE, their events in one INSERT.
+    """Mark the pending ones of ``obligations`` overdue in one UPDATE (unless ``write=False``), their events in one
+    INSERT.
 
     The caller holds the rows: locked by its own query, or created in its own transaction; ``held``: and their
     incidents (their timeline chains) too. ``events``: a list to add the events' rows to instead, which the
