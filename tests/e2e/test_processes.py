@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from urllib.request import HTTPCookieProcessor, build_opener
 
 import pytest
+import redis
 from django.db import connection
 from django.utils import timezone
 
@@ -72,6 +73,11 @@ class Stack:
 
     def sent_emails(self, obligation):
         return Notification.objects.filter(obligation=obligation, channel="email", status="sent")
+
+    def passes_idle(self) -> bool:
+        """No enforcement task waits in Redis or is being run (a worker's unacknowledged messages, by kombu)."""
+        broker = redis.Redis(port=self.redis_port)
+        return broker.llen("enforcement") == 0 and broker.hlen("unacked") == 0
 
 
 @pytest.fixture
@@ -185,8 +191,14 @@ def test_delivery_tasks_lost_in_a_redis_restart_are_found_within_two_enforcement
     obligation = stack.log()
     queued = Notification.objects.filter(obligation=obligation, channel="email", dispatched_at__isnull=False)
     wait_for(queued.exists, "the email's delivery task to be queued")
+    # A worker running a task when Redis goes away can exit: kombu 5.7 fails restoring its unacknowledged message
+    # ("Unrecoverable error: AttributeError", docs/operations.md). What is tested here is the task lost with
+    # Redis, so Redis goes between passes: the beat stops first, and the last pass ends.
+    stack.processes.stop("beat")
+    wait_for(stack.passes_idle, "the last enforcement pass to end")
     stack.processes.stop("redis")
     stack.processes.redis(stack.redis_port)  # an empty queue: the task is gone
+    stack.processes.beat()
     stack.processes.worker("deliveries", queues="delivery")
 
     wait_for(lambda: stack.sent_emails(obligation).exists(), "the lost email to be queued again and sent", timeout=30)
