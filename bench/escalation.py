@@ -1,6 +1,6 @@
 """Benchmarks of the enforcement pass on PostgreSQL (not a test; results go in docs/benchmarks.md).
 
-    .venv/bin/python bench/escalation.py [burst] [idle] [latency] [--smoke] [--new-database]
+    .venv/bin/python bench/escalation.py [burst] [floor] [idle] [latency] [--smoke] [--new-database]
 
 ``--smoke``: every scenario at a tiny size, once, checking what it counts but not its time (``make test`` runs
 it, so the benchmark cannot rot unseen).
@@ -11,6 +11,10 @@ touches a database in use.
   recipient on two channels (20,000 notification rows): how long the passes take to record them, and
   the queries per batch at 1,000 and at 10,000 obligations. Each obligation has an entry of an earlier step, as
   in a running tracker (``with_history``); ``--new-database`` leaves them out, for a tracker's first burst.
+- floor: what PostgreSQL alone takes to write the record of that burst: the very rows a pass wrote, kept, and written
+  again into a new copy of the same data by the server (one ``INSERT … SELECT`` or ``UPDATE … FROM`` per table, with
+  the pass's locks), by one connection and by two at once, with the foreign-key checks and without: no Python,
+  no parameters, no statement built. No pass can record the burst faster on the same machine.
 - idle: a pass over 1,000,000 open obligations of which none is due.
 - latency: with Celery beat every 10 s and a worker as processes, how long after its time each step
   of 300 obligations due over two minutes was recorded.
@@ -22,19 +26,21 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import psycopg
 from _environment import ROOT, remake_database, use_database
 
 DATABASE = "opinion_tracker_bench"
 SMOKE = "--smoke" in sys.argv
 NEW_DATABASE = "--new-database" in sys.argv
 # A smoke run's batches are small, so that it still takes several of them.
-use_database(DATABASE, **({"ENFORCEMENT_BATCH_SIZE": "10"} if SMOKE else {}))
+CONNINFO = use_database(DATABASE, **({"ENFORCEMENT_BATCH_SIZE": "10"} if SMOKE else {}))
 
 from _obligations import bulk_obligations, organisation  # noqa: E402
 from django.conf import settings  # noqa: E402  (Django must be set up first)
@@ -42,6 +48,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from incidents.models import Obligation  # noqa: E402
 from notifications.enforcement import anything_due, enforce  # noqa: E402
 from notifications.models import Notification  # noqa: E402
 
@@ -51,14 +58,24 @@ class Sizes:
     burst: int  # obligations coming due at once
     runs: int  # timed runs of each burst, for the median
     passes: tuple[int, ...]  # passes at once
+    writers: tuple[int, ...]  # connections at once writing the record of the burst, for its floor
     idle: int  # open obligations of the idle pass
     idle_passes: int
     latency: tuple[int, int, int]  # obligations, the window they fall due over (s), the beat's interval (s)
     lead: int  # seconds from the start of the latency run to its first deadline
 
 
-FULL = Sizes(burst=10_000, runs=3, passes=(1, 2, 4), idle=1_000_000, idle_passes=30, latency=(300, 120, 10), lead=20)
-TINY = Sizes(burst=80, runs=1, passes=(1, 2), idle=1_000, idle_passes=3, latency=(6, 6, 2), lead=6)
+FULL = Sizes(
+    burst=10_000,
+    runs=3,
+    passes=(1, 2, 4),
+    writers=(1, 2),
+    idle=1_000_000,
+    idle_passes=30,
+    latency=(300, 120, 10),
+    lead=20,
+)
+TINY = Sizes(burst=80, runs=1, passes=(1, 2), writers=(1, 2), idle=1_000, idle_passes=3, latency=(6, 6, 2), lead=6)
 
 
 def deliver_nothing(now):
@@ -117,6 +134,105 @@ def burst(count, passes) -> float:
     assert steps == count, steps
     assert Notification.objects.count() == 2 * count
     return elapsed
+
+
+# What a pass writes when it records a burst: new rows in these tables (every pass's rows have ids above the last
+# one before it), and new values in these columns of the obligations and their plans.
+RECORD_TABLES = [
+    "notifications_escalationentry",
+    "incidents_incidentreader",
+    "notifications_notification",
+    "incidents_timelineevent",
+]
+# The next steps are kept as seconds after the burst's time, which every new copy of the data moves.
+KEPT_OBLIGATIONS = """SELECT id, incident_id, state, extract(epoch FROM next_step_at - %s) AS next_step_after
+    FROM incidents_obligation"""
+KEPT_PLANS = """SELECT p.obligation_id, o.incident_id, p.fired, p.skipped, p.repeats_fired
+    FROM notifications_escalationplan p JOIN incidents_obligation o ON o.id = p.obligation_id"""
+
+
+def kept_record(count) -> dict[str, bytes]:
+    """The rows one pass wrote recording a burst of ``count`` steps, as ``COPY`` gives them out, by table."""
+    due = prepare_burst(count)
+    with psycopg.connect(CONNINFO, autocommit=True) as database:
+        last = {
+            table: database.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
+            for table in RECORD_TABLES
+        }
+        one_pass(due)
+        queries = {table: f"SELECT * FROM {table} WHERE id > {last[table]}" for table in RECORD_TABLES}
+        queries.update(obligations=KEPT_OBLIGATIONS, plans=KEPT_PLANS)
+        kept = {}
+        for name, query in queries.items():
+            with database.cursor().copy(f"COPY ({query}) TO STDOUT", [due] if name == "obligations" else None) as copy:
+                kept[name] = b"".join(bytes(block) for block in copy)
+    return kept
+
+
+def staged(count, kept: dict[str, bytes]) -> datetime:
+    """A new copy of the data of a burst of ``count`` steps before its pass, with the ``kept`` rows in unlogged
+    tables ``floor_*`` beside it (not timed); returns when its steps are due."""
+    due = prepare_burst(count)
+    with psycopg.connect(CONNINFO, autocommit=True) as database:
+        for table in RECORD_TABLES:
+            database.execute(f"CREATE UNLOGGED TABLE floor_{table} (LIKE {table})")
+        database.execute(f"CREATE UNLOGGED TABLE floor_obligations AS {KEPT_OBLIGATIONS} LIMIT 0", [due])
+        database.execute(f"CREATE UNLOGGED TABLE floor_plans AS {KEPT_PLANS} LIMIT 0")
+        for name, rows in kept.items():
+            with database.cursor().copy(f"COPY floor_{name} FROM STDIN") as copy:
+                copy.write(rows)
+        database.execute("ANALYZE")
+    return due
+
+
+def write_record(due, share: int, shares: int, checks: bool, start: threading.Barrier) -> tuple[float, float]:
+    """Write the kept rows of the incidents in ``share`` of ``shares`` (by id) in one transaction, as a pass writes
+    them: the obligations claimed with their incidents, every row inserted, the obligations and plans updated, and
+    the foreign keys checked at the commit (``checks``; otherwise not at all). Returns the seconds it took and the
+    CPU seconds of its server process."""
+    mine = f"incident_id % {shares} = {share}"
+    statements = [
+        f"""SELECT o.id FROM incidents_obligation o JOIN incidents_incident i ON i.id = o.incident_id
+            WHERE o.state IN ('pending', 'overdue') AND o.next_step_at <= '{due.isoformat()}' AND o.{mine}
+            ORDER BY o.next_step_at, o.id FOR NO KEY UPDATE OF o, i SKIP LOCKED""",
+        f"""INSERT INTO notifications_escalationentry SELECT e.* FROM floor_notifications_escalationentry e
+            JOIN floor_obligations o ON o.id = e.obligation_id WHERE o.{mine}""",
+        *(f"INSERT INTO {table} SELECT * FROM floor_{table} WHERE {mine}" for table in RECORD_TABLES[1:]),
+        f"""UPDATE incidents_obligation o SET state = f.state,
+            next_step_at = '{due.isoformat()}'::timestamptz + f.next_step_after * interval '1 second'
+            FROM floor_obligations f WHERE o.id = f.id AND f.{mine}""",
+        f"""UPDATE notifications_escalationplan p SET fired = f.fired, skipped = f.skipped,
+            repeats_fired = f.repeats_fired FROM floor_plans f WHERE p.obligation_id = f.obligation_id AND f.{mine}""",
+    ]
+    with psycopg.connect(CONNINFO) as database:
+        server = database.info.backend_pid
+        if not checks:
+            database.execute("SET session_replication_role = replica")  # no triggers, so no foreign-key checks
+        database.commit()
+        start.wait()
+        began, cpu = time.perf_counter(), cpu_seconds(server)
+        for statement in statements:
+            database.execute(statement)
+        database.commit()
+        return time.perf_counter() - began, cpu_seconds(server) - cpu
+
+
+def cpu_seconds(pid) -> float:
+    """CPU seconds a process of this machine has used (PostgreSQL runs here, on 127.0.0.1)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def floor(count, kept: dict[str, bytes], writers: int, checks: bool) -> tuple[float, float]:
+    """Seconds until ``writers`` connections at once have written the ``kept`` record of a burst of ``count`` steps,
+    and their server processes' CPU seconds in all."""
+    due = staged(count, kept)
+    start = threading.Barrier(writers)
+    with ThreadPoolExecutor(writers) as pool:
+        results = list(pool.map(lambda share: write_record(due, share, writers, checks, start), range(writers)))
+    assert Notification.objects.count() == 2 * count
+    assert Obligation.objects.filter(state=Obligation.State.OVERDUE).count() == count
+    return max(seconds for seconds, _cpu in results), sum(cpu for _seconds, cpu in results)
 
 
 def queries_per_pass(count) -> int:
@@ -190,6 +306,17 @@ def main(scenarios, sizes: Sizes):
             f"queries: {small} for {count // 10:,} obligations, {large} for {count:,}: "
             f"{(large - small) / batches:.1f} per batch of {settings.ENFORCEMENT_BATCH_SIZE}"
         )
+    if "floor" in scenarios:
+        kept = kept_record(sizes.burst)
+        for checks in (True, False):
+            for writers in sizes.writers:
+                runs = [floor(sizes.burst, kept, writers, checks) for _ in range(sizes.runs)]
+                seconds, cpu = (statistics.median(run[figure] for run in runs) for figure in (0, 1))
+                print(
+                    f"floor: the record of a burst of {sizes.burst:,} steps written by PostgreSQL alone, "
+                    f"{writers} connection(s) at once, {'with' if checks else 'without'} the foreign-key checks: "
+                    f"median {seconds:.2f} s of {sizes.runs}, {cpu:.2f} s of the server's CPU"
+                )
     if "idle" in scenarios:
         times, queries = (sorted(figures) for figures in idle(sizes.idle, sizes.idle_passes))
         print(
@@ -209,7 +336,7 @@ def main(scenarios, sizes: Sizes):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("scenarios", nargs="*", default=["burst", "idle", "latency"])
+    parser.add_argument("scenarios", nargs="*", default=["burst", "floor", "idle", "latency"])
     parser.add_argument("--smoke", action="store_true", help="every scenario at a tiny size, once, untimed")
     parser.add_argument("--new-database", action="store_true", help="bursts with no earlier escalation entries")
     arguments = parser.parse_args()
