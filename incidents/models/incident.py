@@ -252,6 +252,7 @@ class Obligation(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="obligations",
+        db_index=False,  # the unique constraint's index (instruction, department) serves every lookup
     )
     finding = models.OneToOneField(
         "AccountabilityFinding",

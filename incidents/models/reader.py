@@ -18,7 +18,11 @@ class IncidentReader(models.Model):
 
     incident = models.ForeignKey(Incident, verbose_name=_("incident"), on_delete=models.CASCADE, related_name="readers")
     person = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("person"), on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # the unique constraint's index (person, incident) serves every lookup
     )
     granted_at = models.DateTimeField(_("granted at"))
 

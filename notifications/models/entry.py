@@ -17,7 +17,11 @@ class EscalationEntry(models.Model):
     """
 
     obligation = models.ForeignKey(
-        Obligation, verbose_name=_("obligation"), on_delete=models.PROTECT, related_name="escalation_entries"
+        Obligation,
+        verbose_name=_("obligation"),
+        on_delete=models.PROTECT,
+        related_name="escalation_entries",
+        db_index=False,  # the unique constraint's index (obligation, step, recipient) serves every lookup
     )
     step = models.CharField(_("step"), max_length=40)
     recipient = models.ForeignKey(
@@ -25,6 +29,7 @@ class EscalationEntry(models.Model):
         verbose_name=_("recipient"),
         on_delete=models.PROTECT,
         related_name="escalation_entries",
+        db_index=False,  # the index of a person's entries (recipient, created_at) serves every lookup
     )
     created_at = models.DateTimeField(_("recorded at"))
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)

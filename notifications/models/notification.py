@@ -33,7 +33,11 @@ class Notification(models.Model):
         Incident, verbose_name=_("incident"), on_delete=models.PROTECT, related_name="notifications"
     )
     obligation = models.ForeignKey(
-        Obligation, verbose_name=_("obligation"), on_delete=models.PROTECT, related_name="notifications"
+        Obligation,
+        verbose_name=_("obligation"),
+        on_delete=models.PROTECT,
+        related_name="notifications",
+        db_index=False,  # the unique constraint's index (obligation, step, recipient, channel) serves every lookup
     )
     step = models.CharField(_("step"), max_length=40)
     entry = models.ForeignKey(
@@ -44,7 +48,11 @@ class Notification(models.Model):
         help_text=_("The entry this copy belongs to: its own step's, or the higher step it was merged into."),
     )
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.PROTECT, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.PROTECT,
+        related_name="notifications",
+        db_index=False,  # the inbox's index (recipient, created_at) serves every lookup
     )
     channel = models.CharField(_("channel"), max_length=20, choices=ChannelKind.choices)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -116,7 +124,11 @@ class DeliveryAttempt(models.Model):
         UNKNOWN = "unknown", _("No answer (outcome unknown)")
 
     notification = models.ForeignKey(
-        Notification, verbose_name=_("notification"), on_delete=models.PROTECT, related_name="delivery_attempts"
+        Notification,
+        verbose_name=_("notification"),
+        on_delete=models.PROTECT,
+        related_name="delivery_attempts",
+        db_index=False,  # the unique constraint's index (notification, number) serves every lookup
     )
     number = models.PositiveSmallIntegerField(_("attempt"))
     started_at = models.DateTimeField(_("started at"))

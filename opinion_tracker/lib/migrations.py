@@ -5,7 +5,7 @@ default, with small tables and no concurrent builds). A migration using them set
 """
 
 from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
-from django.db.migrations.operations import AddIndex, RemoveIndex
+from django.db.migrations.operations import AddIndex, AlterField, RemoveIndex
 from django.db.migrations.operations.base import Operation
 
 
@@ -31,3 +31,28 @@ class AddIndexWithoutBlocking(WithoutBlocking, AddIndexConcurrently):
 
 class RemoveIndexWithoutBlocking(WithoutBlocking, RemoveIndexConcurrently):
     plain = RemoveIndex
+
+
+class DropForeignKeyIndex(AlterField):
+    """``AlterField`` of a foreign key to ``db_index=False`` (``field``), where another index serves its lookups: drops
+    the key's own index and nothing else. Django's ``AlterField`` would also drop the key's constraint and add it
+    again, which on PostgreSQL checks every row of the table while holding off its writes."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        _table, name, _column = self._index(app_label, schema_editor, from_state)
+        schema_editor.execute(f"DROP INDEX {self._concurrently(schema_editor)}{name}")
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        table, name, column = self._index(app_label, schema_editor, to_state)
+        schema_editor.execute(f"CREATE INDEX {self._concurrently(schema_editor)}{name} ON {table} ({column})")
+
+    def _index(self, app_label, schema_editor, state) -> tuple[str, str, str]:
+        """The table, the name Django gave the key's index, and the column, each quoted."""
+        model = state.apps.get_model(app_label, self.model_name)
+        table, column = model._meta.db_table, model._meta.get_field(self.name).column
+        quote = schema_editor.quote_name
+        return quote(table), quote(schema_editor._create_index_name(table, [column], suffix="")), quote(column)
+
+    @staticmethod
+    def _concurrently(schema_editor) -> str:
+        return "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
