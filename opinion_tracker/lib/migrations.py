@@ -9,18 +9,23 @@ from django.db.migrations.operations import AddIndex, AlterField, RemoveIndex
 from django.db.migrations.operations.base import Operation
 
 
+def concurrent(schema_editor) -> bool:
+    """Whether indexes are built and dropped concurrently: on PostgreSQL."""
+    return schema_editor.connection.vendor == "postgresql"
+
+
 class WithoutBlocking(Operation):
     """The concurrent operation on PostgreSQL, ``plain`` elsewhere."""
 
     plain: type[Operation]
 
     def database_forwards(self, app_label, schema_editor, *states):
-        if schema_editor.connection.vendor == "postgresql":
+        if concurrent(schema_editor):
             return super().database_forwards(app_label, schema_editor, *states)
         return self.plain.database_forwards(self, app_label, schema_editor, *states)
 
     def database_backwards(self, app_label, schema_editor, *states):
-        if schema_editor.connection.vendor == "postgresql":
+        if concurrent(schema_editor):
             return super().database_backwards(app_label, schema_editor, *states)
         return self.plain.database_backwards(self, app_label, schema_editor, *states)
 
@@ -36,15 +41,20 @@ class RemoveIndexWithoutBlocking(WithoutBlocking, RemoveIndexConcurrently):
 class DropForeignKeyIndex(AlterField):
     """``AlterField`` of a foreign key to ``db_index=False`` (``field``), where another index serves its lookups: drops
     the key's own index and nothing else. Django's ``AlterField`` would also drop the key's constraint and add it
-    again, which on PostgreSQL checks every row of the table while holding off its writes."""
+    again, which on PostgreSQL checks every row of the table while holding off its writes.
+
+    ``IF EXISTS``: a migration of several, not atomic, that stopped half-way can be run again.
+    """
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         _table, name, _column = self._index(app_label, schema_editor, from_state)
-        schema_editor.execute(f"DROP INDEX {self._concurrently(schema_editor)}{name}")
+        schema_editor.execute(f"DROP INDEX {self._concurrently(schema_editor)}IF EXISTS {name}")
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         table, name, column = self._index(app_label, schema_editor, to_state)
-        schema_editor.execute(f"CREATE INDEX {self._concurrently(schema_editor)}{name} ON {table} ({column})")
+        schema_editor.execute(
+            f"CREATE INDEX {self._concurrently(schema_editor)}IF NOT EXISTS {name} ON {table} ({column})"
+        )
 
     def _index(self, app_label, schema_editor, state) -> tuple[str, str, str]:
         """The table, the name Django gave the key's index, and the column, each quoted."""
@@ -55,4 +65,4 @@ class DropForeignKeyIndex(AlterField):
 
     @staticmethod
     def _concurrently(schema_editor) -> str:
-        return "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
+        return "CONCURRENTLY " if concurrent(schema_editor) else ""
