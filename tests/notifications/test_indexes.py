@@ -55,11 +55,14 @@ def test_the_migrations_drop_only_the_keys_indexes_and_can_be_undone():
         return {(model, name) for model, name in DROPPED if model._meta.get_field(name).column in indexed_alone(model)}
 
     def schema():
-        """Every index and foreign key of the busy tables, by name."""
+        """Every index of the busy tables by table and name, and every foreign key with its column and target."""
         with connection.cursor() as cursor:
             found = {model: connection.introspection.get_constraints(cursor, model._meta.db_table) for model in BUSY}
-        indexes = {name for table in found.values() for name, item in table.items() if item["index"]}
-        keys = {item["foreign_key"] for table in found.values() for item in table.values() if item["foreign_key"]}
+        named = [(model._meta.db_table, name, item) for model, table in found.items() for name, item in table.items()]
+        indexes = {(table, name) for table, name, item in named if item["index"]}
+        keys = {
+            (table, name, *item["columns"], item["foreign_key"]) for table, name, item in named if item["foreign_key"]
+        }
         return indexes, keys
 
     indexes, keys = schema()
