@@ -75,7 +75,7 @@ class Stack:
         return Notification.objects.filter(obligation=obligation, channel="email", status="sent")
 
     def passes_idle(self) -> bool:
-        """No enforcement task waits in Redis or is being run (a worker's unacknowledged messages, by kombu)."""
+        """No enforcement task waits in Redis, and no task of any queue is being run (kombu's unacked messages)."""
         broker = redis.Redis(port=self.redis_port)
         return broker.llen("enforcement") == 0 and broker.hlen("unacked") == 0
 
