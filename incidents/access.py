@@ -35,15 +35,23 @@ def scope_ids(department_id: int) -> frozenset[int] | None:
     return None if len(found) == len(edges) else found
 
 
-def children_of(edges) -> dict[int | None, list[int]]:
-    """The tree as each department's children, from (department, parent) pairs."""
+Children = dict[int | None, tuple[int, ...]]
+
+
+def children_of(edges) -> Children:
+    """The tree as each department's children, from (department, parent) pairs.
+
+    As tuples, which the garbage collector stops tracking once it has seen them: a caller's tree lives through
+    their request (``Caller.tree``), and a province's 4,700 departments in lists were walked by every collection
+    meanwhile.
+    """
     children: dict[int | None, list[int]] = {}
     for pk, parent_id in edges:
         children.setdefault(parent_id, []).append(pk)
-    return children
+    return {parent: tuple(kids) for parent, kids in children.items()}
 
 
-def below(children: dict[int | None, list[int]], department_ids) -> frozenset[int]:
+def below(children: Children, department_ids) -> frozenset[int]:
     """``department_ids`` and every department under them in ``children``."""
     found, todo = set(), list(department_ids)
     while todo:
@@ -54,24 +62,11 @@ def below(children: dict[int | None, list[int]], department_ids) -> frozenset[in
     return frozenset(found)
 
 
-def office_government_ids(department_id: int) -> frozenset[int]:
-    """The governments whose office (``supervising_office``) is ``department_id`` or lies under it."""
-    return OfficeTree.read().governments_of(department_id)
-
-
-def working_subtree(department_id: int) -> frozenset[int]:
-    """The departments a person of ``department_id`` works on: their own subtree and, for the people of a
-    government's office, every department under that government, since the office coordinates and acts on
-    all of its incidents (docs/rules.md, "Casework"). One query: every request of a person works it out."""
-    tree = OfficeTree.read()
-    return below(tree.children, [department_id, *tree.governments_of(department_id)])
-
-
 @dataclass(frozen=True)
 class OfficeTree:
     """The department tree with each government's office, read in one query."""
 
-    children: dict[int | None, list[int]]
+    children: Children
     offices: dict[int, int | None]  # government → its office
 
     @classmethod
@@ -81,9 +76,15 @@ class OfficeTree:
         return cls(children, {pk: office for pk, _parent, is_government, office in rows if is_government})
 
     def governments_of(self, department_id: int) -> frozenset[int]:
-        """The governments whose office is ``department_id`` or lies under it."""
+        """The governments whose office (``supervising_office``) is ``department_id`` or lies under it."""
         offices = below(self.children, [department_id])
         return frozenset(government for government, office in self.offices.items() if office in offices)
+
+    def working_subtree(self, department_id: int) -> frozenset[int]:
+        """The departments a person of ``department_id`` works on: their own subtree and, for the people of a
+        government's office, every department under that government, since the office coordinates and acts on
+        all of its incidents (docs/rules.md, "Casework")."""
+        return below(self.children, [department_id, *self.governments_of(department_id)])
 
 
 @dataclass
@@ -99,14 +100,10 @@ class Caller:
         roles = frozenset(person.roles)
         if person.is_superuser:
             roles |= {Role.ADMIN}
-        scope: frozenset[int] | None
-        if roles & SEES_EVERYTHING:
-            scope = None
-        elif person.department_id is None:
-            scope = frozenset()
-        else:
-            scope = working_subtree(person.department_id)
-        return cls(person=person, roles=roles, department_ids=scope)
+        caller = cls(person=person, roles=roles, department_ids=None)
+        if not roles & SEES_EVERYTHING:
+            caller.department_ids = caller.own_subtree
+        return caller
 
     def has_any(self, roles) -> bool:
         return bool(self.roles & set(roles))
@@ -153,21 +150,29 @@ class Caller:
         )
 
     @cached_property
+    def tree(self) -> OfficeTree:
+        """The department tree, read once for the caller: their scope, their office and any subtree a request asks
+        for all come from it (a province's tree is 4,700 departments)."""
+        return OfficeTree.read()
+
+    def subtree(self, *department_ids: int) -> frozenset[int]:
+        """``subtree_ids`` from the caller's tree."""
+        return below(self.tree.children, department_ids)
+
+    @cached_property
     def own_subtree(self) -> frozenset[int]:
         """The departments the person works on (their own subtree, the office's government), whatever
         else their roles let them read."""
         if self.person.department_id is None:
             return frozenset()
-        if self.department_ids is None:
-            return working_subtree(self.person.department_id)
-        return self.department_ids
+        return self.tree.working_subtree(self.person.department_id)
 
     @cached_property
     def office_of(self) -> frozenset[int]:
         """The governments whose office the caller works in (usually none, or one)."""
         if self.person.department_id is None:
             return frozenset()
-        return office_government_ids(self.person.department_id)
+        return self.tree.governments_of(self.person.department_id)
 
     def is_office_for(self, department) -> bool:
         """Whether the caller works in the office of a government ``department`` lies under: the office

@@ -5,7 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
-from incidents.access import subtree_ids
+from incidents.access import caller_of
 from incidents.models import CaseRequest, Incident, Obligation
 from opinion_tracker.lib.validation import LARGEST_ID
 
@@ -59,8 +59,11 @@ class DepartmentFilterSet(filters.FilterSet):
         return queryset.filter(**{f"{self.department_path}__in": self.departments_asked(value)})
 
     def departments_asked(self, value):
-        """The department asked for, with its subtree unless ``include_children=false``."""
-        return {value} if self.form.cleaned_data.get("include_children") is False else subtree_ids(value)
+        """The department asked for, with its subtree unless ``include_children=false`` (from the tree the caller's
+        scope was read from: one read of it a request)."""
+        if self.form.cleaned_data.get("include_children") is False:
+            return {value}
+        return caller_of(self.request).subtree(value)
 
     def keep_all(self, queryset, name, value):
         return queryset  # read by filter_department

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import ListView, View
 
-from incidents.access import INCIDENT_HANDLERS, subtree_ids
+from incidents.access import INCIDENT_HANDLERS
 from incidents.forms import department_filter, severity_filter
 from incidents.models import Department, Incident, Obligation
 from opinion_tracker.lib.durations import countdown_patterns
@@ -73,7 +73,7 @@ def board_incidents(caller, params) -> tuple[DashboardFilter, str, object]:
     if valid:
         department = filter_form.cleaned_data["department"]
         if department is not None:
-            incidents = incidents.filter(department__in=subtree_ids(department.pk))
+            incidents = incidents.filter(department__in=caller.subtree(department.pk))
         if filter_form.cleaned_data["severity"]:
             incidents = incidents.filter(severity=filter_form.cleaned_data["severity"])
         incidents = incidents.search(filter_form.cleaned_data["q"])

@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 from django.views.generic import TemplateView
 
-from incidents.access import Caller, subtree_ids
+from incidents.access import Caller
 from incidents.casework.deciders import decidable_among
 from incidents.models import (
     CaseRequest,
@@ -138,7 +138,7 @@ def office_departments(caller: Caller) -> Q:
     """Incidents under the governments whose office the caller works in (every incident, for administrators)."""
     if Role.ADMIN in caller.roles:
         return Q()
-    return Q(department__in=subtree_ids(*caller.office_of))
+    return Q(department__in=caller.subtree(*caller.office_of))
 
 
 def returns_to_decide(caller: Caller, now) -> Section:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 
-from incidents.access import Caller, subtree_ids
+from incidents.access import Caller
 from incidents.models import Incident, Obligation, Role
 from opinion_tracker.lib.contributions import Section, ToDoSection, bounded
 
@@ -118,7 +118,7 @@ def to_sign_off(caller: Caller, now) -> Section | None:
         return None
     reach = lead_leader_of(caller.person)
     if caller.office_of:
-        reach |= Q(draft__incident__department__in=subtree_ids(*caller.office_of))
+        reach |= Q(draft__incident__department__in=caller.subtree(*caller.office_of))
     # Ready in the database before the rows are cut: every gate approved, or a template's holding statement with
     # no blank left (``BLANK``, a regular expression PostgreSQL and Django's SQLite both run) and none returned.
     holding = Q(draft__kind=Draft.Kind.HOLDING, draft__template__isnull=False) & ~Q(text__regex=BLANK.pattern)

@@ -5,8 +5,10 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from incidents.models import Incident, Role
+from incidents.models import Department, Incident, Role
 
 from ..clients import client_for
 from ..conftest import beijing
@@ -185,6 +187,19 @@ def test_list_filters_and_pagination(officer, org):
     assert officer.get("/api/v1/incidents/", {"page_size": 501}).json()["count"] == 4
     oldest_first = officer.get("/api/v1/incidents/", {"ordering": "discovered_at"}).json()["results"]
     assert oldest_first[0]["title"] == "事件0"
+
+
+def test_a_list_by_department_reads_the_department_tree_once(officer, org):
+    """The caller's scope and the subtree asked for come from one read of the tree (a province's is thousands of
+    departments)."""
+    sub = DepartmentFactory(name="市交通局执法支队", parent=org.department)
+    new_incident(officer, org, department=sub.pk, title="支队事件")
+    table, parent = (connection.ops.quote_name(name) for name in (Department._meta.db_table, "parent_id"))
+    with CaptureQueriesContext(connection) as captured:
+        listed = officer.get("/api/v1/incidents/", {"department": org.department.pk}).json()
+    assert [incident["title"] for incident in listed["results"]] == ["支队事件"]
+    tree_reads = [query for query in captured if f"{table}.{parent} AS" in query["sql"]]
+    assert len(tree_reads) == 1
 
 
 def test_leader_waives_and_auditor_records_a_finding(officer, org, frozen_now):
