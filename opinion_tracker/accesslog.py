@@ -1,9 +1,10 @@
-"""Acknowledgement tokens kept out of the logs: gunicorn's access log and Django's request logs.
+"""Acknowledgement tokens kept out of the logs: gunicorn's access log, Django's request logs and every line the
+console writes.
 
 An acknowledgement link (``/ack/<signed token>/``) acknowledges without signing in: the token is the
 credential, valid for days, so whoever reads a log line with it can acknowledge for the leader. The
-request line, the path and the ``Referer`` of the page opened next all carry it; each is written with
-the token replaced by ``[redacted]``.
+request line, the path and the ``Referer`` of the page opened next all carry it, and so can an exception's text
+in a traceback; each is written with the token replaced by ``[redacted]``.
 """
 
 import functools
@@ -43,6 +44,14 @@ class RedactTokens(logging.Filter):
     def filter(self, record):
         record.msg, record.args = redact_tokens(record.getMessage()), ()
         return True
+
+
+class RedactingFormatter(logging.Formatter):
+    """Text lines with the tokens taken out of all of the line: the message, and the traceback, whose exception's
+    text may quote a link or a provider's answer (``JsonFormatter`` does the same for the JSON lines)."""
+
+    def format(self, record):
+        return redact_tokens(super().format(record))
 
 
 class GunicornLogger(glogging.Logger):

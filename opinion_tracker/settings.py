@@ -360,8 +360,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# With JSON logs the workers log through LOGGING (below) like the web, not Celery's own text handlers.
-CELERY_WORKER_HIJACK_ROOT_LOGGER = not LOG_JSON
+# The workers log through LOGGING (below) like the web, in either format: Celery's own handlers would write the
+# acknowledgement tokens a traceback or a provider's answer can carry.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Passes and deliveries have their own queues, so a backlog of messages never delays a pass.
 CELERY_TASK_ROUTES = {
     "notifications.tasks.run_enforcement_pass": {"queue": "enforcement"},
@@ -388,15 +389,16 @@ LOGGING = {
     "formatters": {
         "django.server": DEFAULT_LOGGING["formatters"]["django.server"],
         "json": {"()": "opinion_tracker.logs.JsonFormatter"},
+        "text": {
+            "()": "opinion_tracker.accesslog.RedactingFormatter",
+            "format": "[{asctime}] {levelname} {name}: {message}",
+            "style": "{",
+        },
     },
     "handlers": {
         # Every line, whichever logger wrote it (django.security's CSRF refusals name the path too), without
-        # acknowledgement tokens.
-        "console": {
-            "class": "logging.StreamHandler",
-            "filters": ["redact_tokens"],
-            **({"formatter": "json"} if LOG_JSON else {}),
-        },
+        # acknowledgement tokens: both formatters take them out of the whole line, traceback included.
+        "console": {"class": "logging.StreamHandler", "formatter": "json" if LOG_JSON else "text"},
         # In place of Django's AdminEmailHandler: mailed from a background thread, at most once per error
         # per window, never for /healthz.
         "mail_admins": {

@@ -72,6 +72,41 @@ def test_a_delivery_line_names_its_notification_and_not_the_robots_key(org, log,
     assert "dt-rotated-0123456789" not in json.dumps(json_lines())
 
 
+def console_output(write) -> str:
+    """What LOGGING's console (in the text format here) writes while ``write`` runs."""
+    [console] = [handler for handler in logging.getLogger().handlers if handler.get_name() == "console"]
+    written = io.StringIO()
+    before = console.setStream(written)
+    try:
+        write()
+    finally:
+        console.setStream(before)
+    return written.getvalue()
+
+
+def log_a_failure_quoting_a_link():
+    try:
+        raise ValueError("the receiver answered 500: <a href='/ack/a-leaders-signed-token-0123456789/'>")
+    except ValueError:
+        logging.getLogger("notifications.delivery").exception("Delivery of notification 812 failed")
+
+
+def test_a_traceback_quoting_an_acknowledgement_link_is_written_without_its_token(json_lines):
+    text = console_output(log_a_failure_quoting_a_link)
+    assert "ValueError: the receiver answered 500: <a href='/ack/[redacted]/'>" in text
+    assert "] ERROR notifications.delivery: Delivery of notification 812 failed" in text
+    [line] = json_lines()
+    assert "/ack/[redacted]/" in line["exception"]
+    assert "a-leaders-signed-token" not in text + json.dumps(line)
+
+
+def test_celery_workers_log_through_the_trackers_console_in_either_format():
+    """Celery's own handlers, in place of the root logger's, would write tokens unredacted."""
+    from opinion_tracker.celery import app
+
+    assert app.conf.worker_hijack_root_logger is False
+
+
 def test_gunicorns_access_line_is_json_too_with_the_request_id(monkeypatch, capsys):
     monkeypatch.setenv("LOG_FORMAT", "json")
     config = Config()
@@ -98,13 +133,8 @@ def test_gunicorns_access_line_is_json_too_with_the_request_id(monkeypatch, caps
 def test_a_refused_post_to_an_acknowledgement_link_logs_no_token_in_text_either(db):
     """Django's CSRF refusal ("Forbidden (CSRF cookie not set.): /ack/…/") names the path; the console (LOGGING's,
     in the text format here) takes the token out of every line, whichever logger wrote it."""
-    [console] = [handler for handler in logging.getLogger().handlers if handler.get_name() == "console"]
-    written = io.StringIO()
-    before = console.setStream(written)
-    try:
-        client = Client(enforce_csrf_checks=True)
-        assert client.post("/ack/a-leaders-signed-token-0123456789/").status_code == 403
-    finally:
-        console.setStream(before)
-    assert "/ack/[redacted]/" in written.getvalue()
-    assert "a-leaders-signed-token" not in written.getvalue()
+    client, answers = Client(enforce_csrf_checks=True), []
+    written = console_output(lambda: answers.append(client.post("/ack/a-leaders-signed-token-0123456789/")))
+    assert answers[0].status_code == 403
+    assert "/ack/[redacted]/" in written
+    assert "a-leaders-signed-token" not in written
