@@ -38,24 +38,33 @@ if { [ ! -x /usr/bin/chromium ] || ! has_cjk_font || ! has_pdftotext; } && [ "$(
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk poppler-utils poppler-data >/dev/null) || true
 fi
 [ -x /usr/bin/chromium ] || fail_or_skip "Chromium is missing at /usr/bin/chromium"
-# The delivery benchmark's mail sink in C (bench/delivery.py --smtp-sink): Postfix's smtp-sink, taken out of Debian's
-# package into .venv without installing Postfix, so no mail server is set up or started.
-SMTP_SINK=.venv/postfix/usr/sbin/smtp-sink
-# Runs: it prints its usage when asked nothing (not "error while loading shared libraries").
-smtp_sink_runs() { [[ "$(LD_LIBRARY_PATH=.venv/postfix/usr/lib/postfix "$SMTP_SINK" 2>&1)" == *usage:* ]]; }
-take_smtp_sink() {
+# Programs taken out of Debian's packages into .venv/<package> without installing the package, so nothing is set up
+# or started: a package's files, downloaded (apt-get download needs no root) and unpacked.
+take_from_debian() {
   local download
   download=$(mktemp -d)
   chmod a+rwx "$download"  # apt downloads as its own user
-  (cd "$download" && apt-get download -qq postfix && dpkg -x postfix_*.deb "$OLDPWD/.venv/postfix")
+  (cd "$download" && apt-get download -qq "$1" && dpkg -x "$1"_*.deb "$OLDPWD/.venv/$1")
   local taken=$?
   rm -rf "$download"
   return $taken
 }
-if ! smtp_sink_runs && command -v apt-get >/dev/null; then
-  take_smtp_sink || { [ "$(id -u)" = 0 ] && apt-get update -qq && take_smtp_sink; } || true
-fi
+# take PACKAGE CHECK: the package's files unless CHECK already succeeds, the package lists updated first if need be.
+take() {
+  if ! "$2" && command -v apt-get >/dev/null; then
+    take_from_debian "$1" || { [ "$(id -u)" = 0 ] && apt-get update -qq && take_from_debian "$1"; } || true
+  fi
+}
+# The delivery benchmark's mail sink in C (bench/delivery.py --smtp-sink): Postfix's smtp-sink, without Postfix.
+SMTP_SINK=.venv/postfix/usr/sbin/smtp-sink
+# Runs: it prints its usage when asked nothing (not "error while loading shared libraries").
+smtp_sink_runs() { [[ "$(LD_LIBRARY_PATH=.venv/postfix/usr/lib/postfix "$SMTP_SINK" 2>&1)" == *usage:* ]]; }
+take postfix smtp_sink_runs
 smtp_sink_runs || fail_or_skip "Postfix's smtp-sink, taken out of Debian's postfix package into .venv/postfix, does not run"
+# promtool, which runs the example alert rules' unit tests (tests/web/alert_rules_test.yml), without Prometheus.
+promtool_runs() { .venv/prometheus/usr/bin/promtool --version >/dev/null 2>&1; }
+take prometheus promtool_runs
+promtool_runs || fail_or_skip "promtool, taken out of Debian's prometheus package into .venv/prometheus, does not run"
 has_pdftotext || fail_or_skip "pdftotext (poppler-utils) or poppler-data is missing: the PDF text of the 舆情专报"
 
 .venv/bin/ruff check .

@@ -1,8 +1,11 @@
 """``/metrics``: the tracker's figures in Prometheus's format, for a scraper with the token only, and the example
-alert rules of docs/alerts.yml asking only for figures it serves."""
+alert rules of docs/alerts.yml asking only for figures it serves, and firing when an operator should hear."""
 
+import os
 import re
+import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -19,6 +22,8 @@ from ..conftest import beijing
 from ..processes import ROOT
 
 TOKEN = "scrape-token-for-tests"
+# promtool as scripts/test.sh takes it out of Debian's prometheus package.
+PROMTOOL = ROOT / ".venv" / "prometheus" / "usr" / "bin" / "promtool"
 NOW = beijing(2026, 3, 10, 16)
 
 
@@ -118,3 +123,21 @@ def test_the_example_alerts_ask_for_figures_the_tracker_serves(org, log):
         asked = set(re.findall(r"\btracker_[a-z_]+", rule["expr"]))
         assert asked, rule["alert"]
         assert asked <= served, (rule["alert"], asked - served)
+
+
+@pytest.mark.skipif(
+    not PROMTOOL.exists() and os.environ.get("CI") != "true", reason="promtool is not in .venv/prometheus"
+)
+def test_the_example_alerts_fire_when_and_only_when_an_operator_should_hear():
+    """promtool evaluates docs/alerts.yml over the scraped figures of alert_rules_test.yml: passes that stop, and
+    none ever finished; a copy waiting over five minutes; a channel failing now, not one that failed long ago; the
+    broker down. Healthy figures scraped once a minute, Prometheus's default, raise nothing."""
+    assert PROMTOOL.exists(), "promtool is missing (CI=true: scripts/test.sh takes it from Debian's prometheus)"
+    tested = subprocess.run(
+        [PROMTOOL, "test", "rules", "alert_rules_test.yml"],
+        cwd=Path(__file__).parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert tested.returncode == 0, tested.stdout + tested.stderr
