@@ -391,7 +391,7 @@ LOGGING = {
         "json": {"()": "opinion_tracker.logs.JsonFormatter"},
         "text": {
             "()": "opinion_tracker.accesslog.RedactingFormatter",
-            "format": "[{asctime}] {levelname} {name}: {message}",
+            "format": "[{asctime}] [{process}] [{levelname}] {name}: {message}",  # gunicorn's own lines' shape
             "style": "{",
         },
     },

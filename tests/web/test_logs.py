@@ -94,7 +94,7 @@ def log_a_failure_quoting_a_link():
 def test_a_traceback_quoting_an_acknowledgement_link_is_written_without_its_token(json_lines):
     text = console_output(log_a_failure_quoting_a_link)
     assert "ValueError: the receiver answered 500: <a href='/ack/[redacted]/'>" in text
-    assert "] ERROR notifications.delivery: Delivery of notification 812 failed" in text
+    assert "[ERROR] notifications.delivery: Delivery of notification 812 failed" in text
     [line] = json_lines()
     assert "/ack/[redacted]/" in line["exception"]
     assert "a-leaders-signed-token" not in text + json.dumps(line)

@@ -131,7 +131,8 @@ def test_the_example_alerts_ask_for_figures_the_tracker_serves(org, log):
 def test_the_example_alerts_fire_when_and_only_when_an_operator_should_hear():
     """promtool evaluates docs/alerts.yml over the scraped figures of alert_rules_test.yml: passes that stop, and
     none ever finished; a copy waiting over five minutes; a channel failing now, not one that failed long ago; the
-    broker down. Healthy figures scraped once a minute, Prometheus's default, raise nothing."""
+    broker down. Healthy figures scraped once a minute, Prometheus's default, half a minute before the rules are
+    evaluated, raise nothing."""
     assert PROMTOOL.exists(), "promtool is missing (CI=true: scripts/test.sh takes it from Debian's prometheus)"
     tested = subprocess.run(
         [PROMTOOL, "test", "rules", "alert_rules_test.yml"],
